@@ -1,0 +1,37 @@
+//! Companies: the tenants. Every other row belongs to exactly one.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::RepoResult;
+use crate::ids::CompanyId;
+
+/// A tenant of Tidings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Company {
+    /// Identifier.
+    pub id: CompanyId,
+    /// Display name.
+    pub name: String,
+    /// Free-form settings (JSON object).
+    pub settings: serde_json::Value,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What is needed to create a company.
+#[derive(Clone, Debug)]
+pub struct NewCompany {
+    /// Display name.
+    pub name: String,
+}
+
+/// Persistence of companies.
+#[async_trait]
+pub trait CompanyRepo: Send + Sync {
+    /// Stores a new company and returns it.
+    async fn create_company(&self, new: NewCompany) -> RepoResult<Company>;
+    /// Loads a company by id.
+    async fn get_company(&self, id: CompanyId) -> RepoResult<Company>;
+}

@@ -1,0 +1,103 @@
+//! Users: the people of a company who answer conversations, with their role.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RepoResult;
+use crate::ids::{CompanyId, UserId};
+
+/// What a user may do. Ordered: an owner can do everything an admin can, an admin everything an agent can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Answers conversations and reads the team.
+    Agent,
+    /// Manages the team, apps and keys.
+    Admin,
+    /// Created the company; cannot be demoted or removed by an admin.
+    Owner,
+}
+
+impl Role {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "agent" => Ok(Role::Agent),
+            "admin" => Ok(Role::Admin),
+            "owner" => Ok(Role::Owner),
+            other => Err(format!("unknown role `{other}`")),
+        }
+    }
+}
+
+/// A user of a company, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Identifier.
+    pub id: UserId,
+    /// The company the user belongs to.
+    pub company_id: CompanyId,
+    /// Login e-mail, stored lower-cased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// bcrypt hash of the password; never serialized.
+    pub password_hash: String,
+    /// What the user may do.
+    pub role: Role,
+    /// Consecutive failed logins since the last success.
+    pub failed_logins: i32,
+    /// Logins are refused until this time.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What is needed to create a user.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    /// The company the user joins.
+    pub company_id: CompanyId,
+    /// Login e-mail; the store lower-cases it.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// bcrypt hash of the password.
+    pub password_hash: String,
+    /// Initial role.
+    pub role: Role,
+}
+
+/// Persistence of users. Every lookup but the login one is scoped by company.
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Stores a new user; `RepoError::Conflict` when the e-mail is taken.
+    async fn create_user(&self, new: NewUser) -> RepoResult<User>;
+    /// Loads a user of `company_id`; another company's user is `NotFound`.
+    async fn get_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<User>;
+    /// Finds a user by login e-mail across companies (e-mails are globally unique).
+    async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>>;
+    /// Lists the users of a company, oldest first.
+    async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>>;
+}

@@ -1,0 +1,19 @@
+//! Tidings persistence: one [`Store`] over PostgreSQL or SQLite, chosen by the database URL, that
+//! implements the repository traits of `tidings-domain`.
+//!
+//! Queries are written once; the crate-internal `with_conn!` macro compiles each body for both backends.
+
+mod companies;
+mod error;
+mod migrate;
+mod pool;
+mod rows;
+pub mod schema;
+mod store;
+#[cfg(feature = "test-util")]
+pub mod test_db;
+mod users;
+
+pub use error::StoreError;
+pub use pool::{Backend, PoolOptions};
+pub use store::Store;

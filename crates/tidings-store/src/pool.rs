@@ -1,0 +1,157 @@
+//! Connection pools for both backends, chosen by the scheme of the database URL.
+
+use std::time::Duration;
+
+use deadpool::Runtime;
+use diesel::{ConnectionError, SqliteConnection};
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+
+use crate::error::StoreError;
+
+/// SQLite connection as diesel-async sees it: the sync driver run on tokio's blocking pool.
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database engine a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL, the production store.
+    Postgres,
+    /// SQLite, the embedded default.
+    Sqlite,
+}
+
+/// Sizing of the connection pool.
+#[derive(Clone, Debug)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub max_size: usize,
+    /// How long a caller waits for a free connection before the store reports itself unavailable.
+    pub wait_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_size: 16, wait_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A pool of connections to one of the two backends.
+#[derive(Clone)]
+pub(crate) enum DbPool {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// Every SQLite connection gets these: concurrent readers with one writer (WAL), writers that wait
+/// for the lock instead of failing at once, and enforced foreign keys (off by default in SQLite).
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                            PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+impl DbPool {
+    /// Builds a pool for `url`: `postgres://` or `postgresql://` for PostgreSQL, `sqlite://PATH` for
+    /// SQLite. No connection is opened until the first use.
+    pub(crate) fn new(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let pool = Pool::builder(manager)
+                .max_size(options.max_size)
+                .wait_timeout(Some(options.wait_timeout))
+                .create_timeout(Some(options.wait_timeout))
+                .runtime(Runtime::Tokio1)
+                .build()
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+            return Ok(DbPool::Postgres(pool));
+        }
+        let path = sqlite_path(url)?;
+        let mut config = ManagerConfig::<SqliteConn>::default();
+        config.custom_setup = Box::new(|path| {
+            let path = path.to_owned();
+            async move {
+                let mut conn = SqliteConn::establish(&path).await?;
+                conn.batch_execute(SQLITE_SETUP)
+                    .await
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            }
+            .boxed()
+        });
+        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+        let pool = Pool::builder(manager)
+            .max_size(options.max_size)
+            .wait_timeout(Some(options.wait_timeout))
+            .create_timeout(Some(options.wait_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        Ok(DbPool::Sqlite(pool))
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            DbPool::Postgres(_) => Backend::Postgres,
+            DbPool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        match self {
+            DbPool::Postgres(pool) => pool.close(),
+            DbPool::Sqlite(pool) => pool.close(),
+        }
+    }
+}
+
+/// The file path inside a `sqlite://` URL. In-memory databases are refused: every pooled
+/// connection would see a different, empty database.
+fn sqlite_path(url: &str) -> Result<String, StoreError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| {
+            StoreError::Config(
+                "expected a URL starting with postgres://, postgresql:// or sqlite://".into(),
+            )
+        })?;
+    if path.is_empty() || path.contains(":memory:") {
+        return Err(StoreError::Config("sqlite URL needs a file path, e.g. sqlite://tidings.db".into()));
+    }
+    Ok(path.to_owned())
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store uses. The
+/// body is written once and compiled for both connection types; it must evaluate to a
+/// `Result<_, RepoError>`.
+macro_rules! with_conn {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match $store.pool() {
+            $crate::pool::DbPool::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                let $conn = &mut *guard;
+                $body
+            }
+            $crate::pool::DbPool::Sqlite(pool) => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                let $conn = &mut *guard;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_yield_their_path() {
+        assert_eq!(sqlite_path("sqlite://tidings.db").unwrap(), "tidings.db");
+        assert_eq!(sqlite_path("sqlite:///var/lib/t.db").unwrap(), "/var/lib/t.db");
+        assert!(sqlite_path("sqlite://:memory:").is_err());
+        assert!(sqlite_path("mysql://x").is_err());
+    }
+}
