@@ -1,1 +1,16 @@
-//! placeholder
+//! Tidings HTTP API: the actix-web application that exposes the domain services over HTTP.
+//!
+//! Handlers are thin: they extract, call one service method and map the result. Every error, ours or
+//! actix's own, leaves as the JSON envelope of [`error::ApiError`].
+
+pub mod app;
+pub mod envelope;
+pub mod error;
+mod extract;
+mod health;
+pub mod request_id;
+pub mod state;
+
+pub use app::app;
+pub use error::{ApiError, ErrorCode};
+pub use state::AppState;

@@ -1,0 +1,41 @@
+//! The application: routes, extractor settings and middleware, assembled once for the server and for
+//! tests alike.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, Error, web};
+
+use crate::error::ApiError;
+use crate::request_id::request_context;
+use crate::state::AppState;
+use crate::{extract, health};
+
+/// Builds the actix application over `state`.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(extract::json_config())
+        .app_data(extract::payload_config())
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        .wrap(from_fn(request_context))
+        .configure(routes)
+        .default_service(web::to(|| async { Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route")) }))
+}
+
+/// Every route of the API.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/health").route(web::get().to(health::live)))
+        .service(web::resource("/health/ready").route(web::get().to(health::ready)));
+}

@@ -1,0 +1,155 @@
+//! The API's one error type, and the mapping of every lower layer's errors onto it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+use tidings_domain::RepoError;
+
+use crate::envelope::ErrorBody;
+
+/// Machine-readable error codes of the envelope (see `docs/api.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// 400: the request is malformed or breaks a validation rule.
+    ValidationError,
+    /// 401: no credentials, or credentials that do not authenticate.
+    Unauthenticated,
+    /// 401: the access token has expired; refresh it.
+    TokenExpired,
+    /// 403: authenticated, but the role does not allow this.
+    Forbidden,
+    /// 404: no such resource, or one that belongs to another company.
+    NotFound,
+    /// 405: the route exists but not with this method.
+    MethodNotAllowed,
+    /// 409: the change conflicts with existing data.
+    Conflict,
+    /// 413: the body is larger than the limit.
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    UnsupportedMediaType,
+    /// 429: too many requests; see `Retry-After`.
+    RateLimited,
+    /// 503: a dependency (the store) is not available.
+    Unavailable,
+    /// 500: a fault on our side; details are in the server log under the request id.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::ValidationError => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthenticated | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// An error answered to the client as the JSON envelope.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    details: Option<Value>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with a code and a message safe to show to the client.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None, retry_after_secs: None }
+    }
+
+    /// Adds structured details (for example the fields that failed validation).
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Adds a `Retry-After` header, in seconds.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// 400 with a message.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationError, message)
+    }
+
+    /// 404 with the generic message used for missing and foreign rows alike.
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "resource not found")
+    }
+
+    /// 500; `cause` goes to the log under the request id, never to the client.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The message shown to the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+            details: self.details.clone(),
+            request_id: None,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = self.body();
+        let mut response = HttpResponse::build(self.status_code()).json(body.envelope());
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        // The request-id middleware re-renders the envelope from this, adding the request id.
+        response.extensions_mut().insert(body);
+        response
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound => ApiError::not_found(),
+            RepoError::Conflict(_) => ApiError::new(ErrorCode::Conflict, "conflicts with existing data"),
+            RepoError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "store unavailable");
+                ApiError::new(ErrorCode::Unavailable, "the store is unavailable, retry shortly")
+                    .with_retry_after(1)
+            }
+            RepoError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}

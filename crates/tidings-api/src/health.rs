@@ -1,0 +1,38 @@
+//! Liveness and readiness probes.
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// How long readiness waits for the store before calling it unavailable.
+const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /health`: 200 for as long as the process serves requests.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// `GET /health/ready`: 200 when the store answers a query, 503 otherwise.
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.store_health.ping()).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready", "checks": { "store": "ok" } }))),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "readiness: store check failed");
+            Err(not_ready())
+        }
+        Err(_) => {
+            tracing::warn!("readiness: store check timed out");
+            Err(not_ready())
+        }
+    }
+}
+
+fn not_ready() -> ApiError {
+    ApiError::new(ErrorCode::Unavailable, "not ready: the store does not answer")
+        .with_details(json!({ "checks": { "store": "unavailable" } }))
+        .with_retry_after(1)
+}
