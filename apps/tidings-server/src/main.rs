@@ -1,1 +1,88 @@
-fn main() {}
+//! The Tidings server: reads its configuration, opens and migrates the store, serves HTTP until
+//! SIGINT or SIGTERM, then drains in-flight requests and closes the store.
+
+mod config;
+mod telemetry;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use tidings_api::AppState;
+use tidings_store::{PoolOptions, Store};
+
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("tidings-server: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log, config.log_format);
+    for var in config::unknown_variables() {
+        tracing::warn!(%var, "unknown configuration variable ignored");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "server stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let options = PoolOptions { max_size: config.database_pool_size, ..PoolOptions::default() };
+    let store = Store::connect(config.database_url.expose(), &options).await?;
+    store.migrate().await?;
+    tracing::info!(backend = ?store.backend(), "store ready");
+
+    let state = AppState { store_health: Arc::new(store.clone()) };
+    let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(config.bind)?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening on http://{addr}");
+    }
+    let server = server.run();
+    let handle = server.handle();
+    // actix would stop at once on SIGINT; both signals get the same graceful drain here.
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested; finishing in-flight requests");
+        handle.stop(true).await;
+    });
+    server.await?;
+    store.close();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

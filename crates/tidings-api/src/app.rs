@@ -31,7 +31,9 @@ pub fn app(
         .app_data(extract::query_config())
         .wrap(from_fn(request_context))
         .configure(routes)
-        .default_service(web::to(|| async { Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route")) }))
+        .default_service(web::to(|| async {
+            Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
+        }))
 }
 
 /// Every route of the API.

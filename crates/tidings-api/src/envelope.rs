@@ -1,8 +1,8 @@
 //! The error envelope `{"error": {code, message, details, request_id}}` and its rendering for every
 //! error response, including those actix produces itself (unknown route, wrong method, ...).
 
-use actix_web::body::{BoxBody, MessageBody};
 use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
@@ -34,9 +34,13 @@ impl ErrorBody {
     fn for_status(status: StatusCode) -> Self {
         let (code, message) = match status {
             StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such route"),
-            StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, "method not allowed on this route"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                (ErrorCode::MethodNotAllowed, "method not allowed on this route")
+            }
             StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, "unsupported content type"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                (ErrorCode::UnsupportedMediaType, "unsupported content type")
+            }
             StatusCode::UNAUTHORIZED => (ErrorCode::Unauthenticated, "authentication required"),
             StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden"),
             StatusCode::CONFLICT => (ErrorCode::Conflict, "conflict"),

@@ -57,7 +57,8 @@ async fn health_and_readiness_answer(db: &TestDb) {
     let res = test::call_service(&svc, test::TestRequest::get().uri("/health").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key("x-request-id"));
-    let res: Value = test::call_and_read_body_json(&svc, test::TestRequest::get().uri("/health/ready").to_request()).await;
+    let res: Value =
+        test::call_and_read_body_json(&svc, test::TestRequest::get().uri("/health/ready").to_request()).await;
     assert_eq!(res, json!({ "status": "ready", "checks": { "store": "ok" } }));
 }
 
@@ -102,7 +103,10 @@ async fn malformed_json_is_a_validation_error(db: &TestDb) {
 
 async fn wrong_field_type_is_a_validation_error(db: &TestDb) {
     let svc = service!(db);
-    let req = test::TestRequest::post().uri("/probe").set_json(json!({ "name": "a", "count": "many" })).to_request();
+    let req = test::TestRequest::post()
+        .uri("/probe")
+        .set_json(json!({ "name": "a", "count": "many" }))
+        .to_request();
     let res = test::call_service(&svc, req).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let error = error_of(&test::read_body_json(res).await, "VALIDATION_ERROR");
@@ -137,7 +141,8 @@ async fn oversized_body_is_413(db: &TestDb) {
 
 async fn caller_request_id_is_echoed(db: &TestDb) {
     let svc = service!(db);
-    let req = test::TestRequest::get().uri("/nowhere").insert_header(("x-request-id", "trace-42")).to_request();
+    let req =
+        test::TestRequest::get().uri("/nowhere").insert_header(("x-request-id", "trace-42")).to_request();
     let res = test::call_service(&svc, req).await;
     assert_eq!(res.headers().get("x-request-id").unwrap(), "trace-42");
     let error = error_of(&test::read_body_json(res).await, "NOT_FOUND");

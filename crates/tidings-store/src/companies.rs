@@ -28,9 +28,8 @@ impl CompanyRepo for Store {
 
     async fn get_company(&self, id: CompanyId) -> RepoResult<Company> {
         let id = id.to_string();
-        let row: CompanyRow = with_conn!(self, |conn| {
-            companies::table.find(&id).first(conn).await.map_err(db_error)
-        })?;
+        let row: CompanyRow =
+            with_conn!(self, |conn| companies::table.find(&id).first(conn).await.map_err(db_error))?;
         row.try_into()
     }
 }

@@ -3,8 +3,8 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
-use tidings_domain::RepoError;
 use thiserror::Error;
+use tidings_domain::RepoError;
 
 /// Why a store could not be opened or migrated.
 #[derive(Debug, Error)]

@@ -33,9 +33,8 @@ where
     DB: diesel::backend::Backend,
     EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
 {
-    let applied = harness
-        .run_pending_migrations(migrations)
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let applied =
+        harness.run_pending_migrations(migrations).map_err(|e| StoreError::Migration(e.to_string()))?;
     for version in applied {
         tracing::info!(%version, "applied migration");
     }

@@ -72,9 +72,7 @@ impl DbPool {
             let path = path.to_owned();
             async move {
                 let mut conn = SqliteConn::establish(&path).await?;
-                conn.batch_execute(SQLITE_SETUP)
-                    .await
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(SQLITE_SETUP).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(conn)
             }
             .boxed()
@@ -108,14 +106,9 @@ impl DbPool {
 /// The file path inside a `sqlite://` URL. In-memory databases are refused: every pooled
 /// connection would see a different, empty database.
 fn sqlite_path(url: &str) -> Result<String, StoreError> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .ok_or_else(|| {
-            StoreError::Config(
-                "expected a URL starting with postgres://, postgresql:// or sqlite://".into(),
-            )
-        })?;
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or_else(|| {
+        StoreError::Config("expected a URL starting with postgres://, postgresql:// or sqlite://".into())
+    })?;
     if path.is_empty() || path.contains(":memory:") {
         return Err(StoreError::Config("sqlite URL needs a file path, e.g. sqlite://tidings.db".into()));
     }

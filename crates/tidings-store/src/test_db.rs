@@ -112,7 +112,8 @@ impl Drop for TestDb {
                 let dropped = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                     rt.block_on(async {
-                        let mut admin = AsyncPgConnection::establish(&admin_url).await.map_err(std::io::Error::other)?;
+                        let mut admin =
+                            AsyncPgConnection::establish(&admin_url).await.map_err(std::io::Error::other)?;
                         admin
                             .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                             .await
@@ -162,7 +163,10 @@ mod tests {
     #[test]
     fn database_name_is_replaced() {
         assert_eq!(with_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-        assert_eq!(with_database("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

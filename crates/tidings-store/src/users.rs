@@ -48,12 +48,7 @@ impl UserRepo for Store {
     async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>> {
         let email = email.to_lowercase();
         let row: Option<UserRow> = with_conn!(self, |conn| {
-            users::table
-                .filter(users::email.eq(&email))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(db_error)
+            users::table.filter(users::email.eq(&email)).first(conn).await.optional().map_err(db_error)
         })?;
         row.map(TryInto::try_into).transpose()
     }

@@ -1,6 +1,8 @@
 //! The store conformance suite: the same assertions against SQLite and PostgreSQL.
 
-use tidings_domain::{CompanyId, CompanyRepo, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo};
+use tidings_domain::{
+    CompanyId, CompanyRepo, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
+};
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
@@ -90,6 +92,7 @@ async fn users_are_listed_per_company(db: &TestDb) {
     let a = db.store().create_user(new_user(acme.id, "a@acme.test")).await.unwrap();
     let b = db.store().create_user(new_user(acme.id, "b@acme.test")).await.unwrap();
     db.store().create_user(new_user(globex.id, "c@globex.test")).await.unwrap();
-    let listed: Vec<UserId> = db.store().list_users(acme.id).await.unwrap().into_iter().map(|u| u.id).collect();
+    let listed: Vec<UserId> =
+        db.store().list_users(acme.id).await.unwrap().into_iter().map(|u| u.id).collect();
     assert_eq!(listed, vec![a.id, b.id]);
 }

@@ -1,0 +1,4 @@
+//! End-to-end tests: the real `tidings-server` binary, started on a free port, talked to over HTTP.
+
+mod server;
+mod startup;
