@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::CompanyId;
+use crate::user::{NewUser, User};
 
 /// A tenant of Tidings.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,6 +33,10 @@ pub struct NewCompany {
 pub trait CompanyRepo: Send + Sync {
     /// Stores a new company and returns it.
     async fn create_company(&self, new: NewCompany) -> RepoResult<Company>;
+    /// Creates a company and its first user in one transaction: if the user cannot be stored (its
+    /// e-mail is taken), no company is left behind. `owner.company_id` is ignored.
+    async fn create_company_with_owner(&self, new: NewCompany, owner: NewUser)
+    -> RepoResult<(Company, User)>;
     /// Loads a company by id.
     async fn get_company(&self, id: CompanyId) -> RepoResult<Company>;
 }

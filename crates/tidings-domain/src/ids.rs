@@ -50,3 +50,15 @@ typed_id!(
     /// Identifies a user (an agent, admin or owner of a company).
     UserId
 );
+typed_id!(
+    /// Identifies a stored refresh token, or a family of them.
+    RefreshTokenId
+);
+typed_id!(
+    /// Identifies an app (an SDK integration) of a company.
+    AppId
+);
+typed_id!(
+    /// Identifies an API key.
+    ApiKeyId
+);

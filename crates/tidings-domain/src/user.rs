@@ -100,4 +100,14 @@ pub trait UserRepo: Send + Sync {
     async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>>;
     /// Lists the users of a company, oldest first.
     async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>>;
+    /// Changes the role of a user of `company_id`; returns the updated user.
+    async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User>;
+    /// Deletes a user of `company_id` and everything that hangs off it (refresh tokens).
+    async fn delete_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<()>;
+    /// Counts one more failed login, atomically; returns the new count.
+    async fn record_failed_login(&self, id: UserId) -> RepoResult<i32>;
+    /// Refuses logins until `until` and starts a fresh count of failures.
+    async fn lock_user(&self, id: UserId, until: DateTime<Utc>) -> RepoResult<()>;
+    /// Forgets failed logins and any lock, after a successful login.
+    async fn clear_failed_logins(&self, id: UserId) -> RepoResult<()>;
 }

@@ -2,14 +2,16 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel_async::AsyncConnection;
 use diesel_async::RunQueryDsl;
-use tidings_domain::{Company, CompanyId, CompanyRepo, NewCompany, RepoResult};
+use tidings_domain::{Company, CompanyId, CompanyRepo, NewCompany, NewUser, RepoResult, User};
 
 use crate::error::db_error;
 use crate::pool::with_conn;
 use crate::rows::{CompanyRow, now};
-use crate::schema::companies;
+use crate::schema::{companies, users};
 use crate::store::Store;
+use crate::users::new_user_row;
 
 #[async_trait]
 impl CompanyRepo for Store {
@@ -24,6 +26,30 @@ impl CompanyRepo for Store {
             diesel::insert_into(companies::table).values(&row).execute(conn).await.map_err(db_error)
         })?;
         row.try_into()
+    }
+
+    async fn create_company_with_owner(
+        &self,
+        new: NewCompany,
+        owner: NewUser,
+    ) -> RepoResult<(Company, User)> {
+        let company_id = CompanyId::new();
+        let company = CompanyRow {
+            id: company_id.to_string(),
+            name: new.name,
+            settings: "{}".into(),
+            created_at: now(),
+        };
+        let user = new_user_row(NewUser { company_id, ..owner });
+        with_conn!(self, |conn| {
+            conn.transaction(async |conn| {
+                diesel::insert_into(companies::table).values(&company).execute(conn).await?;
+                diesel::insert_into(users::table).values(&user).execute(conn).await
+            })
+            .await
+            .map_err(db_error)
+        })?;
+        Ok((company.try_into()?, user.try_into()?))
     }
 
     async fn get_company(&self, id: CompanyId) -> RepoResult<Company> {

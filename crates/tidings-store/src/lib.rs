@@ -3,10 +3,13 @@
 //!
 //! Queries are written once; the crate-internal `with_conn!` macro compiles each body for both backends.
 
+mod api_keys;
+mod apps;
 mod companies;
 mod error;
 mod migrate;
 mod pool;
+mod refresh_tokens;
 mod rows;
 pub mod schema;
 mod store;

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
-use tidings_domain::{Company, RepoError, User};
+use tidings_domain::{ApiKey, App, Company, RefreshToken, RepoError, User};
 
-use crate::schema::{companies, users};
+use crate::schema::{api_keys, apps, companies, refresh_tokens, users};
 
 /// Current time at the precision both backends keep (microseconds), as stored.
 pub(crate) fn now() -> NaiveDateTime {
@@ -18,7 +18,16 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// Parses a stored id; a malformed one means the table was written by something else.
 pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, RepoError> {
-    raw.parse().map_err(|_| RepoError::Internal(format!("malformed id in store: {raw}")))
+    raw.parse().map_err(|_| RepoError::Internal(format!("malformed value in store: {raw}")))
+}
+
+/// Stored form of a time.
+pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
+    serde_json::from_str(raw).map_err(|e| RepoError::Internal(format!("stored JSON: {e}")))
 }
 
 #[derive(Queryable, Insertable)]
@@ -36,8 +45,7 @@ impl TryFrom<CompanyRow> for Company {
         Ok(Company {
             id: parse_id(&row.id)?,
             name: row.name,
-            settings: serde_json::from_str(&row.settings)
-                .map_err(|e| RepoError::Internal(format!("company settings: {e}")))?,
+            settings: json(&row.settings)?,
             created_at: utc(row.created_at),
         })
     }
@@ -69,6 +77,92 @@ impl TryFrom<UserRow> for User {
             role: row.role.parse().map_err(RepoError::Internal)?,
             failed_logins: row.failed_logins,
             locked_until: row.locked_until.map(utc),
+            created_at: utc(row.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub(crate) struct RefreshTokenRow {
+    pub id: String,
+    pub company_id: String,
+    pub user_id: String,
+    pub family_id: String,
+    pub token_hash: String,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub replaced_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl TryFrom<RefreshTokenRow> for RefreshToken {
+    type Error = RepoError;
+    fn try_from(row: RefreshTokenRow) -> Result<Self, RepoError> {
+        Ok(RefreshToken {
+            id: parse_id(&row.id)?,
+            company_id: parse_id(&row.company_id)?,
+            user_id: parse_id(&row.user_id)?,
+            family_id: parse_id(&row.family_id)?,
+            token_hash: row.token_hash,
+            expires_at: utc(row.expires_at),
+            revoked_at: row.revoked_at.map(utc),
+            replaced_by: row.replaced_by.as_deref().map(parse_id).transpose()?,
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = apps)]
+pub(crate) struct AppRow {
+    pub id: String,
+    pub company_id: String,
+    pub name: String,
+    pub settings: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl TryFrom<AppRow> for App {
+    type Error = RepoError;
+    fn try_from(row: AppRow) -> Result<Self, RepoError> {
+        Ok(App {
+            id: parse_id(&row.id)?,
+            company_id: parse_id(&row.company_id)?,
+            name: row.name,
+            settings: json(&row.settings)?,
+            created_at: utc(row.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub(crate) struct ApiKeyRow {
+    pub id: String,
+    pub company_id: String,
+    pub app_id: Option<String>,
+    pub kind: String,
+    pub prefix: String,
+    pub key_hash: String,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = RepoError;
+    fn try_from(row: ApiKeyRow) -> Result<Self, RepoError> {
+        Ok(ApiKey {
+            id: parse_id(&row.id)?,
+            company_id: parse_id(&row.company_id)?,
+            app_id: row.app_id.as_deref().map(parse_id).transpose()?,
+            kind: parse_id(&row.kind)?,
+            prefix: row.prefix,
+            key_hash: row.key_hash,
+            expires_at: row.expires_at.map(utc),
+            revoked_at: row.revoked_at.map(utc),
+            last_used_at: row.last_used_at.map(utc),
             created_at: utc(row.created_at),
         })
     }

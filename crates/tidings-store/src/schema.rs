@@ -24,5 +24,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        company_id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    apps (id) {
+        id -> Text,
+        company_id -> Text,
+        name -> Text,
+        settings -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        company_id -> Text,
+        app_id -> Nullable<Text>,
+        kind -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
-diesel::allow_tables_to_appear_in_same_query!(companies, users);
+diesel::allow_tables_to_appear_in_same_query!(companies, users, refresh_tokens, apps, api_keys);

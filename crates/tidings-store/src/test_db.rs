@@ -72,6 +72,26 @@ impl TestDb {
         &self.store
     }
 
+    /// Number of rows in `table` (a table name from the schema), to check what a failed call left.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "not a table name: {table}");
+        let query = format!("SELECT COUNT(*) AS n FROM {table}");
+        let store = &self.store;
+        let count = async {
+            crate::pool::with_conn!(store, |conn| {
+                diesel_async::RunQueryDsl::get_result::<Count>(diesel::sql_query(&query), conn)
+                    .await
+                    .map_err(crate::error::db_error)
+            })
+        };
+        count.await.expect("count rows").n
+    }
+
     /// The URL of this database, for a server started by the test.
     pub fn url(&self) -> &str {
         &self.url

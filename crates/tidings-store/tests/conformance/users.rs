@@ -1,5 +1,6 @@
-//! The store conformance suite: the same assertions against SQLite and PostgreSQL.
+//! Companies and users.
 
+use chrono::{Duration, Utc};
 use tidings_domain::{
     CompanyId, CompanyRepo, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
 };
@@ -15,13 +16,17 @@ backend_tests!(
     user_of_another_company_is_not_found,
     user_needs_an_existing_company,
     users_are_listed_per_company,
+    company_and_owner_are_created_together,
+    a_taken_email_leaves_no_company_behind,
+    roles_change_and_users_are_deleted_within_their_company,
+    failed_logins_count_lock_and_clear,
 );
 
-async fn company(db: &TestDb, name: &str) -> tidings_domain::Company {
+pub async fn company(db: &TestDb, name: &str) -> tidings_domain::Company {
     db.store().create_company(NewCompany { name: name.into() }).await.unwrap()
 }
 
-fn new_user(company_id: CompanyId, email: &str) -> NewUser {
+pub fn new_user(company_id: CompanyId, email: &str) -> NewUser {
     NewUser {
         company_id,
         email: email.into(),
@@ -95,4 +100,70 @@ async fn users_are_listed_per_company(db: &TestDb) {
     let listed: Vec<UserId> =
         db.store().list_users(acme.id).await.unwrap().into_iter().map(|u| u.id).collect();
     assert_eq!(listed, vec![a.id, b.id]);
+}
+
+async fn company_and_owner_are_created_together(db: &TestDb) {
+    let (company, owner) = db
+        .store()
+        .create_company_with_owner(
+            NewCompany { name: "Acme".into() },
+            new_user(CompanyId::new(), "Owner@Acme.test"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(owner.company_id, company.id);
+    assert_eq!(owner.email, "owner@acme.test");
+    assert_eq!(db.store().get_company(company.id).await.unwrap(), company);
+    assert_eq!(db.store().get_user(company.id, owner.id).await.unwrap(), owner);
+}
+
+async fn a_taken_email_leaves_no_company_behind(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    db.store().create_user(new_user(acme.id, "taken@example.com")).await.unwrap();
+    let err = db
+        .store()
+        .create_company_with_owner(
+            NewCompany { name: "Dup".into() },
+            new_user(CompanyId::new(), "taken@example.com"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert_eq!(db.count_rows("companies").await, 1);
+    assert_eq!(db.count_rows("users").await, 1);
+}
+
+async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let globex = company(db, "Globex").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+
+    let err = db.store().set_user_role(globex.id, ada.id, Role::Agent).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert_eq!(db.store().get_user(acme.id, ada.id).await.unwrap().role, Role::Owner);
+
+    let demoted = db.store().set_user_role(acme.id, ada.id, Role::Agent).await.unwrap();
+    assert_eq!(demoted.role, Role::Agent);
+
+    let err = db.store().delete_user(globex.id, ada.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    db.store().delete_user(acme.id, ada.id).await.unwrap();
+    assert!(matches!(db.store().get_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
+    assert!(matches!(db.store().delete_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
+}
+
+async fn failed_logins_count_lock_and_clear(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+    assert_eq!(db.store().record_failed_login(ada.id).await.unwrap(), 1);
+    assert_eq!(db.store().record_failed_login(ada.id).await.unwrap(), 2);
+    let until = Utc::now() + Duration::minutes(15);
+    db.store().lock_user(ada.id, until).await.unwrap();
+    let locked = db.store().get_user(acme.id, ada.id).await.unwrap();
+    assert_eq!(locked.failed_logins, 0, "a lock starts a fresh count");
+    let stored = locked.locked_until.expect("locked");
+    assert!((stored - until).num_milliseconds().abs() < 1, "{stored} vs {until}");
+    db.store().clear_failed_logins(ada.id).await.unwrap();
+    let cleared = db.store().get_user(acme.id, ada.id).await.unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
 }

@@ -1,0 +1,55 @@
+//! Apps table.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use tidings_domain::{App, AppId, AppRepo, CompanyId, NewApp, RepoResult};
+
+use crate::error::db_error;
+use crate::pool::with_conn;
+use crate::rows::{AppRow, now};
+use crate::schema::apps;
+use crate::store::Store;
+
+#[async_trait]
+impl AppRepo for Store {
+    async fn create_app(&self, new: NewApp) -> RepoResult<App> {
+        let row = AppRow {
+            id: AppId::new().to_string(),
+            company_id: new.company_id.to_string(),
+            name: new.name,
+            settings: "{}".into(),
+            created_at: now(),
+        };
+        with_conn!(self, |conn| {
+            diesel::insert_into(apps::table).values(&row).execute(conn).await.map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
+    async fn get_app(&self, company_id: CompanyId, id: AppId) -> RepoResult<App> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        let row: AppRow = with_conn!(self, |conn| {
+            apps::table
+                .filter(apps::company_id.eq(&company_id))
+                .filter(apps::id.eq(&id))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
+    async fn list_apps(&self, company_id: CompanyId) -> RepoResult<Vec<App>> {
+        let company_id = company_id.to_string();
+        let rows: Vec<AppRow> = with_conn!(self, |conn| {
+            apps::table
+                .filter(apps::company_id.eq(&company_id))
+                .order(apps::id.asc())
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}

@@ -1,0 +1,5 @@
+//! The store conformance suite: the same assertions against SQLite and PostgreSQL.
+
+mod keys;
+mod tokens;
+mod users;
