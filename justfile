@@ -16,7 +16,7 @@ test-all:
 check:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
-    cargo deny --offline check licenses bans sources
+    cargo deny check --hide-inclusion-graph licenses bans sources
 
 # What CI runs.
 ci:
