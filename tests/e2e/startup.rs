@@ -89,3 +89,34 @@ fn an_unreachable_database_stops_the_start() {
     assert!(stdout.contains("cannot connect"), "{stdout}");
     assert!(!stdout.contains("s3cret"), "the password in the URL is not logged: {stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_survive_a_restart_with_the_generated_secret() {
+    let dir = TempDir::new();
+    let vars = [("TIDINGS_BCRYPT_COST", "4")];
+    let mut server = Server::start(&dir.0, &vars);
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({
+        "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123",
+    });
+    let registered: Value =
+        client.post(server.url("/v1/auth/register")).json(&body).send().await.unwrap().json().await.unwrap();
+    let token = registered["access_token"].as_str().expect("access token").to_owned();
+    assert!(server.terminate().success());
+
+    let secret = dir.0.join("jwt-secret");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the generated secret is readable by its owner only");
+    }
+    let generated = std::fs::read_to_string(&secret).unwrap();
+    assert!(server.remaining_log().iter().all(|line| !line.contains(generated.trim())), "the secret is not logged");
+
+    let server = Server::start(&dir.0, &vars);
+    let me = client.get(server.url("/v1/auth/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), 200, "a token issued before the restart is still accepted");
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["user"]["email"], "ada@acme.test");
+}

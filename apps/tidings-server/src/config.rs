@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Prefix shared by every variable.
@@ -34,6 +35,23 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// `TIDINGS_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `TIDINGS_DATA_DIR`: where the server keeps files it generates, such as the JWT secret (default `.`).
+    pub data_dir: PathBuf,
+    /// `TIDINGS_JWT_SECRET`: signs access tokens, at least 32 characters; generated into the data
+    /// directory when unset (fine for one node, not for several).
+    pub jwt_secret: Option<Secret>,
+    /// `TIDINGS_BCRYPT_COST`: bcrypt work factor, 4 to 31 (default 12).
+    pub bcrypt_cost: u32,
+    /// `TIDINGS_ACCESS_TOKEN_TTL_SECS`: access token lifetime (default 900).
+    pub access_token_ttl: Duration,
+    /// `TIDINGS_REFRESH_TOKEN_TTL_DAYS`: refresh token lifetime (default 30).
+    pub refresh_token_ttl_days: u32,
+    /// `TIDINGS_LOGIN_MAX_FAILURES`: failed logins before a lock (default 5).
+    pub login_max_failures: u32,
+    /// `TIDINGS_LOGIN_LOCK_SECS`: how long a lock lasts (default 900).
+    pub login_lock: Duration,
+    /// `TIDINGS_API_KEY_ROTATION_OVERLAP_SECS`: how long a rotated key keeps working (default 86400).
+    pub key_rotation_overlap: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -124,6 +142,44 @@ impl Config {
             workers: vars.parse_opt("WORKERS", "a number of threads from 1 to 256", |n: &usize| {
                 (1..=256).contains(n)
             })?,
+            data_dir: PathBuf::from(vars.get("DATA_DIR").unwrap_or_else(|| ".".into())),
+            jwt_secret: match vars.get("JWT_SECRET") {
+                None => None,
+                Some(s) if s.len() >= 32 => Some(Secret(s)),
+                Some(_) => return Err(vars.error("JWT_SECRET", "a secret of at least 32 characters")),
+            },
+            bcrypt_cost: vars
+                .parse("BCRYPT_COST", 12, "a bcrypt cost from 4 to 31", |c| (4..=31).contains(c))?,
+            access_token_ttl: Duration::from_secs(vars.parse(
+                "ACCESS_TOKEN_TTL_SECS",
+                900,
+                "a number of seconds from 30 to 86400",
+                |s| (30..=86_400).contains(s),
+            )?),
+            refresh_token_ttl_days: vars.parse(
+                "REFRESH_TOKEN_TTL_DAYS",
+                30,
+                "a number of days from 1 to 365",
+                |d| (1..=365).contains(d),
+            )?,
+            login_max_failures: vars.parse(
+                "LOGIN_MAX_FAILURES",
+                5,
+                "a number of attempts from 1 to 100",
+                |n| (1..=100).contains(n),
+            )?,
+            login_lock: Duration::from_secs(vars.parse(
+                "LOGIN_LOCK_SECS",
+                900,
+                "a number of seconds from 1 to 86400",
+                |s| (1..=86_400).contains(s),
+            )?),
+            key_rotation_overlap: Duration::from_secs(vars.parse(
+                "API_KEY_ROTATION_OVERLAP_SECS",
+                86_400,
+                "a number of seconds from 0 to 2592000",
+                |s| *s <= 2_592_000,
+            )?),
         })
     }
 }
@@ -177,6 +233,14 @@ pub fn unknown_variables() -> Vec<String> {
         "LOG_FORMAT",
         "SHUTDOWN_TIMEOUT_SECS",
         "WORKERS",
+        "DATA_DIR",
+        "JWT_SECRET",
+        "BCRYPT_COST",
+        "ACCESS_TOKEN_TTL_SECS",
+        "REFRESH_TOKEN_TTL_DAYS",
+        "LOGIN_MAX_FAILURES",
+        "LOGIN_LOCK_SECS",
+        "API_KEY_ROTATION_OVERLAP_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -205,6 +269,10 @@ mod tests {
         assert_eq!(c.shutdown_timeout, Duration::from_secs(30));
         assert_eq!(c.database_pool_size, 16);
         assert_eq!(c.workers, None);
+        assert_eq!(c.bcrypt_cost, 12);
+        assert!(c.jwt_secret.is_none());
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+        assert_eq!((c.login_max_failures, c.login_lock), (5, Duration::from_secs(900)));
     }
 
     #[test]
@@ -234,6 +302,9 @@ mod tests {
             ("TIDINGS_SHUTDOWN_TIMEOUT_SECS", "-1"),
             ("TIDINGS_WORKERS", "many"),
             ("TIDINGS_LOG", "info,[[["),
+            ("TIDINGS_JWT_SECRET", "short"),
+            ("TIDINGS_BCRYPT_COST", "3"),
+            ("TIDINGS_LOGIN_MAX_FAILURES", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -244,7 +315,12 @@ mod tests {
 
     #[test]
     fn secrets_are_not_debug_printed() {
-        let c = config(&[("TIDINGS_DATABASE_URL", "postgres://u:hunter2@db/x")]).unwrap();
-        assert!(!format!("{c:?}").contains("hunter2"));
+        let c = config(&[
+            ("TIDINGS_DATABASE_URL", "postgres://u:hunter2@db/x"),
+            ("TIDINGS_JWT_SECRET", "correct-horse-battery-staple-0123456789"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("correct-horse"), "{printed}");
     }
 }

@@ -2,13 +2,14 @@
 //! SIGINT or SIGTERM, then drains in-flight requests and closes the store.
 
 mod config;
+mod jwt_secret;
 mod telemetry;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use actix_web::HttpServer;
 use tidings_api::AppState;
+use tidings_auth::{AuthSettings, LockoutPolicy};
 use tidings_store::{PoolOptions, Store};
 
 use crate::config::Config;
@@ -47,7 +48,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     store.migrate().await?;
     tracing::info!(backend = ?store.backend(), "store ready");
 
-    let state = AppState { store_health: Arc::new(store.clone()) };
+    let state = AppState::new(store.clone(), auth_settings(&config)?);
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
@@ -70,6 +71,21 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     store.close();
     tracing::info!("stopped");
     Ok(())
+}
+
+fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Error>> {
+    let secret = jwt_secret::resolve(config).map_err(|e| format!("JWT secret: {e}"))?;
+    Ok(AuthSettings {
+        access_ttl: chrono::Duration::from_std(config.access_token_ttl)?,
+        refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.into()),
+        bcrypt_cost: config.bcrypt_cost,
+        lockout: LockoutPolicy {
+            max_failures: config.login_max_failures,
+            lock_for: chrono::Duration::from_std(config.login_lock)?,
+        },
+        key_rotation_overlap: chrono::Duration::from_std(config.key_rotation_overlap)?,
+        ..AuthSettings::with_secret(secret)
+    })
 }
 
 async fn shutdown_signal() {

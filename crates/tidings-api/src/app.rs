@@ -9,7 +9,7 @@ use actix_web::{App, Error, web};
 use crate::error::ApiError;
 use crate::request_id::request_context;
 use crate::state::AppState;
-use crate::{extract, health};
+use crate::{extract, routes};
 
 /// Builds the actix application over `state`.
 pub fn app(
@@ -30,14 +30,8 @@ pub fn app(
         .app_data(extract::path_config())
         .app_data(extract::query_config())
         .wrap(from_fn(request_context))
-        .configure(routes)
+        .configure(routes::configure)
         .default_service(web::to(|| async {
             Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
         }))
-}
-
-/// Every route of the API.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/health").route(web::get().to(health::live)))
-        .service(web::resource("/health/ready").route(web::get().to(health::ready)));
 }

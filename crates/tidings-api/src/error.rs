@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
+use tidings_auth::AuthError;
 use tidings_domain::RepoError;
 
 use crate::envelope::ErrorBody;
@@ -150,6 +151,41 @@ impl From<RepoError> for ApiError {
                     .with_retry_after(1)
             }
             RepoError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Validation(report) => {
+                let mut fields = serde_json::Map::new();
+                for (path, error) in report.iter() {
+                    let entry = fields.entry(path.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(messages) = entry {
+                        messages.push(Value::String(error.message().to_string()));
+                    }
+                }
+                ApiError::validation("the request breaks validation rules")
+                    .with_details(serde_json::json!({ "fields": fields }))
+            }
+            AuthError::Invalid(field, message) => ApiError::validation(format!("{field}: {message}"))
+                .with_details(serde_json::json!({ "fields": { field: [message] } })),
+            AuthError::InvalidCredentials => {
+                ApiError::new(ErrorCode::Unauthenticated, "invalid e-mail or password")
+            }
+            AuthError::InvalidRefreshToken => {
+                ApiError::new(ErrorCode::Unauthenticated, "invalid or expired refresh token; log in again")
+            }
+            AuthError::TokenExpired => ApiError::new(ErrorCode::TokenExpired, "the access token has expired"),
+            AuthError::InvalidToken | AuthError::InvalidKeyFormat => {
+                ApiError::new(ErrorCode::Unauthenticated, "invalid credentials")
+            }
+            AuthError::Unauthenticated(message) => ApiError::new(ErrorCode::Unauthenticated, message),
+            AuthError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            AuthError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            AuthError::Store(e) => e.into(),
+            AuthError::Hashing(cause) => ApiError::internal(cause),
         }
     }
 }

@@ -4,12 +4,14 @@
 //! actix's own, leaves as the JSON envelope of [`error::ApiError`].
 
 pub mod app;
+pub mod caller;
 pub mod envelope;
 pub mod error;
 mod extract;
-mod health;
 pub mod request_id;
+mod routes;
 pub mod state;
+mod views;
 
 pub use app::app;
 pub use error::{ApiError, ErrorCode};

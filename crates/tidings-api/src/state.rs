@@ -2,11 +2,38 @@
 
 use std::sync::Arc;
 
-use tidings_domain::StoreHealth;
+use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
+use tidings_domain::{IdentityRepos, StoreHealth};
 
 /// Shared application state, cloned into each worker.
 #[derive(Clone)]
 pub struct AppState {
     /// Readiness probe of the store.
     pub store_health: Arc<dyn StoreHealth>,
+    /// Register, login, refresh, logout.
+    pub accounts: Accounts,
+    /// Credentials to callers.
+    pub authenticator: Authenticator,
+    /// Team management.
+    pub team: Team,
+    /// Apps and API keys.
+    pub app_keys: AppKeys,
+}
+
+impl AppState {
+    /// Wires every service over one store.
+    pub fn new<S>(store: S, auth: AuthSettings) -> Self
+    where
+        S: IdentityRepos + StoreHealth + 'static,
+    {
+        let store = Arc::new(store);
+        let repos: Arc<dyn IdentityRepos> = store.clone();
+        Self {
+            store_health: store,
+            accounts: Accounts::new(repos.clone(), auth.clone()),
+            authenticator: Authenticator::new(repos.clone(), &auth),
+            team: Team::new(repos.clone(), &auth),
+            app_keys: AppKeys::new(repos, &auth),
+        }
+    }
 }

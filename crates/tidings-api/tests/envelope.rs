@@ -1,12 +1,11 @@
 //! Every error path answers with the documented envelope and a request id.
 
-use std::sync::Arc;
-
 use actix_web::http::StatusCode;
 use actix_web::{test, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tidings_api::{AppState, app};
+use tidings_auth::AuthSettings;
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
@@ -18,7 +17,11 @@ struct Probe {
 }
 
 fn state(db: &TestDb) -> AppState {
-    AppState { store_health: Arc::new(db.store().clone()) }
+    let auth = AuthSettings {
+        bcrypt_cost: 4,
+        ..AuthSettings::with_secret(b"envelope-test-secret-0123456789abcdef".to_vec())
+    };
+    AppState::new(db.store().clone(), auth)
 }
 
 macro_rules! service {

@@ -1,1 +1,34 @@
-//! placeholder
+//! Tidings identity and access, free of HTTP: password hashing, access and refresh tokens, API keys,
+//! lockout, and the services built on them (accounts, team, apps and keys, authentication).
+//!
+//! The services reach the database only through the repository traits of `tidings-domain`.
+
+mod access_token;
+mod accounts;
+mod api_key;
+mod app_keys;
+mod authenticate;
+mod error;
+mod input;
+mod lockout;
+mod opaque_token;
+mod password;
+mod passwords;
+mod principal;
+mod settings;
+mod team;
+
+pub use access_token::{AccessClaims, AccessTokens};
+pub use accounts::{Accounts, Session, TokenPair};
+pub use api_key::{GeneratedKey, ParsedKey, generate_api_key, parse_api_key, verify_api_key};
+pub use app_keys::{AppKeys, IssuedKey};
+pub use authenticate::Authenticator;
+pub use error::AuthError;
+pub use input::{AppInput, KeyInput, LoginInput, NewMemberInput, RefreshInput, RegisterInput, RoleInput};
+pub use lockout::LockoutPolicy;
+pub use opaque_token::{generate_refresh_token, hash_secret};
+pub use password::PasswordHasher;
+pub use passwords::Passwords;
+pub use principal::{ClientPrincipal, Principal, ServicePrincipal};
+pub use settings::AuthSettings;
+pub use team::Team;

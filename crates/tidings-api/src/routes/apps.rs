@@ -1,0 +1,68 @@
+//! `/v1/apps` and `/v1/keys`: SDK integrations and their API keys. Agents may list apps; everything
+//! about keys is for admins and owners.
+
+use actix_web::{HttpResponse, web};
+use tidings_auth::{AppInput, KeyInput};
+use tidings_domain::{ApiKeyId, AppId};
+
+use crate::caller::{Admin, Staff};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{IssuedKeyView, List};
+
+/// `GET /v1/apps`
+pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
+    let apps = state.app_keys.list_apps(&staff.principal).await?;
+    Ok(HttpResponse::Ok().json(List::complete(apps)))
+}
+
+/// `POST /v1/apps`
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    input: web::Json<AppInput>,
+) -> Result<HttpResponse, ApiError> {
+    let app = state.app_keys.create_app(&staff.principal, input.into_inner()).await?;
+    Ok(HttpResponse::Created().json(app))
+}
+
+/// `GET /v1/apps/{id}/keys`
+pub async fn list_keys(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<AppId>,
+) -> Result<HttpResponse, ApiError> {
+    let keys = state.app_keys.list_keys(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(List::complete(keys)))
+}
+
+/// `POST /v1/apps/{id}/keys`
+pub async fn create_key(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<AppId>,
+    input: web::Json<KeyInput>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = state.app_keys.create_key(&staff.principal, id.into_inner(), input.into_inner()).await?;
+    Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
+}
+
+/// `POST /v1/keys/{id}/rotate`
+pub async fn rotate_key(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<ApiKeyId>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = state.app_keys.rotate_key(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
+}
+
+/// `DELETE /v1/keys/{id}`
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<ApiKeyId>,
+) -> Result<HttpResponse, ApiError> {
+    state.app_keys.revoke_key(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

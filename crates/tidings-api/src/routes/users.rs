@@ -1,0 +1,57 @@
+//! `/v1/users`: the team. Agents read; admins and owners manage.
+
+use actix_web::{HttpResponse, web};
+use tidings_auth::{NewMemberInput, RoleInput};
+use tidings_domain::UserId;
+
+use crate::caller::{Admin, Staff};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::{List, UserView};
+
+/// `GET /v1/users`
+pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
+    let users = state.team.list(&staff.principal).await?;
+    Ok(HttpResponse::Ok().json(List::complete(users.into_iter().map(UserView::from).collect())))
+}
+
+/// `GET /v1/users/{id}`
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state.team.get(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// `POST /v1/users`
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    input: web::Json<NewMemberInput>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state.team.add(&staff.principal, input.into_inner()).await?;
+    Ok(HttpResponse::Created().json(UserView::from(user)))
+}
+
+/// `PATCH /v1/users/{id}`
+pub async fn set_role(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<UserId>,
+    input: web::Json<RoleInput>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state.team.set_role(&staff.principal, id.into_inner(), input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+/// `DELETE /v1/users/{id}`
+pub async fn remove(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    state.team.remove(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

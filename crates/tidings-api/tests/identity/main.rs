@@ -1,0 +1,8 @@
+//! Identity and access through HTTP, on SQLite and PostgreSQL: accounts, tokens, the team, apps and
+//! API keys, and every attack the issue lists.
+
+mod accounts;
+mod keys;
+mod support;
+mod team;
+mod tokens;

@@ -1,0 +1,158 @@
+//! Shared test plumbing: an app over a test database, requests, and a registered company.
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test::{self, TestRequest};
+use serde_json::{Value, json};
+use tidings_api::AppState;
+use tidings_auth::AuthSettings;
+use tidings_store::test_db::TestDb;
+
+/// The signing secret of the test apps, so tests can forge tokens with and without it.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Settings for tests: cheap bcrypt, otherwise the defaults.
+pub fn settings() -> AuthSettings {
+    AuthSettings { bcrypt_cost: 4, ..AuthSettings::with_secret(SECRET.as_bytes().to_vec()) }
+}
+
+/// State over the test database.
+pub fn state(db: &TestDb, settings: AuthSettings) -> AppState {
+    AppState::new(db.store().clone(), settings)
+}
+
+/// Starts the app over `db` with `settings`.
+#[macro_export]
+macro_rules! app {
+    ($db:expr) => {
+        $crate::app!($db, $crate::support::settings())
+    };
+    ($db:expr, $settings:expr) => {
+        actix_web::test::init_service(tidings_api::app($crate::support::state($db, $settings))).await
+    };
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of an envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error envelope: {}", self.body))
+    }
+
+    /// Asserts the status and the envelope's code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(self.code(), code, "{}", self.body);
+    }
+
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        self.body
+    }
+}
+
+/// Sends a request to the app.
+pub async fn send<S, B>(svc: &S, req: TestRequest) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(svc, req.to_request()).await;
+    let status = res.status();
+    let bytes = test::read_body(res).await;
+    let body =
+        if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    Reply { status, body }
+}
+
+/// `GET path` with a bearer token.
+pub fn get(path: &str, token: &str) -> TestRequest {
+    TestRequest::get().uri(path).insert_header(("authorization", format!("Bearer {token}")))
+}
+
+/// `POST path` with a bearer token and a JSON body.
+pub fn post(path: &str, token: &str, body: Value) -> TestRequest {
+    TestRequest::post().uri(path).insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
+}
+
+/// `PATCH path` with a bearer token and a JSON body.
+pub fn patch(path: &str, token: &str, body: Value) -> TestRequest {
+    TestRequest::patch().uri(path).insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
+}
+
+/// `DELETE path` with a bearer token.
+pub fn delete(path: &str, token: &str) -> TestRequest {
+    TestRequest::delete().uri(path).insert_header(("authorization", format!("Bearer {token}")))
+}
+
+/// A registered company: its owner's session.
+pub struct Tenant {
+    pub company_id: String,
+    pub owner_id: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// Registers a company whose owner is `email` with password `password123`.
+pub async fn register<S, B>(svc: &S, company: &str, email: &str) -> Tenant
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let body = json!({ "company_name": company, "name": "Owner", "email": email, "password": "password123" });
+    let reply = send(svc, TestRequest::post().uri("/v1/auth/register").set_json(body)).await.expect(201);
+    Tenant {
+        company_id: reply["company"]["id"].as_str().unwrap().into(),
+        owner_id: reply["user"]["id"].as_str().unwrap().into(),
+        token: reply["access_token"].as_str().unwrap().into(),
+        refresh_token: reply["refresh_token"].as_str().unwrap().into(),
+    }
+}
+
+/// Adds a member with `role` to the tenant and logs them in; returns (user id, access token).
+pub async fn member<S, B>(svc: &S, tenant: &Tenant, email: &str, role: &str) -> (String, String)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let body = json!({ "email": email, "name": "Member", "password": "password123", "role": role });
+    let user = send(svc, post("/v1/users", &tenant.token, body)).await.expect(201);
+    let session = login(svc, email, "password123").await.expect(200);
+    (user["id"].as_str().unwrap().into(), session["access_token"].as_str().unwrap().into())
+}
+
+/// `POST /v1/auth/login`.
+pub async fn login<S, B>(svc: &S, email: &str, password: &str) -> Reply
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let body = json!({ "email": email, "password": password });
+    send(svc, TestRequest::post().uri("/v1/auth/login").set_json(body)).await
+}
+
+/// Anything `send` can talk to, as a method, for helpers that must not name the service type.
+pub trait Caller {
+    /// Sends a request.
+    async fn call(&self, req: TestRequest) -> Reply;
+}
+
+impl<S, B> Caller for S
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    async fn call(&self, req: TestRequest) -> Reply {
+        send(self, req).await
+    }
+}

@@ -1,0 +1,187 @@
+//! Accounts: registration, login with lockout, refresh-token rotation with reuse detection, logout.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use garde::Validate;
+use tidings_domain::{
+    Company, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, RepoError, Role, User,
+};
+
+use crate::access_token::AccessTokens;
+use crate::error::AuthError;
+use crate::input::{LoginInput, RefreshInput, RegisterInput};
+use crate::opaque_token::{generate_refresh_token, hash_secret};
+use crate::passwords::Passwords;
+use crate::principal::Principal;
+use crate::settings::AuthSettings;
+
+/// A fresh access token and refresh token.
+#[derive(Clone, Debug)]
+pub struct TokenPair {
+    /// JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque token for `POST /v1/auth/refresh`; shown once.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// A logged-in user with their company and tokens.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The user.
+    pub user: User,
+    /// The user's company.
+    pub company: Company,
+    /// The tokens.
+    pub tokens: TokenPair,
+}
+
+/// Registration, login, refresh and logout.
+#[derive(Clone)]
+pub struct Accounts {
+    repos: Arc<dyn IdentityRepos>,
+    passwords: Passwords,
+    tokens: AccessTokens,
+    settings: AuthSettings,
+}
+
+impl Accounts {
+    /// Builds the service over `repos`.
+    pub fn new(repos: Arc<dyn IdentityRepos>, settings: AuthSettings) -> Self {
+        Self {
+            passwords: Passwords::new(settings.bcrypt_cost),
+            tokens: AccessTokens::new(&settings.jwt_secret, settings.access_ttl),
+            repos,
+            settings,
+        }
+    }
+
+    /// Creates a company and its owner, and logs the owner in.
+    pub async fn register(&self, input: RegisterInput) -> Result<Session, AuthError> {
+        input.validate()?;
+        let password_hash = self.passwords.hash(input.password).await?;
+        let owner = NewUser {
+            company_id: Default::default(),
+            email: input.email,
+            name: input.name.trim().to_owned(),
+            password_hash,
+            role: Role::Owner,
+        };
+        let company = NewCompany { name: input.company_name.trim().to_owned() };
+        let (company, user) =
+            self.repos.create_company_with_owner(company, owner).await.map_err(|e| match e {
+                RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
+                other => other.into(),
+            })?;
+        let tokens = self.start_session(&user).await?;
+        Ok(Session { user, company, tokens })
+    }
+
+    /// Checks e-mail and password. Unknown e-mail, wrong password and locked account get the same
+    /// answer after the same bcrypt work, so the response reveals nothing about the account.
+    pub async fn login(&self, input: LoginInput) -> Result<Session, AuthError> {
+        input.validate()?;
+        let now = Utc::now();
+        let Some(user) = self.repos.find_user_by_email(&input.email).await? else {
+            self.passwords.verify_dummy(input.password).await;
+            return Err(AuthError::InvalidCredentials);
+        };
+        let password_ok = self.passwords.verify(input.password, user.password_hash.clone()).await;
+        if self.settings.lockout.is_locked(user.locked_until, now) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        if !password_ok {
+            let failures = self.repos.record_failed_login(user.id).await?;
+            if self.settings.lockout.should_lock(failures) {
+                self.repos.lock_user(user.id, now + self.settings.lockout.lock_for).await?;
+                tracing::warn!(user_id = %user.id, "account locked after repeated failed logins");
+            }
+            return Err(AuthError::InvalidCredentials);
+        }
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            self.repos.clear_failed_logins(user.id).await?;
+        }
+        let company = self.repos.get_company(user.company_id).await?;
+        let tokens = self.start_session(&user).await?;
+        Ok(Session { user, company, tokens })
+    }
+
+    /// Trades a refresh token for a new pair. A token that was already spent means it leaked:
+    /// its whole family is revoked and the caller must log in again.
+    pub async fn refresh(&self, input: RefreshInput) -> Result<TokenPair, AuthError> {
+        input.validate()?;
+        let now = Utc::now();
+        let Some(stored) = self.repos.find_refresh_token(&hash_secret(&input.refresh_token)).await? else {
+            return Err(AuthError::InvalidRefreshToken);
+        };
+        if stored.revoked_at.is_some() || stored.replaced_by.is_some() {
+            self.revoke_family_after_reuse(stored.family_id).await?;
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        if stored.expires_at <= now {
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        let user = match self.repos.get_user(stored.company_id, stored.user_id).await {
+            Ok(user) => user,
+            Err(RepoError::NotFound) => return Err(AuthError::InvalidRefreshToken),
+            Err(e) => return Err(e.into()),
+        };
+        let (new, pair) = self.issue(&user, stored.family_id)?;
+        match self.repos.rotate_refresh_token(stored.id, new, now).await? {
+            Some(_) => Ok(pair),
+            // Another request spent the same token first: that is reuse too.
+            None => {
+                self.revoke_family_after_reuse(stored.family_id).await?;
+                Err(AuthError::InvalidRefreshToken)
+            }
+        }
+    }
+
+    /// Ends the session the refresh token belongs to. Unknown tokens are accepted silently.
+    pub async fn logout(&self, input: RefreshInput) -> Result<(), AuthError> {
+        input.validate()?;
+        if let Some(stored) = self.repos.find_refresh_token(&hash_secret(&input.refresh_token)).await? {
+            self.repos.revoke_refresh_family(stored.family_id, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// The caller's user and company.
+    pub async fn me(&self, principal: &Principal) -> Result<(User, Company), AuthError> {
+        let user = self.repos.get_user(principal.company_id, principal.user_id).await?;
+        let company = self.repos.get_company(principal.company_id).await?;
+        Ok((user, company))
+    }
+
+    async fn start_session(&self, user: &User) -> Result<TokenPair, AuthError> {
+        let (new, pair) = self.issue(user, RefreshTokenId::new())?;
+        self.repos.insert_refresh_token(new).await?;
+        Ok(pair)
+    }
+
+    fn issue(
+        &self,
+        user: &User,
+        family_id: RefreshTokenId,
+    ) -> Result<(NewRefreshToken, TokenPair), AuthError> {
+        let (access_token, _) = self.tokens.issue(user.id, user.company_id, user.role)?;
+        let refresh_token = generate_refresh_token();
+        let new = NewRefreshToken {
+            company_id: user.company_id,
+            user_id: user.id,
+            family_id,
+            token_hash: hash_secret(&refresh_token),
+            expires_at: Utc::now() + self.settings.refresh_ttl,
+        };
+        let expires_in = self.settings.access_ttl.num_seconds();
+        Ok((new, TokenPair { access_token, refresh_token, expires_in }))
+    }
+
+    async fn revoke_family_after_reuse(&self, family_id: RefreshTokenId) -> Result<(), AuthError> {
+        tracing::warn!(%family_id, "spent refresh token presented again; revoking its family");
+        self.repos.revoke_refresh_family(family_id, Utc::now()).await?;
+        Ok(())
+    }
+}

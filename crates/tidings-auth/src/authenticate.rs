@@ -1,0 +1,100 @@
+//! Turning presented credentials into a caller: access tokens for users, API keys for SDK devices
+//! and services.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, RepoError};
+
+use crate::access_token::AccessTokens;
+use crate::api_key::{parse_api_key, verify_api_key};
+use crate::error::AuthError;
+use crate::principal::{ClientPrincipal, Principal, ServicePrincipal};
+use crate::settings::AuthSettings;
+
+/// Checks credentials against the store.
+#[derive(Clone)]
+pub struct Authenticator {
+    repos: Arc<dyn IdentityRepos>,
+    tokens: AccessTokens,
+}
+
+impl Authenticator {
+    /// Builds the authenticator over `repos`.
+    pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
+        Self { tokens: AccessTokens::new(&settings.jwt_secret, settings.access_ttl), repos }
+    }
+
+    /// A user from an access token. The user is loaded so that a deleted user is refused and a
+    /// role change applies at once, not when the token expires.
+    pub async fn user(&self, access_token: &str) -> Result<Principal, AuthError> {
+        let claims = self.tokens.verify(access_token)?;
+        match self.repos.get_user(claims.company_id, claims.sub).await {
+            Ok(user) => Ok(Principal { user_id: user.id, company_id: user.company_id, role: user.role }),
+            Err(RepoError::NotFound) => Err(AuthError::Unauthenticated("this user no longer exists")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An SDK device from `X-App-Id`, `X-Device-Id`, `X-Api-Key` and `X-SDK-Version`.
+    pub async fn client(
+        &self,
+        app_id: &str,
+        device_id: &str,
+        api_key: &str,
+        sdk_version: Option<&str>,
+    ) -> Result<ClientPrincipal, AuthError> {
+        let app_id: AppId = app_id
+            .trim()
+            .parse()
+            .map_err(|_| AuthError::Unauthenticated("X-App-Id is not a valid app id"))?;
+        let device_id = device_id.trim();
+        if device_id.is_empty() || device_id.len() > 128 || !device_id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AuthError::Unauthenticated("X-Device-Id must be 1 to 128 visible ASCII characters"));
+        }
+        let key = self.api_key(api_key, KeyKind::Client).await?;
+        if key.app_id != Some(app_id) {
+            return Err(AuthError::Unauthenticated("this API key does not belong to this app"));
+        }
+        Ok(ClientPrincipal {
+            company_id: key.company_id,
+            app_id,
+            device_id: device_id.to_owned(),
+            sdk_version: sdk_version.map(|v| v.chars().take(64).collect()),
+            key_id: key.id,
+        })
+    }
+
+    /// A service from a server key.
+    pub async fn service(&self, api_key: &str) -> Result<ServicePrincipal, AuthError> {
+        let key = self.api_key(api_key, KeyKind::Server).await?;
+        Ok(ServicePrincipal { company_id: key.company_id, app_id: key.app_id, key_id: key.id })
+    }
+
+    async fn api_key(&self, presented: &str, kind: KeyKind) -> Result<ApiKey, AuthError> {
+        const INVALID: AuthError = AuthError::Unauthenticated("invalid API key");
+        let parsed = parse_api_key(presented.trim()).map_err(|_| INVALID)?;
+        if parsed.kind != kind {
+            return Err(match kind {
+                KeyKind::Client => AuthError::Unauthenticated("a client key is required"),
+                KeyKind::Server => AuthError::Unauthenticated("a server key is required"),
+            });
+        }
+        let Some(key) = self.repos.find_api_key_by_prefix(&parsed.prefix).await? else { return Err(INVALID) };
+        if !verify_api_key(presented.trim(), &key.key_hash) {
+            return Err(INVALID);
+        }
+        let now = Utc::now();
+        if key.revoked_at.is_some() {
+            return Err(AuthError::Unauthenticated("this API key has been revoked"));
+        }
+        if !key.is_active(now) {
+            return Err(AuthError::Unauthenticated("this API key has expired"));
+        }
+        // Recording use is bookkeeping: a failure must not refuse a valid key.
+        if let Err(e) = self.repos.touch_api_key(key.id, now).await {
+            tracing::warn!(key_id = %key.id, error = %e, "could not record API key use");
+        }
+        Ok(key)
+    }
+}

@@ -1,0 +1,92 @@
+//! Inputs of the identity services, with their validation rules (garde). The services validate them,
+//! so an embedding program gets the same rules as HTTP callers.
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::Deserialize;
+use tidings_domain::{KeyKind, Role};
+
+/// Rejects names that are only whitespace.
+fn not_blank(value: &str, _ctx: &()) -> garde::Result {
+    if value.trim().is_empty() { Err(garde::Error::new("must not be blank")) } else { Ok(()) }
+}
+
+/// `POST /v1/auth/register`: a new company and its owner.
+#[derive(Deserialize, Validate)]
+pub struct RegisterInput {
+    /// Name of the new company.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub company_name: String,
+    /// The owner's display name.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub name: String,
+    /// The owner's login e-mail.
+    #[garde(email, length(max = 254))]
+    pub email: String,
+    /// The owner's password, 10 to 128 characters.
+    #[garde(length(chars, min = 10, max = 128))]
+    pub password: String,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Deserialize, Validate)]
+pub struct LoginInput {
+    /// Login e-mail.
+    #[garde(email, length(max = 254))]
+    pub email: String,
+    /// Password; its length is not checked here so a login says nothing about the policy.
+    #[garde(length(chars, min = 1, max = 128))]
+    pub password: String,
+}
+
+/// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
+#[derive(Deserialize, Validate)]
+pub struct RefreshInput {
+    /// The refresh token from the last login or refresh.
+    #[garde(length(min = 1, max = 512))]
+    pub refresh_token: String,
+}
+
+/// `POST /v1/users`: a new member of the caller's company.
+#[derive(Deserialize, Validate)]
+pub struct NewMemberInput {
+    /// Login e-mail.
+    #[garde(email, length(max = 254))]
+    pub email: String,
+    /// Display name.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub name: String,
+    /// Initial password, 10 to 128 characters.
+    #[garde(length(chars, min = 10, max = 128))]
+    pub password: String,
+    /// Role; at most the caller's own.
+    #[garde(skip)]
+    pub role: Role,
+}
+
+/// `PATCH /v1/users/{id}`.
+#[derive(Deserialize, Validate)]
+pub struct RoleInput {
+    /// The new role; at most the caller's own.
+    #[garde(skip)]
+    pub role: Role,
+}
+
+/// `POST /v1/apps`.
+#[derive(Deserialize, Validate)]
+pub struct AppInput {
+    /// Display name.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub name: String,
+}
+
+/// `POST /v1/apps/{id}/keys`.
+#[derive(Deserialize, Validate)]
+pub struct KeyInput {
+    /// Client key (SDKs) or server key (services).
+    #[garde(skip)]
+    pub kind: KeyKind,
+    /// Optional expiry; must be in the future.
+    #[garde(skip)]
+    pub expires_at: Option<DateTime<Utc>>,
+}

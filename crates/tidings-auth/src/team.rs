@@ -1,0 +1,88 @@
+//! The team of a company: who may add, promote, demote and remove whom.
+//!
+//! The API's role guard lets only admins and owners in; the rules here are finer: nobody acts on a
+//! user ranked above them or grants a role above their own, and nobody changes or removes
+//! themselves (so a company always keeps an owner).
+
+use std::sync::Arc;
+
+use garde::Validate;
+use tidings_domain::{IdentityRepos, NewUser, RepoError, User, UserId};
+
+use crate::error::AuthError;
+use crate::input::{NewMemberInput, RoleInput};
+use crate::passwords::Passwords;
+use crate::principal::Principal;
+use crate::settings::AuthSettings;
+
+/// Team management within the caller's company.
+#[derive(Clone)]
+pub struct Team {
+    repos: Arc<dyn IdentityRepos>,
+    passwords: Passwords,
+}
+
+impl Team {
+    /// Builds the service over `repos`.
+    pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
+        Self { repos, passwords: Passwords::new(settings.bcrypt_cost) }
+    }
+
+    /// The caller's colleagues, oldest first.
+    pub async fn list(&self, actor: &Principal) -> Result<Vec<User>, AuthError> {
+        Ok(self.repos.list_users(actor.company_id).await?)
+    }
+
+    /// One colleague.
+    pub async fn get(&self, actor: &Principal, id: UserId) -> Result<User, AuthError> {
+        Ok(self.repos.get_user(actor.company_id, id).await?)
+    }
+
+    /// Adds a user to the caller's company.
+    pub async fn add(&self, actor: &Principal, input: NewMemberInput) -> Result<User, AuthError> {
+        input.validate()?;
+        if input.role > actor.role {
+            return Err(AuthError::Forbidden("cannot grant a role above your own"));
+        }
+        let password_hash = self.passwords.hash(input.password).await?;
+        let new = NewUser {
+            company_id: actor.company_id,
+            email: input.email,
+            name: input.name.trim().to_owned(),
+            password_hash,
+            role: input.role,
+        };
+        self.repos.create_user(new).await.map_err(|e| match e {
+            RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
+            other => other.into(),
+        })
+    }
+
+    /// Changes a colleague's role.
+    pub async fn set_role(&self, actor: &Principal, id: UserId, input: RoleInput) -> Result<User, AuthError> {
+        input.validate()?;
+        let target = self.acted_on(actor, id).await?;
+        if input.role > actor.role {
+            return Err(AuthError::Forbidden("cannot grant a role above your own"));
+        }
+        Ok(self.repos.set_user_role(actor.company_id, target.id, input.role).await?)
+    }
+
+    /// Removes a colleague.
+    pub async fn remove(&self, actor: &Principal, id: UserId) -> Result<(), AuthError> {
+        let target = self.acted_on(actor, id).await?;
+        Ok(self.repos.delete_user(actor.company_id, target.id).await?)
+    }
+
+    /// Loads the user an action targets and checks the actor ranks at least as high.
+    async fn acted_on(&self, actor: &Principal, id: UserId) -> Result<User, AuthError> {
+        let target = self.repos.get_user(actor.company_id, id).await?;
+        if target.id == actor.user_id {
+            return Err(AuthError::Forbidden("cannot change or remove yourself"));
+        }
+        if target.role > actor.role {
+            return Err(AuthError::Forbidden("cannot act on a user ranked above you"));
+        }
+        Ok(target)
+    }
+}
