@@ -112,7 +112,10 @@ async fn sessions_survive_a_restart_with_the_generated_secret() {
         assert_eq!(mode, 0o600, "the generated secret is readable by its owner only");
     }
     let generated = std::fs::read_to_string(&secret).unwrap();
-    assert!(server.remaining_log().iter().all(|line| !line.contains(generated.trim())), "the secret is not logged");
+    assert!(
+        server.remaining_log().iter().all(|line| !line.contains(generated.trim())),
+        "the secret is not logged"
+    );
 
     let server = Server::start(&dir.0, &vars);
     let me = client.get(server.url("/v1/auth/me")).bearer_auth(&token).send().await.unwrap();
