@@ -62,3 +62,23 @@ typed_id!(
     /// Identifies an API key.
     ApiKeyId
 );
+typed_id!(
+    /// Identifies a contact (a customer of a company).
+    ContactId
+);
+typed_id!(
+    /// Identifies a stored device.
+    DeviceId
+);
+typed_id!(
+    /// Identifies a conversation.
+    ConversationId
+);
+typed_id!(
+    /// Identifies a message.
+    MessageId
+);
+typed_id!(
+    /// Identifies a tracked analytics event.
+    EventId
+);

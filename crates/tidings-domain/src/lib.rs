@@ -5,19 +5,34 @@
 pub mod api_key;
 pub mod app;
 pub mod company;
+pub mod contact;
+pub mod conversation;
+pub mod device;
 pub mod error;
+pub mod event;
 pub mod health;
 pub mod identity;
 pub mod ids;
+pub mod message;
 pub mod refresh_token;
 pub mod user;
 
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
 pub use app::{App, AppRepo, NewApp};
 pub use company::{Company, CompanyRepo, NewCompany};
+pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
+pub use conversation::{
+    Conversation, ConversationPatch, ConversationQuery, ConversationRepo, ConversationStatus,
+};
+pub use device::{Device, DeviceRepo, Platform};
 pub use error::{RepoError, RepoResult};
+pub use event::{Event, EventRepo, NewEvent};
 pub use health::StoreHealth;
 pub use identity::IdentityRepos;
-pub use ids::{ApiKeyId, AppId, CompanyId, RefreshTokenId, UserId};
+pub use ids::{
+    ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, RefreshTokenId,
+    UserId,
+};
+pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use user::{NewUser, Role, User, UserRepo};

@@ -6,7 +6,12 @@
 mod api_keys;
 mod apps;
 mod companies;
+mod contacts;
+mod conversations;
+mod devices;
 mod error;
+mod events;
+mod messages;
 mod migrate;
 mod pool;
 mod refresh_tokens;

@@ -26,7 +26,7 @@ pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
 
-fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
+pub(crate) fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
     serde_json::from_str(raw).map_err(|e| RepoError::Internal(format!("stored JSON: {e}")))
 }
 

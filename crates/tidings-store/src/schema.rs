@@ -63,5 +63,99 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        company_id -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        facebook_id -> Nullable<Text>,
+        instagram_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        company_id -> Text,
+        app_id -> Text,
+        device_id -> Text,
+        contact_id -> Text,
+        platform -> Text,
+        push_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        company_id -> Text,
+        contact_id -> Text,
+        app_id -> Nullable<Text>,
+        platform -> Text,
+        status -> Text,
+        assignee_id -> Nullable<Text>,
+        last_sequence -> BigInt,
+        last_message_at -> Nullable<Timestamp>,
+        agent_read_sequence -> BigInt,
+        contact_read_sequence -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        company_id -> Text,
+        conversation_id -> Text,
+        sequence -> BigInt,
+        local_id -> Nullable<Text>,
+        sender -> Text,
+        author_id -> Nullable<Text>,
+        direction -> Text,
+        platform -> Text,
+        body -> Text,
+        attachments -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        company_id -> Text,
+        app_id -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        contact_id -> Nullable<Text>,
+        name -> Text,
+        properties -> Text,
+        occurred_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
-diesel::allow_tables_to_appear_in_same_query!(companies, users, refresh_tokens, apps, api_keys);
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    companies,
+    users,
+    refresh_tokens,
+    apps,
+    api_keys,
+    contacts,
+    devices,
+    conversations,
+    messages,
+    events,
+);

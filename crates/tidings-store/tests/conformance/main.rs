@@ -1,5 +1,7 @@
 //! The store conformance suite: the same assertions against SQLite and PostgreSQL.
 
+mod conversations;
 mod keys;
+mod messages;
 mod tokens;
 mod users;

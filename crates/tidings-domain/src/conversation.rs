@@ -1,0 +1,147 @@
+//! Conversations: one thread between a company and a contact, with a gapless message sequence.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::device::Platform;
+use crate::error::RepoResult;
+use crate::ids::{AppId, CompanyId, ContactId, ConversationId, UserId};
+
+/// Where a conversation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Waiting for an agent.
+    Open,
+    /// Waiting for the contact.
+    Pending,
+    /// Done; a new message from the contact starts a new conversation.
+    Resolved,
+}
+
+impl ConversationStatus {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for ConversationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ConversationStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(ConversationStatus::Open),
+            "pending" => Ok(ConversationStatus::Pending),
+            "resolved" => Ok(ConversationStatus::Resolved),
+            other => Err(format!("unknown conversation status `{other}`")),
+        }
+    }
+}
+
+/// A conversation as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conversation {
+    /// Identifier.
+    pub id: ConversationId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The contact on the other side.
+    pub contact_id: ContactId,
+    /// The SDK app it started from, if any.
+    pub app_id: Option<AppId>,
+    /// Where it takes place.
+    pub platform: Platform,
+    /// Open, pending or resolved.
+    pub status: ConversationStatus,
+    /// The agent in charge.
+    pub assignee_id: Option<UserId>,
+    /// Sequence of the newest message (0 before the first).
+    pub last_sequence: i64,
+    /// Time of the newest message.
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// Highest inbound sequence agents have read.
+    pub agent_read_sequence: i64,
+    /// Highest outbound sequence the contact has read.
+    pub contact_read_sequence: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change of status, assignee or messages; lists sort on it.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Filters and page of `GET /v1/conversations`.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationQuery {
+    /// Only this status.
+    pub status: Option<ConversationStatus>,
+    /// Only conversations assigned to this agent.
+    pub assignee_id: Option<UserId>,
+    /// Only unassigned conversations (ignored when `assignee_id` is set).
+    pub unassigned: bool,
+    /// Only this contact's.
+    pub contact_id: Option<ContactId>,
+    /// Only this platform.
+    pub platform: Option<Platform>,
+    /// Only conversations after this position in the list (newest activity first).
+    pub after: Option<(DateTime<Utc>, ConversationId)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// A change to a conversation; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ConversationPatch {
+    /// New status.
+    pub status: Option<ConversationStatus>,
+    /// New assignee; `Some(None)` unassigns.
+    pub assignee_id: Option<Option<UserId>>,
+}
+
+/// Persistence of conversations.
+#[async_trait]
+pub trait ConversationRepo: Send + Sync {
+    /// The contact's unresolved conversation on `app_id`, created when there is none. At most one
+    /// exists at a time, even under concurrent calls.
+    async fn open_conversation(
+        &self,
+        company_id: CompanyId,
+        contact_id: ContactId,
+        app_id: Option<AppId>,
+        platform: Platform,
+    ) -> RepoResult<Conversation>;
+    /// Loads a conversation of `company_id`.
+    async fn get_conversation(&self, company_id: CompanyId, id: ConversationId) -> RepoResult<Conversation>;
+    /// Lists conversations of `company_id`, newest activity first.
+    async fn list_conversations(
+        &self,
+        company_id: CompanyId,
+        query: ConversationQuery,
+    ) -> RepoResult<Vec<Conversation>>;
+    /// Applies a change to a conversation of `company_id`.
+    async fn update_conversation(
+        &self,
+        company_id: CompanyId,
+        id: ConversationId,
+        patch: ConversationPatch,
+    ) -> RepoResult<Conversation>;
+    /// Inbound messages agents have not read, per conversation, for the given conversations.
+    async fn unread_counts(
+        &self,
+        company_id: CompanyId,
+        ids: &[ConversationId],
+    ) -> RepoResult<Vec<(ConversationId, i64)>>;
+}

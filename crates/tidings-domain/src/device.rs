@@ -1,0 +1,116 @@
+//! Devices: an installation of an SDK app, identified by the SDK's `X-Device-Id`, always attached to a
+//! contact (an anonymous one until `POST /v1/identify`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RepoResult;
+use crate::ids::{AppId, CompanyId, ContactId, DeviceId};
+
+/// Where a conversation or device lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// iOS SDK.
+    Ios,
+    /// Android SDK.
+    Android,
+    /// Web SDK.
+    Web,
+    /// Desktop SDK.
+    Desktop,
+    /// Facebook Messenger.
+    Facebook,
+    /// Instagram direct messages.
+    Instagram,
+}
+
+impl Platform {
+    /// The stored and serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Ios => "ios",
+            Platform::Android => "android",
+            Platform::Web => "web",
+            Platform::Desktop => "desktop",
+            Platform::Facebook => "facebook",
+            Platform::Instagram => "instagram",
+        }
+    }
+
+    /// Whether an SDK device can have this platform.
+    pub fn is_device(self) -> bool {
+        matches!(self, Platform::Ios | Platform::Android | Platform::Web | Platform::Desktop)
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ios" => Ok(Platform::Ios),
+            "android" => Ok(Platform::Android),
+            "web" => Ok(Platform::Web),
+            "desktop" => Ok(Platform::Desktop),
+            "facebook" => Ok(Platform::Facebook),
+            "instagram" => Ok(Platform::Instagram),
+            other => Err(format!("unknown platform `{other}`")),
+        }
+    }
+}
+
+/// An SDK installation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Device {
+    /// Identifier.
+    pub id: DeviceId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The app it runs.
+    pub app_id: AppId,
+    /// The SDK's own id for the installation (`X-Device-Id`).
+    pub device_id: String,
+    /// The contact using it.
+    pub contact_id: ContactId,
+    /// ios, android, web or desktop.
+    pub platform: Platform,
+    /// Push notification token, when the SDK registered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_token: Option<String>,
+    /// First seen.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Persistence of devices.
+#[async_trait]
+pub trait DeviceRepo: Send + Sync {
+    /// The device of `app_id` named `device_id`, created with a new anonymous contact when it is new.
+    async fn device_for(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        device_id: &str,
+        platform: Platform,
+    ) -> RepoResult<Device>;
+    /// Sets the platform and push token of a device.
+    async fn update_device(
+        &self,
+        id: DeviceId,
+        platform: Platform,
+        push_token: Option<String>,
+    ) -> RepoResult<Device>;
+    /// Moves every device and conversation of contact `from` to contact `into`, then deletes `from`,
+    /// in one transaction.
+    async fn merge_contacts(&self, company_id: CompanyId, from: ContactId, into: ContactId)
+    -> RepoResult<()>;
+}

@@ -1,0 +1,200 @@
+//! Messages: stored once, ordered by a gapless per-conversation sequence, tracked
+//! sent -> delivered -> read.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::device::Platform;
+use crate::error::RepoResult;
+use crate::ids::{CompanyId, ConversationId, MessageId};
+
+/// Longest message body, in characters.
+pub const MAX_BODY_CHARS: usize = 5000;
+
+/// Declares a string-backed enum with its stored names.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The stored and serialized name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!("unknown {} `{other}`", stringify!($name))),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Who wrote a message.
+    Sender {
+        /// The contact (through an SDK or a social platform).
+        Contact = "contact",
+        /// An agent of the company.
+        Agent = "agent",
+        /// An automated responder.
+        Bot = "bot",
+        /// Tidings itself (assignment notes and the like).
+        System = "system",
+    }
+);
+
+named_enum!(
+    /// Which way a message travels, seen from the company.
+    Direction {
+        /// From the contact to the company.
+        Inbound = "inbound",
+        /// From the company to the contact.
+        Outbound = "outbound",
+    }
+);
+
+named_enum!(
+    /// Delivery state. Ordered: a status only ever moves forward (failed stands apart).
+    MessageStatus {
+        /// Accepted by the client, not yet by the server.
+        Pending = "pending",
+        /// Stored by the server.
+        Sent = "sent",
+        /// Reached the recipient's device.
+        Delivered = "delivered",
+        /// Seen by the recipient.
+        Read = "read",
+        /// Could not be forwarded to the platform.
+        Failed = "failed",
+    }
+);
+
+/// A message as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Message {
+    /// Identifier.
+    pub id: MessageId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The conversation it belongs to.
+    pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3, ... with no gap.
+    pub sequence: i64,
+    /// The client's id for the message, which makes retries idempotent.
+    pub local_id: Option<String>,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// The agent or contact who wrote it.
+    pub author_id: Option<String>,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Where it was written or is delivered.
+    pub platform: Platform,
+    /// Text, at most 5,000 characters; empty once deleted.
+    pub body: String,
+    /// Attachments (JSON array).
+    pub attachments: serde_json::Value,
+    /// Delivery state.
+    pub status: MessageStatus,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last edit.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Deletion time; deleted messages keep their place in the sequence.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// What is needed to append a message.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// Client id for idempotent retries.
+    pub local_id: Option<String>,
+    /// Who wrote it.
+    pub sender: Sender,
+    /// The agent or contact who wrote it.
+    pub author_id: Option<String>,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Where.
+    pub platform: Platform,
+    /// Text.
+    pub body: String,
+    /// Attachments (JSON array).
+    pub attachments: serde_json::Value,
+}
+
+/// Where a page of messages starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageCursor {
+    /// The newest messages.
+    Latest,
+    /// Messages with a greater sequence, oldest first.
+    After(i64),
+    /// Messages with a smaller sequence, newest first.
+    Before(i64),
+}
+
+/// Persistence of messages.
+#[async_trait]
+pub trait MessageRepo: Send + Sync {
+    /// Stores a message at the conversation's next sequence, in one transaction with the sequence
+    /// increment. When the conversation already has a message with the same `local_id`, stores
+    /// nothing and returns that message with `false`.
+    async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)>;
+    /// Loads a message of `company_id`.
+    async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;
+    /// A page of a conversation's messages, in sequence order.
+    async fn list_messages(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        cursor: MessageCursor,
+        limit: i64,
+    ) -> RepoResult<Vec<Message>>;
+    /// Replaces the body of a message that is not deleted.
+    async fn edit_message(&self, company_id: CompanyId, id: MessageId, body: String) -> RepoResult<Message>;
+    /// Marks a message deleted and clears its body and attachments.
+    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;
+    /// Moves messages of `direction` up to `up_to_sequence` forward to `status` (never backward),
+    /// and records the read position when `status` is read. Returns how many messages moved.
+    async fn advance_status(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        direction: Direction,
+        up_to_sequence: i64,
+        status: MessageStatus,
+    ) -> RepoResult<u64>;
+    /// Messages of `company_id` matching a full-text query, best match first. PostgreSQL matches
+    /// English word stems; SQLite matches tokens.
+    async fn search_messages(
+        &self,
+        company_id: CompanyId,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> RepoResult<Vec<Message>>;
+}

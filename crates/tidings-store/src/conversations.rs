@@ -1,0 +1,233 @@
+//! Conversations table: the one-open-conversation rule, activity-ordered lists, unread counts.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use tidings_domain::{
+    AppId, CompanyId, ContactId, Conversation, ConversationId, ConversationPatch, ConversationQuery,
+    ConversationRepo, ConversationStatus, Direction, Platform, RepoError, RepoResult,
+};
+
+use crate::error::db_error;
+use crate::pool::with_conn;
+use crate::rows::{naive, now, parse_id, utc};
+use crate::schema::{conversations as c, messages as m};
+use crate::store::Store;
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = c)]
+pub(crate) struct ConversationRow {
+    pub id: String,
+    pub company_id: String,
+    pub contact_id: String,
+    pub app_id: Option<String>,
+    pub platform: String,
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub last_sequence: i64,
+    pub last_message_at: Option<NaiveDateTime>,
+    pub agent_read_sequence: i64,
+    pub contact_read_sequence: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<ConversationRow> for Conversation {
+    type Error = RepoError;
+    fn try_from(row: ConversationRow) -> Result<Self, RepoError> {
+        Ok(Conversation {
+            id: parse_id(&row.id)?,
+            company_id: parse_id(&row.company_id)?,
+            contact_id: parse_id(&row.contact_id)?,
+            app_id: row.app_id.as_deref().map(parse_id).transpose()?,
+            platform: parse_id(&row.platform)?,
+            status: parse_id(&row.status)?,
+            assignee_id: row.assignee_id.as_deref().map(parse_id).transpose()?,
+            last_sequence: row.last_sequence,
+            last_message_at: row.last_message_at.map(utc),
+            agent_read_sequence: row.agent_read_sequence,
+            contact_read_sequence: row.contact_read_sequence,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = c)]
+struct ConversationChanges {
+    status: Option<String>,
+    assignee_id: Option<Option<String>>,
+    updated_at: NaiveDateTime,
+}
+
+impl Store {
+    async fn find_open_conversation(
+        &self,
+        contact_id: &str,
+        app_id: Option<&str>,
+        platform: &str,
+    ) -> RepoResult<Option<ConversationRow>> {
+        with_conn!(self, |conn| {
+            let q = c::table
+                .filter(c::contact_id.eq(contact_id))
+                .filter(c::status.ne(ConversationStatus::Resolved.as_str()))
+                .into_boxed();
+            let q = match app_id {
+                Some(app) => q.filter(c::app_id.eq(app)),
+                None => q.filter(c::app_id.is_null()).filter(c::platform.eq(platform)),
+            };
+            q.first(conn).await.optional().map_err(db_error)
+        })
+    }
+}
+
+#[async_trait]
+impl ConversationRepo for Store {
+    async fn open_conversation(
+        &self,
+        company_id: CompanyId,
+        contact_id: ContactId,
+        app_id: Option<AppId>,
+        platform: Platform,
+    ) -> RepoResult<Conversation> {
+        let (contact, app) = (contact_id.to_string(), app_id.map(|a| a.to_string()));
+        if let Some(row) = self.find_open_conversation(&contact, app.as_deref(), platform.as_str()).await? {
+            return row.try_into();
+        }
+        let now = now();
+        let row = ConversationRow {
+            id: ConversationId::new().to_string(),
+            company_id: company_id.to_string(),
+            contact_id: contact.clone(),
+            app_id: app.clone(),
+            platform: platform.as_str().into(),
+            status: ConversationStatus::Open.as_str().into(),
+            assignee_id: None,
+            last_sequence: 0,
+            last_message_at: None,
+            agent_read_sequence: 0,
+            contact_read_sequence: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let inserted = with_conn!(self, |conn| diesel::insert_into(c::table)
+            .values(&row)
+            .execute(conn)
+            .await
+            .map_err(db_error));
+        match inserted {
+            Ok(_) => row.try_into(),
+            // A concurrent call opened it first (the unique index allows one): use that one.
+            Err(RepoError::Conflict(_)) => self
+                .find_open_conversation(&contact, app.as_deref(), platform.as_str())
+                .await?
+                .ok_or(RepoError::NotFound)?
+                .try_into(),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_conversation(&self, company_id: CompanyId, id: ConversationId) -> RepoResult<Conversation> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        let row: ConversationRow = with_conn!(self, |conn| {
+            c::table
+                .filter(c::company_id.eq(&company_id))
+                .filter(c::id.eq(&id))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
+    async fn list_conversations(
+        &self,
+        company_id: CompanyId,
+        query: ConversationQuery,
+    ) -> RepoResult<Vec<Conversation>> {
+        let company_id = company_id.to_string();
+        let status = query.status.map(|s| s.as_str());
+        let assignee = query.assignee_id.map(|a| a.to_string());
+        let contact = query.contact_id.map(|a| a.to_string());
+        let platform = query.platform.map(|p| p.as_str());
+        let after = query.after.map(|(t, id)| (naive(t), id.to_string()));
+        let rows: Vec<ConversationRow> = with_conn!(self, |conn| {
+            let mut q = c::table
+                .filter(c::company_id.eq(&company_id))
+                .order((c::updated_at.desc(), c::id.desc()))
+                .limit(query.limit)
+                .into_boxed();
+            if let Some(status) = status {
+                q = q.filter(c::status.eq(status));
+            }
+            if let Some(assignee) = &assignee {
+                q = q.filter(c::assignee_id.eq(assignee));
+            } else if query.unassigned {
+                q = q.filter(c::assignee_id.is_null());
+            }
+            if let Some(contact) = &contact {
+                q = q.filter(c::contact_id.eq(contact));
+            }
+            if let Some(platform) = platform {
+                q = q.filter(c::platform.eq(platform));
+            }
+            if let Some((t, id)) = &after {
+                q = q.filter(c::updated_at.lt(t).or(c::updated_at.eq(t).and(c::id.lt(id))));
+            }
+            q.load(conn).await.map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn update_conversation(
+        &self,
+        company_id: CompanyId,
+        id: ConversationId,
+        patch: ConversationPatch,
+    ) -> RepoResult<Conversation> {
+        let changes = ConversationChanges {
+            status: patch.status.map(|s| s.as_str().to_owned()),
+            assignee_id: patch.assignee_id.map(|a| a.map(|u| u.to_string())),
+            updated_at: now(),
+        };
+        let (company_text, id_text) = (company_id.to_string(), id.to_string());
+        let updated = with_conn!(self, |conn| {
+            diesel::update(c::table.filter(c::company_id.eq(&company_text)).filter(c::id.eq(&id_text)))
+                .set(&changes)
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        if updated == 0 {
+            return Err(RepoError::NotFound);
+        }
+        self.get_conversation(company_id, id).await
+    }
+
+    async fn unread_counts(
+        &self,
+        company_id: CompanyId,
+        ids: &[ConversationId],
+    ) -> RepoResult<Vec<(ConversationId, i64)>> {
+        let company_id = company_id.to_string();
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<(String, i64)> = with_conn!(self, |conn| {
+            m::table
+                .inner_join(c::table)
+                .filter(c::company_id.eq(&company_id))
+                .filter(m::conversation_id.eq_any(&ids))
+                .filter(m::direction.eq(Direction::Inbound.as_str()))
+                .filter(m::sequence.gt(c::agent_read_sequence))
+                .filter(m::deleted_at.is_null())
+                .group_by(m::conversation_id)
+                .select((m::conversation_id, count_star()))
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(|(id, n)| Ok((parse_id(&id)?, n))).collect()
+    }
+}

@@ -1,0 +1,344 @@
+//! Messages table: the gapless sequence, idempotent appends, forward-only status, full-text search.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_domain::{
+    CompanyId, ConversationId, Direction, Message, MessageCursor, MessageId, MessageRepo, MessageStatus,
+    NewMessage, RepoError, RepoResult,
+};
+
+use crate::error::db_error;
+use crate::pool::{Backend, with_conn};
+use crate::rows::{json, now, parse_id, utc};
+use crate::schema::{conversations as c, messages as m};
+use crate::store::Store;
+
+#[derive(Clone, Queryable, QueryableByName, Insertable)]
+#[diesel(table_name = m)]
+pub(crate) struct MessageRow {
+    pub id: String,
+    pub company_id: String,
+    pub conversation_id: String,
+    pub sequence: i64,
+    pub local_id: Option<String>,
+    pub sender: String,
+    pub author_id: Option<String>,
+    pub direction: String,
+    pub platform: String,
+    pub body: String,
+    pub attachments: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = RepoError;
+    fn try_from(row: MessageRow) -> Result<Self, RepoError> {
+        Ok(Message {
+            id: parse_id(&row.id)?,
+            company_id: parse_id(&row.company_id)?,
+            conversation_id: parse_id(&row.conversation_id)?,
+            sequence: row.sequence,
+            local_id: row.local_id,
+            sender: parse_id(&row.sender)?,
+            author_id: row.author_id,
+            direction: parse_id(&row.direction)?,
+            platform: parse_id(&row.platform)?,
+            body: row.body,
+            attachments: json(&row.attachments)?,
+            status: parse_id(&row.status)?,
+            created_at: utc(row.created_at),
+            edited_at: row.edited_at.map(utc),
+            deleted_at: row.deleted_at.map(utc),
+        })
+    }
+}
+
+/// Statuses a message may leave for `target`: only earlier ones, so status never moves back.
+fn earlier_than(target: MessageStatus) -> &'static [&'static str] {
+    match target {
+        MessageStatus::Sent => &["pending"],
+        MessageStatus::Delivered => &["pending", "sent"],
+        MessageStatus::Read => &["pending", "sent", "delivered"],
+        MessageStatus::Pending | MessageStatus::Failed => &[],
+    }
+}
+
+/// An FTS5 query that matches every word of `input` as a literal token (no operators).
+fn fts5_query(input: &str) -> String {
+    input
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const PG_SEARCH: &str = "SELECT id, company_id, conversation_id, sequence, local_id, sender, author_id, direction, \
+    platform, body, attachments, status, created_at, edited_at, deleted_at FROM messages \
+    WHERE company_id = $1 AND deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', $2) \
+    ORDER BY ts_rank(search_vector, websearch_to_tsquery('english', $2)) DESC, id DESC LIMIT $3 OFFSET $4";
+
+const SQLITE_SEARCH: &str = "SELECT m.id, m.company_id, m.conversation_id, m.sequence, m.local_id, m.sender, \
+    m.author_id, m.direction, m.platform, m.body, m.attachments, m.status, m.created_at, m.edited_at, m.deleted_at \
+    FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+    WHERE messages_fts MATCH ? AND m.company_id = ? AND m.deleted_at IS NULL \
+    ORDER BY bm25(messages_fts), m.id DESC LIMIT ? OFFSET ?";
+
+impl Store {
+    async fn find_by_local_id(
+        &self,
+        conversation_id: &str,
+        local_id: &str,
+    ) -> RepoResult<Option<MessageRow>> {
+        with_conn!(self, |conn| {
+            m::table
+                .filter(m::conversation_id.eq(conversation_id))
+                .filter(m::local_id.eq(local_id))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })
+    }
+
+    async fn message_row(&self, company_id: CompanyId, id: MessageId) -> RepoResult<MessageRow> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        with_conn!(self, |conn| {
+            m::table
+                .filter(m::company_id.eq(&company_id))
+                .filter(m::id.eq(&id))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })
+    }
+}
+
+#[async_trait]
+impl MessageRepo for Store {
+    async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)> {
+        let conversation_id = new.conversation_id.to_string();
+        if let Some(local_id) = &new.local_id
+            && let Some(existing) = self.find_by_local_id(&conversation_id, local_id).await?
+        {
+            return Ok((existing.try_into()?, false));
+        }
+        let now = now();
+        let mut row = MessageRow {
+            id: MessageId::new().to_string(),
+            company_id: new.company_id.to_string(),
+            conversation_id: conversation_id.clone(),
+            sequence: 0,
+            local_id: new.local_id.clone(),
+            sender: new.sender.as_str().into(),
+            author_id: new.author_id,
+            direction: new.direction.as_str().into(),
+            platform: new.platform.as_str().into(),
+            body: new.body,
+            attachments: new.attachments.to_string(),
+            status: MessageStatus::Sent.as_str().into(),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+        };
+        // The counter update comes first: it is a write, so on SQLite the transaction takes the write
+        // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
+        // senders therefore queue on it and each gets the next number; a failed insert rolls the
+        // increment back, so no number is ever skipped.
+        let appended = with_conn!(self, |conn| {
+            conn.transaction(async |conn| {
+                let sequence: i64 =
+                    diesel::update(c::table.filter(c::company_id.eq(&row.company_id)).find(&conversation_id))
+                        .set((
+                            c::last_sequence.eq(c::last_sequence + 1),
+                            c::last_message_at.eq(now),
+                            c::updated_at.eq(now),
+                        ))
+                        .returning(c::last_sequence)
+                        .get_result(conn)
+                        .await?;
+                let stored = MessageRow { sequence, ..row.clone() };
+                diesel::insert_into(m::table).values(&stored).execute(conn).await?;
+                Ok::<_, diesel::result::Error>(sequence)
+            })
+            .await
+            .map_err(db_error)
+        });
+        match appended {
+            Ok(sequence) => {
+                row.sequence = sequence;
+                Ok((row.try_into()?, true))
+            }
+            // The same local_id won a race against us: answer with its message.
+            Err(RepoError::Conflict(conflict)) => match &new.local_id {
+                Some(local_id) => match self.find_by_local_id(&conversation_id, local_id).await? {
+                    Some(existing) => Ok((existing.try_into()?, false)),
+                    None => Err(RepoError::Conflict(conflict)),
+                },
+                None => Err(RepoError::Conflict(conflict)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message> {
+        self.message_row(company_id, id).await?.try_into()
+    }
+
+    async fn list_messages(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        cursor: MessageCursor,
+        limit: i64,
+    ) -> RepoResult<Vec<Message>> {
+        let (company_id, conversation_id) = (company_id.to_string(), conversation_id.to_string());
+        let mut rows: Vec<MessageRow> = with_conn!(self, |conn| {
+            let q = m::table
+                .filter(m::company_id.eq(&company_id))
+                .filter(m::conversation_id.eq(&conversation_id))
+                .limit(limit)
+                .into_boxed();
+            let q = match cursor {
+                MessageCursor::Latest => q.order(m::sequence.desc()),
+                MessageCursor::After(n) => q.filter(m::sequence.gt(n)).order(m::sequence.asc()),
+                MessageCursor::Before(n) => q.filter(m::sequence.lt(n)).order(m::sequence.desc()),
+            };
+            q.load(conn).await.map_err(db_error)
+        })?;
+        if !matches!(cursor, MessageCursor::After(_)) {
+            rows.reverse();
+        }
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn edit_message(&self, company_id: CompanyId, id: MessageId, body: String) -> RepoResult<Message> {
+        let (company_text, id_text) = (company_id.to_string(), id.to_string());
+        let updated = with_conn!(self, |conn| {
+            diesel::update(
+                m::table
+                    .filter(m::company_id.eq(&company_text))
+                    .filter(m::id.eq(&id_text))
+                    .filter(m::deleted_at.is_null()),
+            )
+            .set((m::body.eq(&body), m::edited_at.eq(Some(now()))))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        if updated == 0 {
+            self.message_row(company_id, id).await?;
+            return Err(RepoError::Conflict("message is deleted".into()));
+        }
+        self.get_message(company_id, id).await
+    }
+
+    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message> {
+        let (company_text, id_text) = (company_id.to_string(), id.to_string());
+        with_conn!(self, |conn| {
+            diesel::update(
+                m::table
+                    .filter(m::company_id.eq(&company_text))
+                    .filter(m::id.eq(&id_text))
+                    .filter(m::deleted_at.is_null()),
+            )
+            .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        self.get_message(company_id, id).await
+    }
+
+    async fn advance_status(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        direction: Direction,
+        up_to_sequence: i64,
+        status: MessageStatus,
+    ) -> RepoResult<u64> {
+        let (company, conversation) = (company_id.to_string(), conversation_id.to_string());
+        let from = earlier_than(status);
+        let moved = with_conn!(self, |conn| {
+            conn.transaction(async |conn| {
+                let moved = diesel::update(
+                    m::table
+                        .filter(m::company_id.eq(&company))
+                        .filter(m::conversation_id.eq(&conversation))
+                        .filter(m::direction.eq(direction.as_str()))
+                        .filter(m::sequence.le(up_to_sequence))
+                        .filter(m::status.eq_any(from)),
+                )
+                .set(m::status.eq(status.as_str()))
+                .execute(conn)
+                .await?;
+                if status == MessageStatus::Read {
+                    let target = c::table.filter(c::company_id.eq(&company)).filter(c::id.eq(&conversation));
+                    match direction {
+                        Direction::Inbound => {
+                            diesel::update(target.filter(c::agent_read_sequence.lt(up_to_sequence)))
+                                .set(c::agent_read_sequence.eq(up_to_sequence))
+                                .execute(conn)
+                                .await?
+                        }
+                        Direction::Outbound => {
+                            diesel::update(target.filter(c::contact_read_sequence.lt(up_to_sequence)))
+                                .set(c::contact_read_sequence.eq(up_to_sequence))
+                                .execute(conn)
+                                .await?
+                        }
+                    };
+                }
+                Ok::<_, diesel::result::Error>(moved)
+            })
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(moved as u64)
+    }
+
+    async fn search_messages(
+        &self,
+        company_id: CompanyId,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> RepoResult<Vec<Message>> {
+        use diesel::sql_types::{BigInt, Text};
+        let company_id = company_id.to_string();
+        let (sql, text) = match self.backend() {
+            Backend::Postgres => (PG_SEARCH, query.to_owned()),
+            Backend::Sqlite => (SQLITE_SEARCH, fts5_query(query)),
+        };
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<MessageRow> = with_conn!(self, |conn| {
+            let q = diesel::sql_query(sql);
+            let q = match self.backend() {
+                Backend::Postgres => q.bind::<Text, _>(&company_id).bind::<Text, _>(&text).into_boxed(),
+                Backend::Sqlite => q.bind::<Text, _>(&text).bind::<Text, _>(&company_id).into_boxed(),
+            };
+            q.bind::<BigInt, _>(limit).bind::<BigInt, _>(offset).load(conn).await.map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts5_query;
+
+    #[test]
+    fn fts5_queries_have_no_operators() {
+        assert_eq!(fts5_query("refund, please!"), "\"refund\" \"please\"");
+        assert_eq!(fts5_query("a\" OR body:*"), "\"a\" \"OR\" \"body\"");
+        assert_eq!(fts5_query("  -- "), "");
+    }
+}

@@ -1,0 +1,258 @@
+//! Messages: gapless sequences under concurrency, idempotent retries, forward-only status,
+//! pagination, edits, deletion, search, events.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tidings_domain::{
+    ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor, MessageRepo,
+    MessageStatus, NewEvent, NewMessage, Platform, RepoError, Sender,
+};
+use tidings_store::backend_tests;
+use tidings_store::test_db::TestDb;
+
+use crate::conversations::app;
+
+backend_tests!(
+    concurrent_writers_get_gapless_sequences,
+    racing_retries_with_one_local_id_store_one_row,
+    status_only_moves_forward,
+    cursors_walk_every_message_once,
+    edits_and_deletions_keep_the_sequence,
+    search_finds_words_within_the_company_only,
+    events_are_appended_per_company,
+);
+
+struct Fixture {
+    company_id: tidings_domain::CompanyId,
+    conversation_id: ConversationId,
+}
+
+async fn fixture(db: &TestDb, name: &str) -> Fixture {
+    let web = app(db, name).await;
+    let d = db.store().device_for(web.company_id, web.id, "dev-1", Platform::Web).await.unwrap();
+    let conv = db
+        .store()
+        .open_conversation(web.company_id, d.contact_id, Some(web.id), Platform::Web)
+        .await
+        .unwrap();
+    Fixture { company_id: web.company_id, conversation_id: conv.id }
+}
+
+fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>) -> NewMessage {
+    NewMessage {
+        company_id: f.company_id,
+        conversation_id: f.conversation_id,
+        local_id: local_id.map(str::to_owned),
+        sender: if direction == Direction::Inbound { Sender::Contact } else { Sender::Agent },
+        author_id: None,
+        direction,
+        platform: Platform::Web,
+        body: body.into(),
+        attachments: serde_json::json!([]),
+    }
+}
+
+async fn all_messages(db: &TestDb, f: &Fixture) -> Vec<Message> {
+    db.store().list_messages(f.company_id, f.conversation_id, MessageCursor::After(0), 10_000).await.unwrap()
+}
+
+async fn concurrent_writers_get_gapless_sequences(db: &TestDb) {
+    let f = Arc::new(fixture(db, "Acme").await);
+    let store = Arc::new(db.store().clone());
+    let writers: Vec<_> = (0..20)
+        .map(|w| {
+            let (store, f) = (store.clone(), f.clone());
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                for i in 0..50 {
+                    let (m, created) = store
+                        .append_message(message(&f, Direction::Inbound, &format!("{w}-{i}"), None))
+                        .await
+                        .unwrap();
+                    assert!(created);
+                    mine.push(m.sequence);
+                }
+                mine
+            })
+        })
+        .collect();
+    for w in writers {
+        let mine = w.await.unwrap();
+        assert!(mine.windows(2).all(|p| p[0] < p[1]), "each writer sees its own messages in order");
+    }
+    let sequences: Vec<i64> = all_messages(db, &f).await.iter().map(|m| m.sequence).collect();
+    assert_eq!(sequences, (1..=1000).collect::<Vec<_>>());
+    let conv = db.store().get_conversation(f.company_id, f.conversation_id).await.unwrap();
+    assert_eq!(conv.last_sequence, 1000);
+}
+
+async fn racing_retries_with_one_local_id_store_one_row(db: &TestDb) {
+    let f = Arc::new(fixture(db, "Acme").await);
+    let store = Arc::new(db.store().clone());
+    let racers: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, f) = (store.clone(), f.clone());
+            tokio::spawn(async move {
+                store.append_message(message(&f, Direction::Inbound, "once", Some("local-1"))).await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for r in racers {
+        results.push(r.await.unwrap().unwrap());
+    }
+    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
+    assert!(results.iter().all(|(m, _)| m.id == results[0].0.id && m.sequence == 1));
+    assert_eq!(db.count_rows("messages").await, 1);
+    // The next message still gets 2: the losers' increments were rolled back.
+    let (next, _) = db.store().append_message(message(&f, Direction::Inbound, "next", None)).await.unwrap();
+    assert_eq!(next.sequence, 2);
+}
+
+async fn status_only_moves_forward(db: &TestDb) {
+    let f = fixture(db, "Acme").await;
+    let s = db.store();
+    for i in 0..3 {
+        s.append_message(message(&f, Direction::Outbound, &format!("o{i}"), None)).await.unwrap();
+    }
+    s.append_message(message(&f, Direction::Inbound, "in", None)).await.unwrap();
+    assert_eq!(
+        s.advance_status(f.company_id, f.conversation_id, Direction::Outbound, 2, MessageStatus::Read)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.advance_status(f.company_id, f.conversation_id, Direction::Outbound, 3, MessageStatus::Delivered)
+            .await
+            .unwrap(),
+        1
+    );
+    let statuses: Vec<MessageStatus> = all_messages(db, &f).await.iter().map(|m| m.status).collect();
+    assert_eq!(
+        statuses,
+        [MessageStatus::Read, MessageStatus::Read, MessageStatus::Delivered, MessageStatus::Sent]
+    );
+    let conv = s.get_conversation(f.company_id, f.conversation_id).await.unwrap();
+    assert_eq!((conv.contact_read_sequence, conv.agent_read_sequence), (2, 0));
+    // Reading up to an earlier point never moves the read position back.
+    s.advance_status(f.company_id, f.conversation_id, Direction::Outbound, 1, MessageStatus::Read)
+        .await
+        .unwrap();
+    assert_eq!(s.get_conversation(f.company_id, f.conversation_id).await.unwrap().contact_read_sequence, 2);
+    let other = fixture(db, "Globex").await;
+    let moved = s
+        .advance_status(other.company_id, f.conversation_id, Direction::Outbound, 3, MessageStatus::Read)
+        .await
+        .unwrap();
+    assert_eq!(moved, 0, "another company cannot touch these messages");
+}
+
+async fn cursors_walk_every_message_once(db: &TestDb) {
+    let f = fixture(db, "Acme").await;
+    for i in 0..25 {
+        db.store().append_message(message(&f, Direction::Inbound, &format!("m{i}"), None)).await.unwrap();
+    }
+    let s = db.store();
+    let latest = s.list_messages(f.company_id, f.conversation_id, MessageCursor::Latest, 10).await.unwrap();
+    assert_eq!(latest.iter().map(|m| m.sequence).collect::<Vec<_>>(), (16..=25).collect::<Vec<_>>());
+    let mut forward = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let page =
+            s.list_messages(f.company_id, f.conversation_id, MessageCursor::After(cursor), 7).await.unwrap();
+        let Some(last) = page.last() else { break };
+        cursor = last.sequence;
+        forward.extend(page.iter().map(|m| m.sequence));
+    }
+    assert_eq!(forward, (1..=25).collect::<Vec<_>>());
+    let mut backward = Vec::new();
+    let mut cursor = 26;
+    loop {
+        let page =
+            s.list_messages(f.company_id, f.conversation_id, MessageCursor::Before(cursor), 7).await.unwrap();
+        let Some(first) = page.first() else { break };
+        cursor = first.sequence;
+        backward.splice(0..0, page.iter().map(|m| m.sequence));
+    }
+    assert_eq!(backward, (1..=25).collect::<Vec<_>>());
+    let other = fixture(db, "Globex").await;
+    assert!(
+        s.list_messages(other.company_id, f.conversation_id, MessageCursor::After(0), 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn edits_and_deletions_keep_the_sequence(db: &TestDb) {
+    let f = fixture(db, "Acme").await;
+    let s = db.store();
+    let (a, _) = s.append_message(message(&f, Direction::Inbound, "typo", None)).await.unwrap();
+    s.append_message(message(&f, Direction::Inbound, "second", None)).await.unwrap();
+    let edited = s.edit_message(f.company_id, a.id, "fixed".into()).await.unwrap();
+    assert_eq!((edited.body.as_str(), edited.sequence), ("fixed", 1));
+    assert!(edited.edited_at.is_some());
+    let deleted = s.delete_message(f.company_id, a.id).await.unwrap();
+    assert!(deleted.deleted_at.is_some() && deleted.body.is_empty());
+    assert!(matches!(s.edit_message(f.company_id, a.id, "again".into()).await, Err(RepoError::Conflict(_))));
+    assert_eq!(all_messages(db, &f).await.iter().map(|m| m.sequence).collect::<Vec<_>>(), vec![1, 2]);
+    let other = fixture(db, "Globex").await;
+    assert!(matches!(s.get_message(other.company_id, a.id).await, Err(RepoError::NotFound)));
+    assert!(matches!(s.delete_message(other.company_id, a.id).await, Err(RepoError::NotFound)));
+}
+
+async fn search_finds_words_within_the_company_only(db: &TestDb) {
+    let acme = fixture(db, "Acme").await;
+    let globex = fixture(db, "Globex").await;
+    let s = db.store();
+    let (refund, _) = s
+        .append_message(message(&acme, Direction::Inbound, "I want a refund for my order", None))
+        .await
+        .unwrap();
+    s.append_message(message(&acme, Direction::Inbound, "Where is the parcel?", None)).await.unwrap();
+    s.append_message(message(&globex, Direction::Inbound, "refund please, refund now", None)).await.unwrap();
+    let (gone, _) =
+        s.append_message(message(&acme, Direction::Inbound, "refund secret", None)).await.unwrap();
+    s.delete_message(acme.company_id, gone.id).await.unwrap();
+
+    let found = s.search_messages(acme.company_id, "refund", 20, 0).await.unwrap();
+    assert_eq!(
+        found.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![refund.id],
+        "own, undeleted messages only"
+    );
+    assert!(
+        s.search_messages(acme.company_id, "\"unbalanced OR (", 20, 0).await.is_ok(),
+        "operators are not errors"
+    );
+    assert!(s.search_messages(acme.company_id, "", 20, 0).await.unwrap().is_empty());
+    if db.store().backend() == tidings_store::Backend::Postgres {
+        let stemmed = s.search_messages(acme.company_id, "refunds ordered", 20, 0).await.unwrap();
+        assert_eq!(stemmed.iter().map(|m| m.id).collect::<Vec<_>>(), vec![refund.id], "stems match");
+    } else {
+        let token = s.search_messages(acme.company_id, "ORDER refund", 20, 0).await.unwrap();
+        assert_eq!(token.iter().map(|m| m.id).collect::<Vec<_>>(), vec![refund.id], "tokens match, any case");
+    }
+}
+
+async fn events_are_appended_per_company(db: &TestDb) {
+    let acme = fixture(db, "Acme").await;
+    let globex = fixture(db, "Globex").await;
+    let event = |company_id, name: &str| NewEvent {
+        company_id,
+        app_id: None,
+        device_id: Some("dev-1".into()),
+        contact_id: None,
+        name: name.into(),
+        properties: serde_json::json!({ "screen": "home" }),
+        occurred_at: Utc::now(),
+    };
+    db.store().record_event(event(acme.company_id, "opened")).await.unwrap();
+    db.store().record_event(event(acme.company_id, "viewed")).await.unwrap();
+    db.store().record_event(event(globex.company_id, "other")).await.unwrap();
+    let recent = db.store().recent_events(acme.company_id, 10).await.unwrap();
+    assert_eq!(recent.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["viewed", "opened"]);
+    assert_eq!(recent[0].properties["screen"], "home");
+}

@@ -1,0 +1,5 @@
+DROP TABLE events;
+DROP TABLE messages;
+DROP TABLE conversations;
+DROP TABLE devices;
+DROP TABLE contacts;
