@@ -8,7 +8,7 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use tidings_auth::{ClientPrincipal, Principal, ServicePrincipal};
-use tidings_domain::Role;
+use tidings_domain::{Caller, Role};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -50,14 +50,7 @@ pub struct SdkClient(pub ClientPrincipal);
 pub struct ServiceCaller(pub ServicePrincipal);
 
 /// Any of the three kinds of caller, chosen by the credentials the request carries.
-pub enum Caller {
-    /// A user (bearer token).
-    Staff(Principal),
-    /// An SDK device (app id, device id and client key).
-    Client(ClientPrincipal),
-    /// A service (server key alone).
-    Service(ServicePrincipal),
-}
+pub struct AnyCaller(pub Caller);
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
@@ -75,6 +68,11 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
+/// Valid-looking credentials of the wrong kind of caller for this endpoint.
+fn wrong_kind(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::Forbidden, message)
+}
+
 fn unauthenticated(message: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, message)
 }
@@ -86,6 +84,7 @@ struct Credentials {
     app_id: Option<String>,
     device_id: Option<String>,
     sdk_version: Option<String>,
+    platform: Option<String>,
 }
 
 impl Credentials {
@@ -97,6 +96,7 @@ impl Credentials {
             app_id: header(h, "x-app-id"),
             device_id: header(h, "x-device-id"),
             sdk_version: header(h, "x-sdk-version"),
+            platform: header(h, "x-platform"),
         }
     }
 }
@@ -118,7 +118,10 @@ async fn client(state: &AppState, c: Credentials) -> Result<ClientPrincipal, Api
         return Err(unauthenticated("missing `X-App-Id` and `X-Api-Key` headers"));
     };
     let device_id = c.device_id.ok_or_else(|| unauthenticated("missing `X-Device-Id` header"))?;
-    Ok(state.authenticator.client(&app_id, &device_id, &key, c.sdk_version.as_deref()).await?)
+    Ok(state
+        .authenticator
+        .client(&app_id, &device_id, &key, c.sdk_version.as_deref(), c.platform.as_deref())
+        .await?)
 }
 
 async fn service(state: &AppState, key: Option<String>) -> Result<ServicePrincipal, ApiError> {
@@ -132,7 +135,11 @@ impl<R: MinRole + 'static> FromRequest for Staff<R> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let (state, token) = (state(req), bearer(req.headers()));
+        let api_key_only = token.is_none() && req.headers().contains_key("x-api-key");
         Box::pin(async move {
+            if api_key_only {
+                return Err(wrong_kind("this endpoint is for users: send `Authorization: Bearer <access token>`"));
+            }
             let principal = staff(&*state?, token, R::ROLE).await?;
             Ok(Staff { principal, _role: PhantomData })
         })
@@ -145,7 +152,12 @@ impl FromRequest for SdkClient {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let (state, credentials) = (state(req), Credentials::of(req));
-        Box::pin(async move { Ok(SdkClient(client(&*state?, credentials).await?)) })
+        Box::pin(async move {
+            if credentials.bearer.is_some() && credentials.api_key.is_none() {
+                return Err(wrong_kind("this endpoint is for SDK clients: send `X-App-Id`, `X-Device-Id` and `X-Api-Key`"));
+            }
+            Ok(SdkClient(client(&*state?, credentials).await?))
+        })
     }
 }
 
@@ -159,7 +171,7 @@ impl FromRequest for ServiceCaller {
     }
 }
 
-impl FromRequest for Caller {
+impl FromRequest for AnyCaller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -168,11 +180,11 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state?;
             if c.bearer.is_some() {
-                Ok(Caller::Staff(staff(&state, c.bearer, Role::Agent).await?))
+                Ok(AnyCaller(Caller::User(staff(&state, c.bearer, Role::Agent).await?)))
             } else if c.app_id.is_some() || c.device_id.is_some() {
-                Ok(Caller::Client(client(&state, c).await?))
+                Ok(AnyCaller(Caller::Client(client(&state, c).await?)))
             } else if c.api_key.is_some() {
-                Ok(Caller::Service(service(&state, c.api_key).await?))
+                Ok(AnyCaller(Caller::Service(service(&state, c.api_key).await?)))
             } else {
                 Err(unauthenticated("missing credentials: a bearer token or an API key"))
             }

@@ -13,7 +13,7 @@ use crate::error::AuthError;
 use crate::input::{LoginInput, RefreshInput, RegisterInput};
 use crate::opaque_token::{generate_refresh_token, hash_secret};
 use crate::passwords::Passwords;
-use crate::principal::Principal;
+use tidings_domain::Principal;
 use crate::settings::AuthSettings;
 
 /// A fresh access token and refresh token.

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, RepoError};
+use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, Platform, RepoError};
 
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
 use crate::error::AuthError;
-use crate::principal::{ClientPrincipal, Principal, ServicePrincipal};
+use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};
 use crate::settings::AuthSettings;
 
 /// Checks credentials against the store.
@@ -43,6 +43,7 @@ impl Authenticator {
         device_id: &str,
         api_key: &str,
         sdk_version: Option<&str>,
+        platform: Option<&str>,
     ) -> Result<ClientPrincipal, AuthError> {
         let app_id: AppId = app_id
             .trim()
@@ -52,6 +53,13 @@ impl Authenticator {
         if device_id.is_empty() || device_id.len() > 128 || !device_id.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(AuthError::Unauthenticated("X-Device-Id must be 1 to 128 visible ASCII characters"));
         }
+        let platform = match platform.map(|p| p.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(p) => match p.parse::<Platform>() {
+                Ok(p) if p.is_device() => Some(p),
+                _ => return Err(AuthError::Invalid("X-Platform", "must be ios, android, web or desktop")),
+            },
+        };
         let key = self.api_key(api_key, KeyKind::Client).await?;
         if key.app_id != Some(app_id) {
             return Err(AuthError::Unauthenticated("this API key does not belong to this app"));
@@ -61,6 +69,7 @@ impl Authenticator {
             app_id,
             device_id: device_id.to_owned(),
             sdk_version: sdk_version.map(|v| v.chars().take(64).collect()),
+            platform,
             key_id: key.id,
         })
     }

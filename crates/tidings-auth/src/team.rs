@@ -12,7 +12,7 @@ use tidings_domain::{IdentityRepos, NewUser, RepoError, User, UserId};
 use crate::error::AuthError;
 use crate::input::{NewMemberInput, RoleInput};
 use crate::passwords::Passwords;
-use crate::principal::Principal;
+use tidings_domain::Principal;
 use crate::settings::AuthSettings;
 
 /// Team management within the caller's company.

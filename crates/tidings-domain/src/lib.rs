@@ -14,6 +14,7 @@ pub mod health;
 pub mod identity;
 pub mod ids;
 pub mod message;
+pub mod principal;
 pub mod refresh_token;
 pub mod user;
 
@@ -34,5 +35,6 @@ pub use ids::{
     UserId,
 };
 pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender};
+pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use user::{NewUser, Role, User, UserRepo};

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 use tidings_auth::{LoginInput, RefreshInput, RegisterInput, Session};
 
-use crate::caller::Caller;
+use tidings_domain::Caller;
+
+use crate::caller::AnyCaller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::{TokensView, UserView};
@@ -58,9 +60,9 @@ pub async fn logout(
 }
 
 /// `GET /v1/auth/me`: who the credentials of this request authenticate.
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn me(state: web::Data<AppState>, AnyCaller(caller): AnyCaller) -> Result<HttpResponse, ApiError> {
     let body = match caller {
-        Caller::Staff(principal) => {
+        Caller::User(principal) => {
             let (user, company) = state.accounts.me(&principal).await?;
             json!({ "kind": "user", "user": UserView::from(user), "company": company })
         }

@@ -1,6 +1,8 @@
-//! Who is calling: the three kinds of authenticated caller.
+//! Who is calling: the three kinds of authenticated caller, as every service sees them.
 
-use tidings_domain::{ApiKeyId, AppId, CompanyId, Role, UserId};
+use crate::device::Platform;
+use crate::ids::{ApiKeyId, AppId, CompanyId, UserId};
+use crate::user::Role;
 
 /// A user of a company (agent, admin or owner), with the role the store holds now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct ClientPrincipal {
     pub device_id: String,
     /// `X-SDK-Version`, when sent.
     pub sdk_version: Option<String>,
+    /// `X-Platform` (ios, android, web or desktop), when sent.
+    pub platform: Option<Platform>,
     /// The key that authenticated the request.
     pub key_id: ApiKeyId,
 }
@@ -37,4 +41,15 @@ pub struct ServicePrincipal {
     pub app_id: Option<AppId>,
     /// The key that authenticated the request.
     pub key_id: ApiKeyId,
+}
+
+/// Any authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A user, by access token.
+    User(Principal),
+    /// An SDK device, by client key.
+    Client(ClientPrincipal),
+    /// A service, by server key.
+    Service(ServicePrincipal),
 }

@@ -1,0 +1,55 @@
+//! Who acts in a conversation: an agent of the company, or a contact through one of their devices.
+
+use tidings_domain::{Caller, CompanyId, Conversation, Device, Platform, Principal};
+
+use crate::error::{MessagingError, MessagingResult};
+use crate::repos::MessagingRepos;
+
+/// A caller resolved for messaging.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// A user of the company (any role).
+    Agent(Principal),
+    /// A contact, through the SDK device that made the request.
+    Contact(Device),
+}
+
+impl Actor {
+    /// Resolves a caller; an SDK device seen for the first time is registered with a new anonymous
+    /// contact. Services (server keys) do not take part in conversations.
+    pub async fn resolve(repos: &dyn MessagingRepos, caller: &Caller) -> MessagingResult<Actor> {
+        match caller {
+            Caller::User(principal) => Ok(Actor::Agent(principal.clone())),
+            Caller::Client(client) => {
+                let platform = client.platform.unwrap_or(Platform::Web);
+                let device = repos.device_for(client.company_id, client.app_id, &client.device_id, platform).await?;
+                Ok(Actor::Contact(device))
+            }
+            Caller::Service(_) => Err(MessagingError::Forbidden("server keys cannot take part in conversations")),
+        }
+    }
+
+    /// The company the actor belongs to.
+    pub fn company_id(&self) -> CompanyId {
+        match self {
+            Actor::Agent(p) => p.company_id,
+            Actor::Contact(d) => d.company_id,
+        }
+    }
+
+    /// Whether the actor may see the conversation: agents see their company's, contacts their own.
+    pub fn can_see(&self, conversation: &Conversation) -> bool {
+        match self {
+            Actor::Agent(p) => conversation.company_id == p.company_id,
+            Actor::Contact(d) => conversation.company_id == d.company_id && conversation.contact_id == d.contact_id,
+        }
+    }
+
+    /// The id recorded as a message's author.
+    pub fn author_id(&self) -> String {
+        match self {
+            Actor::Agent(p) => p.user_id.to_string(),
+            Actor::Contact(d) => d.contact_id.to_string(),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Conversations: the agents' inbox and the SDK's current conversation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use garde::Validate;
+use serde::Serialize;
+use tidings_domain::{
+    Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal, RepoError,
+};
+
+use crate::actor::Actor;
+use crate::error::{MessagingError, MessagingResult};
+use crate::input::ConversationPatchInput;
+use crate::repos::MessagingRepos;
+
+/// A conversation with what agents have not read yet.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConversationSummary {
+    /// The conversation.
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// Inbound messages no agent has read (absent for SDK callers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+}
+
+/// Listing, opening and updating conversations.
+#[derive(Clone)]
+pub struct Conversations {
+    repos: Arc<dyn MessagingRepos>,
+}
+
+impl Conversations {
+    /// Builds the service over `repos`.
+    pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
+        Self { repos }
+    }
+
+    /// A page of the agent's company's conversations, newest activity first, with unread counts.
+    pub async fn list(&self, agent: &Principal, query: ConversationQuery) -> MessagingResult<Vec<ConversationSummary>> {
+        let conversations = self.repos.list_conversations(agent.company_id, query).await?;
+        let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
+        let unread: HashMap<ConversationId, i64> =
+            self.repos.unread_counts(agent.company_id, &ids).await?.into_iter().collect();
+        Ok(conversations
+            .into_iter()
+            .map(|c| {
+                let unread_count = Some(unread.get(&c.id).copied().unwrap_or(0));
+                ConversationSummary { conversation: c, unread_count }
+            })
+            .collect())
+    }
+
+    /// One conversation the caller may see.
+    pub async fn get(&self, caller: &Caller, id: ConversationId) -> MessagingResult<ConversationSummary> {
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let conversation = visible(&*self.repos, &actor, id).await?;
+        let unread_count = match actor {
+            Actor::Agent(_) => {
+                let counts = self.repos.unread_counts(conversation.company_id, &[id]).await?;
+                Some(counts.first().map_or(0, |(_, n)| *n))
+            }
+            Actor::Contact(_) => None,
+        };
+        Ok(ConversationSummary { conversation, unread_count })
+    }
+
+    /// Changes status or assignee.
+    pub async fn update(
+        &self,
+        agent: &Principal,
+        id: ConversationId,
+        input: ConversationPatchInput,
+    ) -> MessagingResult<Conversation> {
+        input.validate()?;
+        if let Some(Some(assignee)) = input.assignee_id {
+            match self.repos.get_user(agent.company_id, assignee).await {
+                Ok(_) => {}
+                Err(RepoError::NotFound) => {
+                    return Err(MessagingError::Invalid("assignee_id", "no such user in this company".into()));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let patch = ConversationPatch { status: input.status, assignee_id: input.assignee_id };
+        Ok(self.repos.update_conversation(agent.company_id, id, patch).await?)
+    }
+
+    /// The device's contact's unresolved conversation on this app, created when there is none.
+    pub async fn open_for_device(&self, client: &ClientPrincipal) -> MessagingResult<Conversation> {
+        let Actor::Contact(device) = Actor::resolve(&*self.repos, &Caller::Client(client.clone())).await? else {
+            return Err(MessagingError::Forbidden("only SDK clients open conversations"));
+        };
+        let conversation = self
+            .repos
+            .open_conversation(device.company_id, device.contact_id, Some(device.app_id), device.platform)
+            .await?;
+        Ok(conversation)
+    }
+}
+
+/// The conversation, if the actor may see it; `NotFound` otherwise, so nobody learns it exists.
+pub(crate) async fn visible(
+    repos: &dyn MessagingRepos,
+    actor: &Actor,
+    id: ConversationId,
+) -> MessagingResult<Conversation> {
+    let conversation = repos.get_conversation(actor.company_id(), id).await?;
+    if actor.can_see(&conversation) { Ok(conversation) } else { Err(MessagingError::NotFound) }
+}

@@ -1,0 +1,39 @@
+//! Errors of the messaging services. Messages are safe to show to callers.
+
+use thiserror::Error;
+use tidings_domain::RepoError;
+
+/// What can go wrong in a messaging service.
+#[derive(Debug, Error)]
+pub enum MessagingError {
+    /// Input breaks validation rules (per field).
+    #[error("invalid input: {0}")]
+    Validation(#[from] garde::Report),
+    /// One field is invalid for a reason garde cannot express.
+    #[error("invalid {0}: {1}")]
+    Invalid(&'static str, String),
+    /// No such resource for this caller (including another company's).
+    #[error("not found")]
+    NotFound,
+    /// This caller may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The change conflicts with the resource's state.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The store failed.
+    #[error(transparent)]
+    Store(RepoError),
+}
+
+impl From<RepoError> for MessagingError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound => MessagingError::NotFound,
+            other => MessagingError::Store(other),
+        }
+    }
+}
+
+/// Result of a messaging service call.
+pub type MessagingResult<T> = Result<T, MessagingError>;

@@ -1,0 +1,178 @@
+//! Inputs of the messaging services, with their validation rules. The services validate them, so an
+//! embedding program gets the same rules as HTTP callers.
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::Deserialize;
+use serde_json::Value;
+use tidings_domain::message::MAX_BODY_CHARS;
+use tidings_domain::{ContactFields, ConversationStatus, Platform, UserId};
+
+/// Largest JSON document accepted for metadata, attachments or event properties.
+const MAX_JSON_BYTES: usize = 16 * 1024;
+
+fn json_object(value: &Option<Value>, _ctx: &()) -> garde::Result {
+    match value {
+        None => Ok(()),
+        Some(v) if !v.is_object() => Err(garde::Error::new("must be a JSON object")),
+        Some(v) if v.to_string().len() > MAX_JSON_BYTES => Err(garde::Error::new("must be at most 16 KiB")),
+        Some(_) => Ok(()),
+    }
+}
+
+fn attachment_list(value: &Option<Value>, _ctx: &()) -> garde::Result {
+    match value {
+        None => Ok(()),
+        Some(Value::Array(items)) if items.len() > 10 => Err(garde::Error::new("at most 10 attachments")),
+        Some(Value::Array(items)) if !items.iter().all(Value::is_object) => {
+            Err(garde::Error::new("each attachment must be a JSON object"))
+        }
+        Some(v @ Value::Array(_)) if v.to_string().len() > MAX_JSON_BYTES => {
+            Err(garde::Error::new("must be at most 16 KiB"))
+        }
+        Some(Value::Array(_)) => Ok(()),
+        Some(_) => Err(garde::Error::new("must be a JSON array")),
+    }
+}
+
+fn not_blank(value: &Option<String>, _ctx: &()) -> garde::Result {
+    match value {
+        Some(v) if v.trim().is_empty() => Err(garde::Error::new("must not be blank")),
+        _ => Ok(()),
+    }
+}
+
+/// A contact's fields as callers send them (`POST /v1/contacts`, `PATCH /v1/contacts/{id}`).
+#[derive(Clone, Debug, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// Display name.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub name: Option<String>,
+    /// E-mail.
+    #[garde(email, length(max = 254))]
+    pub email: Option<String>,
+    /// Phone number.
+    #[garde(length(chars, min = 3, max = 40))]
+    pub phone: Option<String>,
+    /// Facebook user id.
+    #[garde(length(min = 1, max = 100))]
+    pub facebook_id: Option<String>,
+    /// Instagram user id.
+    #[garde(length(min = 1, max = 100))]
+    pub instagram_id: Option<String>,
+    /// Free-form attributes (JSON object, at most 16 KiB).
+    #[garde(custom(json_object))]
+    pub metadata: Option<Value>,
+}
+
+impl From<ContactInput> for ContactFields {
+    fn from(i: ContactInput) -> Self {
+        ContactFields {
+            name: i.name.map(|n| n.trim().to_owned()),
+            email: i.email,
+            phone: i.phone,
+            facebook_id: i.facebook_id,
+            instagram_id: i.instagram_id,
+            external_id: None,
+            metadata: i.metadata,
+        }
+    }
+}
+
+/// `POST /v1/identify`: who uses this device.
+#[derive(Clone, Debug, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyInput {
+    /// Display name.
+    #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    pub name: Option<String>,
+    /// E-mail; a contact with the same e-mail is merged with this device's.
+    #[garde(email, length(max = 254))]
+    pub email: Option<String>,
+    /// The company's own id for the person; takes precedence over e-mail for merging.
+    #[garde(length(min = 1, max = 200))]
+    pub external_id: Option<String>,
+}
+
+/// `PUT /v1/device`: what the SDK reports about its device.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInput {
+    /// ios, android, web or desktop.
+    #[garde(skip)]
+    pub platform: Platform,
+    /// Push notification token; `null` removes it.
+    #[garde(length(min = 1, max = 4096))]
+    pub push_token: Option<String>,
+}
+
+/// `PATCH /v1/conversations/{id}`.
+#[derive(Clone, Debug, Default, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationPatchInput {
+    /// New status.
+    #[garde(skip)]
+    pub status: Option<ConversationStatus>,
+    /// New assignee (a user of the company); `null` unassigns.
+    #[garde(skip)]
+    #[serde(default, deserialize_with = "double_option")]
+    pub assignee_id: Option<Option<UserId>>,
+}
+
+/// Tells a field that is absent (`None`) from one that is `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `POST /v1/conversations/{id}/messages`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageInput {
+    /// Text, 1 to 5,000 characters (may be empty when there are attachments).
+    #[garde(length(chars, max = MAX_BODY_CHARS))]
+    pub body: String,
+    /// The client's id for the message; a retry with the same id returns the original.
+    #[garde(length(min = 1, max = 128))]
+    pub local_id: Option<String>,
+    /// Attachments: up to 10 JSON objects.
+    #[garde(custom(attachment_list))]
+    pub attachments: Option<Value>,
+}
+
+/// `PATCH /v1/messages/{id}`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessageInput {
+    /// The new text, 1 to 5,000 characters.
+    #[garde(length(chars, min = 1, max = MAX_BODY_CHARS))]
+    pub body: String,
+}
+
+/// `POST .../messages/delivered` and `.../messages/read`.
+#[derive(Clone, Copy, Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptInput {
+    /// Every message up to and including this sequence.
+    #[garde(range(min = 1))]
+    pub up_to_sequence: i64,
+}
+
+/// `POST /v1/events/track`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TrackInput {
+    /// Event name, e.g. `screen_view`.
+    #[garde(length(chars, min = 1, max = 100))]
+    pub name: String,
+    /// Properties (JSON object, at most 16 KiB).
+    #[garde(custom(json_object))]
+    pub properties: Option<Value>,
+    /// When it happened (device clock); defaults to now.
+    #[garde(skip)]
+    pub occurred_at: Option<DateTime<Utc>>,
+}

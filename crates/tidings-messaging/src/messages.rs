@@ -1,0 +1,176 @@
+//! Messages: sending (with idempotent retries), reading pages, editing, deleting, receipts, search.
+
+use std::sync::Arc;
+
+use garde::Validate;
+use tidings_domain::{
+    Caller, ConversationId, ConversationStatus, Direction, Message, MessageCursor, MessageId, MessageStatus,
+    NewMessage, Principal, Role, Sender,
+};
+
+use crate::actor::Actor;
+use crate::conversations::visible;
+use crate::error::{MessagingError, MessagingResult};
+use crate::input::{EditMessageInput, ReceiptInput, SendMessageInput};
+use crate::repos::MessagingRepos;
+
+/// A message just sent, and whether it is new or the original of a retried `local_id`.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The stored message.
+    pub message: Message,
+    /// False when the same `local_id` was sent before: nothing new was stored.
+    pub created: bool,
+}
+
+/// Which receipt a caller sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// The messages reached the device.
+    Delivered,
+    /// The messages were seen.
+    Read,
+}
+
+/// Sending and managing messages.
+#[derive(Clone)]
+pub struct Messages {
+    repos: Arc<dyn MessagingRepos>,
+}
+
+impl Messages {
+    /// Builds the service over `repos`.
+    pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
+        Self { repos }
+    }
+
+    /// Appends a message. Agents write outbound, contacts inbound. Once this returns, the message
+    /// is committed; a retry with the same `local_id` returns it again instead of storing a copy.
+    pub async fn send(&self, caller: &Caller, conversation_id: ConversationId, input: SendMessageInput) -> MessagingResult<Sent> {
+        input.validate()?;
+        let attachments = input.attachments.unwrap_or_else(|| serde_json::json!([]));
+        let no_attachments = attachments.as_array().is_none_or(Vec::is_empty);
+        if input.body.trim().is_empty() && no_attachments {
+            return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
+        }
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let conversation = visible(&*self.repos, &actor, conversation_id).await?;
+        let (sender, direction) = match &actor {
+            Actor::Agent(_) => (Sender::Agent, Direction::Outbound),
+            Actor::Contact(_) if conversation.status == ConversationStatus::Resolved => {
+                return Err(MessagingError::Conflict(
+                    "this conversation is resolved; get the open one with POST /v1/conversations",
+                ));
+            }
+            Actor::Contact(_) => (Sender::Contact, Direction::Inbound),
+        };
+        let (message, created) = self
+            .repos
+            .append_message(NewMessage {
+                company_id: conversation.company_id,
+                conversation_id,
+                local_id: input.local_id,
+                sender,
+                author_id: Some(actor.author_id()),
+                direction,
+                platform: conversation.platform,
+                body: input.body,
+                attachments,
+            })
+            .await?;
+        Ok(Sent { message, created })
+    }
+
+    /// A page of a conversation's messages in sequence order (deleted ones included, emptied, so
+    /// sequences stay contiguous).
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        cursor: MessageCursor,
+        limit: i64,
+    ) -> MessagingResult<Vec<Message>> {
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let conversation = visible(&*self.repos, &actor, conversation_id).await?;
+        Ok(self.repos.list_messages(conversation.company_id, conversation_id, cursor, limit).await?)
+    }
+
+    /// One message the caller may see.
+    pub async fn get(&self, caller: &Caller, id: MessageId) -> MessagingResult<Message> {
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        self.visible_message(&actor, id).await
+    }
+
+    /// Replaces the text of the caller's own message.
+    pub async fn edit(&self, caller: &Caller, id: MessageId, input: EditMessageInput) -> MessagingResult<Message> {
+        input.validate()?;
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let message = self.visible_message(&actor, id).await?;
+        if !is_author(&actor, &message) {
+            return Err(MessagingError::Forbidden("only the author can edit a message"));
+        }
+        self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| match e {
+            tidings_domain::RepoError::Conflict(_) => MessagingError::Conflict("a deleted message cannot be edited"),
+            other => other.into(),
+        })
+    }
+
+    /// Deletes a message: its author may, and so may admins and owners (moderation). The message keeps
+    /// its sequence; its text and attachments are erased.
+    pub async fn delete(&self, caller: &Caller, id: MessageId) -> MessagingResult<Message> {
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let message = self.visible_message(&actor, id).await?;
+        let moderator = matches!(&actor, Actor::Agent(p) if p.role >= Role::Admin);
+        if !is_author(&actor, &message) && !moderator {
+            return Err(MessagingError::Forbidden("only the author or an admin can delete a message"));
+        }
+        Ok(self.repos.delete_message(message.company_id, id).await?)
+    }
+
+    /// Marks the other side's messages up to a sequence delivered or read. Status only moves forward;
+    /// returns how many messages changed.
+    pub async fn receipt(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        receipt: Receipt,
+        input: ReceiptInput,
+    ) -> MessagingResult<u64> {
+        input.validate()?;
+        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let conversation = visible(&*self.repos, &actor, conversation_id).await?;
+        let direction = match actor {
+            Actor::Agent(_) => Direction::Inbound,
+            Actor::Contact(_) => Direction::Outbound,
+        };
+        let status = match receipt {
+            Receipt::Delivered => MessageStatus::Delivered,
+            Receipt::Read => MessageStatus::Read,
+        };
+        let up_to = input.up_to_sequence.min(conversation.last_sequence);
+        Ok(self.repos.advance_status(conversation.company_id, conversation_id, direction, up_to, status).await?)
+    }
+
+    /// Full-text search over the agent's company's messages, best match first.
+    pub async fn search(&self, agent: &Principal, query: &str, limit: i64, offset: i64) -> MessagingResult<Vec<Message>> {
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > 200 {
+            return Err(MessagingError::Invalid("q", "must be 1 to 200 characters".into()));
+        }
+        Ok(self.repos.search_messages(agent.company_id, query, limit, offset).await?)
+    }
+
+    async fn visible_message(&self, actor: &Actor, id: MessageId) -> MessagingResult<Message> {
+        let message = self.repos.get_message(actor.company_id(), id).await?;
+        visible(&*self.repos, actor, message.conversation_id).await?;
+        Ok(message)
+    }
+}
+
+fn is_author(actor: &Actor, message: &Message) -> bool {
+    let same_side = matches!(
+        (actor, message.sender),
+        (Actor::Agent(_), Sender::Agent) | (Actor::Contact(_), Sender::Contact)
+    );
+    same_side && message.author_id.as_deref() == Some(actor.author_id().as_str())
+}
