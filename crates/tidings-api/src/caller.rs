@@ -138,7 +138,9 @@ impl<R: MinRole + 'static> FromRequest for Staff<R> {
         let api_key_only = token.is_none() && req.headers().contains_key("x-api-key");
         Box::pin(async move {
             if api_key_only {
-                return Err(wrong_kind("this endpoint is for users: send `Authorization: Bearer <access token>`"));
+                return Err(wrong_kind(
+                    "this endpoint is for users: send `Authorization: Bearer <access token>`",
+                ));
             }
             let principal = staff(&*state?, token, R::ROLE).await?;
             Ok(Staff { principal, _role: PhantomData })
@@ -154,7 +156,9 @@ impl FromRequest for SdkClient {
         let (state, credentials) = (state(req), Credentials::of(req));
         Box::pin(async move {
             if credentials.bearer.is_some() && credentials.api_key.is_none() {
-                return Err(wrong_kind("this endpoint is for SDK clients: send `X-App-Id`, `X-Device-Id` and `X-Api-Key`"));
+                return Err(wrong_kind(
+                    "this endpoint is for SDK clients: send `X-App-Id`, `X-Device-Id` and `X-Api-Key`",
+                ));
             }
             Ok(SdkClient(client(&*state?, credentials).await?))
         })

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tidings_auth::AuthError;
 use tidings_domain::RepoError;
+use tidings_messaging::MessagingError;
 
 use crate::envelope::ErrorBody;
 
@@ -155,20 +156,37 @@ impl From<RepoError> for ApiError {
     }
 }
 
+/// 400 naming each field and the rules it breaks.
+fn validation_report(report: garde::Report) -> ApiError {
+    let mut fields = serde_json::Map::new();
+    for (path, error) in report.iter() {
+        let entry = fields.entry(path.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(messages) = entry {
+            messages.push(Value::String(error.message().to_string()));
+        }
+    }
+    ApiError::validation("the request breaks validation rules")
+        .with_details(serde_json::json!({ "fields": fields }))
+}
+
+impl From<MessagingError> for ApiError {
+    fn from(err: MessagingError) -> Self {
+        match err {
+            MessagingError::Validation(report) => validation_report(report),
+            MessagingError::Invalid(field, message) => ApiError::validation(format!("{field}: {message}"))
+                .with_details(serde_json::json!({ "fields": { field: [message] } })),
+            MessagingError::NotFound => ApiError::not_found(),
+            MessagingError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            MessagingError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            MessagingError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::Validation(report) => {
-                let mut fields = serde_json::Map::new();
-                for (path, error) in report.iter() {
-                    let entry = fields.entry(path.to_string()).or_insert_with(|| Value::Array(Vec::new()));
-                    if let Value::Array(messages) = entry {
-                        messages.push(Value::String(error.message().to_string()));
-                    }
-                }
-                ApiError::validation("the request breaks validation rules")
-                    .with_details(serde_json::json!({ "fields": fields }))
-            }
+            AuthError::Validation(report) => validation_report(report),
             AuthError::Invalid(field, message) => ApiError::validation(format!("{field}: {message}"))
                 .with_details(serde_json::json!({ "fields": { field: [message] } })),
             AuthError::InvalidCredentials => {

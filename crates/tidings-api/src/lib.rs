@@ -8,6 +8,7 @@ pub mod caller;
 pub mod envelope;
 pub mod error;
 mod extract;
+mod paging;
 pub mod request_id;
 mod routes;
 pub mod state;

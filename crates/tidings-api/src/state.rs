@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
 use tidings_domain::{IdentityRepos, StoreHealth};
+use tidings_messaging::{Messaging, MessagingRepos};
 
 /// Shared application state, cloned into each worker.
 #[derive(Clone)]
@@ -18,22 +19,25 @@ pub struct AppState {
     pub team: Team,
     /// Apps and API keys.
     pub app_keys: AppKeys,
+    /// Contacts, conversations and messages.
+    pub messaging: Messaging,
 }
 
 impl AppState {
     /// Wires every service over one store.
     pub fn new<S>(store: S, auth: AuthSettings) -> Self
     where
-        S: IdentityRepos + StoreHealth + 'static,
+        S: IdentityRepos + MessagingRepos + StoreHealth + 'static,
     {
         let store = Arc::new(store);
         let repos: Arc<dyn IdentityRepos> = store.clone();
         Self {
-            store_health: store,
+            store_health: store.clone(),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos.clone(), &auth),
             app_keys: AppKeys::new(repos, &auth),
+            messaging: Messaging::new(store.clone()),
         }
     }
 }

@@ -13,8 +13,8 @@ use crate::error::AuthError;
 use crate::input::{LoginInput, RefreshInput, RegisterInput};
 use crate::opaque_token::{generate_refresh_token, hash_secret};
 use crate::passwords::Passwords;
-use tidings_domain::Principal;
 use crate::settings::AuthSettings;
+use tidings_domain::Principal;
 
 /// A fresh access token and refresh token.
 #[derive(Clone, Debug)]

@@ -9,8 +9,8 @@ use tidings_domain::{ApiKey, ApiKeyId, App, AppId, IdentityRepos, NewApiKey, New
 use crate::api_key::generate_api_key;
 use crate::error::AuthError;
 use crate::input::{AppInput, KeyInput};
-use tidings_domain::Principal;
 use crate::settings::AuthSettings;
+use tidings_domain::Principal;
 
 /// A key just created: the stored record and the full key, which is never shown again.
 #[derive(Clone, Debug)]

@@ -9,8 +9,8 @@ use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, Platform, RepoError}
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
 use crate::error::AuthError;
-use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};
 use crate::settings::AuthSettings;
+use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};
 
 /// Checks credentials against the store.
 #[derive(Clone)]

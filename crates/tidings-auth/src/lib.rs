@@ -28,6 +28,6 @@ pub use lockout::LockoutPolicy;
 pub use opaque_token::{generate_refresh_token, hash_secret};
 pub use password::PasswordHasher;
 pub use passwords::Passwords;
-pub use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};
 pub use settings::AuthSettings;
 pub use team::Team;
+pub use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};

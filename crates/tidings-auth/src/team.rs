@@ -12,8 +12,8 @@ use tidings_domain::{IdentityRepos, NewUser, RepoError, User, UserId};
 use crate::error::AuthError;
 use crate::input::{NewMemberInput, RoleInput};
 use crate::passwords::Passwords;
-use tidings_domain::Principal;
 use crate::settings::AuthSettings;
+use tidings_domain::Principal;
 
 /// Team management within the caller's company.
 #[derive(Clone)]

@@ -22,10 +22,13 @@ impl Actor {
             Caller::User(principal) => Ok(Actor::Agent(principal.clone())),
             Caller::Client(client) => {
                 let platform = client.platform.unwrap_or(Platform::Web);
-                let device = repos.device_for(client.company_id, client.app_id, &client.device_id, platform).await?;
+                let device =
+                    repos.device_for(client.company_id, client.app_id, &client.device_id, platform).await?;
                 Ok(Actor::Contact(device))
             }
-            Caller::Service(_) => Err(MessagingError::Forbidden("server keys cannot take part in conversations")),
+            Caller::Service(_) => {
+                Err(MessagingError::Forbidden("server keys cannot take part in conversations"))
+            }
         }
     }
 
@@ -41,7 +44,9 @@ impl Actor {
     pub fn can_see(&self, conversation: &Conversation) -> bool {
         match self {
             Actor::Agent(p) => conversation.company_id == p.company_id,
-            Actor::Contact(d) => conversation.company_id == d.company_id && conversation.contact_id == d.contact_id,
+            Actor::Contact(d) => {
+                conversation.company_id == d.company_id && conversation.contact_id == d.contact_id
+            }
         }
     }
 

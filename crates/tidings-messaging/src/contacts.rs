@@ -33,7 +33,12 @@ impl Contacts {
     }
 
     /// Changes the given fields of a contact.
-    pub async fn update(&self, agent: &Principal, id: ContactId, input: ContactInput) -> MessagingResult<Contact> {
+    pub async fn update(
+        &self,
+        agent: &Principal,
+        id: ContactId,
+        input: ContactInput,
+    ) -> MessagingResult<Contact> {
         input.validate()?;
         Ok(self.repos.update_contact(agent.company_id, id, input.into()).await?)
     }

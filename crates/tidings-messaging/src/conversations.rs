@@ -6,7 +6,8 @@ use std::sync::Arc;
 use garde::Validate;
 use serde::Serialize;
 use tidings_domain::{
-    Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal, RepoError,
+    Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal,
+    RepoError,
 };
 
 use crate::actor::Actor;
@@ -38,7 +39,11 @@ impl Conversations {
     }
 
     /// A page of the agent's company's conversations, newest activity first, with unread counts.
-    pub async fn list(&self, agent: &Principal, query: ConversationQuery) -> MessagingResult<Vec<ConversationSummary>> {
+    pub async fn list(
+        &self,
+        agent: &Principal,
+        query: ConversationQuery,
+    ) -> MessagingResult<Vec<ConversationSummary>> {
         let conversations = self.repos.list_conversations(agent.company_id, query).await?;
         let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
         let unread: HashMap<ConversationId, i64> =
@@ -78,7 +83,10 @@ impl Conversations {
             match self.repos.get_user(agent.company_id, assignee).await {
                 Ok(_) => {}
                 Err(RepoError::NotFound) => {
-                    return Err(MessagingError::Invalid("assignee_id", "no such user in this company".into()));
+                    return Err(MessagingError::Invalid(
+                        "assignee_id",
+                        "no such user in this company".into(),
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -89,7 +97,8 @@ impl Conversations {
 
     /// The device's contact's unresolved conversation on this app, created when there is none.
     pub async fn open_for_device(&self, client: &ClientPrincipal) -> MessagingResult<Conversation> {
-        let Actor::Contact(device) = Actor::resolve(&*self.repos, &Caller::Client(client.clone())).await? else {
+        let Actor::Contact(device) = Actor::resolve(&*self.repos, &Caller::Client(client.clone())).await?
+        else {
             return Err(MessagingError::Forbidden("only SDK clients open conversations"));
         };
         let conversation = self

@@ -21,8 +21,8 @@ pub use contacts::Contacts;
 pub use conversations::{ConversationSummary, Conversations};
 pub use error::{MessagingError, MessagingResult};
 pub use input::{
-    ContactInput, ConversationPatchInput, DeviceInput, EditMessageInput, IdentifyInput, ReceiptInput, SendMessageInput,
-    TrackInput,
+    ContactInput, ConversationPatchInput, DeviceInput, EditMessageInput, IdentifyInput, ReceiptInput,
+    SendMessageInput, TrackInput,
 };
 pub use messages::{Messages, Receipt, Sent};
 pub use repos::MessagingRepos;

@@ -46,7 +46,12 @@ impl Messages {
 
     /// Appends a message. Agents write outbound, contacts inbound. Once this returns, the message
     /// is committed; a retry with the same `local_id` returns it again instead of storing a copy.
-    pub async fn send(&self, caller: &Caller, conversation_id: ConversationId, input: SendMessageInput) -> MessagingResult<Sent> {
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        conversation_id: ConversationId,
+        input: SendMessageInput,
+    ) -> MessagingResult<Sent> {
         input.validate()?;
         let attachments = input.attachments.unwrap_or_else(|| serde_json::json!([]));
         let no_attachments = attachments.as_array().is_none_or(Vec::is_empty);
@@ -102,7 +107,12 @@ impl Messages {
     }
 
     /// Replaces the text of the caller's own message.
-    pub async fn edit(&self, caller: &Caller, id: MessageId, input: EditMessageInput) -> MessagingResult<Message> {
+    pub async fn edit(
+        &self,
+        caller: &Caller,
+        id: MessageId,
+        input: EditMessageInput,
+    ) -> MessagingResult<Message> {
         input.validate()?;
         let actor = Actor::resolve(&*self.repos, caller).await?;
         let message = self.visible_message(&actor, id).await?;
@@ -110,7 +120,9 @@ impl Messages {
             return Err(MessagingError::Forbidden("only the author can edit a message"));
         }
         self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| match e {
-            tidings_domain::RepoError::Conflict(_) => MessagingError::Conflict("a deleted message cannot be edited"),
+            tidings_domain::RepoError::Conflict(_) => {
+                MessagingError::Conflict("a deleted message cannot be edited")
+            }
             other => other.into(),
         })
     }
@@ -148,11 +160,20 @@ impl Messages {
             Receipt::Read => MessageStatus::Read,
         };
         let up_to = input.up_to_sequence.min(conversation.last_sequence);
-        Ok(self.repos.advance_status(conversation.company_id, conversation_id, direction, up_to, status).await?)
+        Ok(self
+            .repos
+            .advance_status(conversation.company_id, conversation_id, direction, up_to, status)
+            .await?)
     }
 
     /// Full-text search over the agent's company's messages, best match first.
-    pub async fn search(&self, agent: &Principal, query: &str, limit: i64, offset: i64) -> MessagingResult<Vec<Message>> {
+    pub async fn search(
+        &self,
+        agent: &Principal,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> MessagingResult<Vec<Message>> {
         let query = query.trim();
         if query.is_empty() || query.chars().count() > 200 {
             return Err(MessagingError::Invalid("q", "must be 1 to 200 characters".into()));

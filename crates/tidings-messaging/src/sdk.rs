@@ -36,12 +36,19 @@ impl Sdk {
     pub async fn identify(&self, client: &ClientPrincipal, input: IdentifyInput) -> MessagingResult<Contact> {
         input.validate()?;
         if input.name.is_none() && input.email.is_none() && input.external_id.is_none() {
-            return Err(MessagingError::Invalid("body", "give at least one of name, email, external_id".into()));
+            return Err(MessagingError::Invalid(
+                "body",
+                "give at least one of name, email, external_id".into(),
+            ));
         }
         let device = self.device(client).await?;
         let existing = match (&input.external_id, &input.email) {
             (None, None) => None,
-            (ext, email) => self.repos.find_contact_by_identity(device.company_id, ext.as_deref(), email.as_deref()).await?,
+            (ext, email) => {
+                self.repos
+                    .find_contact_by_identity(device.company_id, ext.as_deref(), email.as_deref())
+                    .await?
+            }
         };
         let target = match existing {
             Some(known) if known.id != device.contact_id => {
@@ -57,13 +64,19 @@ impl Sdk {
             ..ContactFields::default()
         };
         self.repos.update_contact(device.company_id, target, fields).await.map_err(|e| match e {
-            RepoError::Conflict(_) => MessagingError::Conflict("another contact already has this external id"),
+            RepoError::Conflict(_) => {
+                MessagingError::Conflict("another contact already has this external id")
+            }
             other => other.into(),
         })
     }
 
     /// Records the device's platform and push token.
-    pub async fn update_device(&self, client: &ClientPrincipal, input: DeviceInput) -> MessagingResult<Device> {
+    pub async fn update_device(
+        &self,
+        client: &ClientPrincipal,
+        input: DeviceInput,
+    ) -> MessagingResult<Device> {
         input.validate()?;
         if !input.platform.is_device() {
             return Err(MessagingError::Invalid("platform", "must be ios, android, web or desktop".into()));

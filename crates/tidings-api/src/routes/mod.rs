@@ -2,7 +2,11 @@
 
 mod apps;
 mod auth;
+mod contacts;
+mod conversations;
 pub(crate) mod health;
+mod messages;
+mod sdk;
 mod users;
 
 use actix_web::web;
@@ -40,6 +44,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(apps::create_key)),
                 )
                 .service(web::resource("/keys/{id}/rotate").route(web::post().to(apps::rotate_key)))
-                .service(web::resource("/keys/{id}").route(web::delete().to(apps::revoke_key))),
+                .service(web::resource("/keys/{id}").route(web::delete().to(apps::revoke_key)))
+                .service(
+                    web::resource("/contacts")
+                        .route(web::get().to(contacts::list))
+                        .route(web::post().to(contacts::create)),
+                )
+                .service(
+                    web::resource("/contacts/{id}")
+                        .route(web::get().to(contacts::get))
+                        .route(web::patch().to(contacts::update)),
+                )
+                .service(
+                    web::resource("/conversations")
+                        .route(web::get().to(conversations::list))
+                        .route(web::post().to(conversations::open)),
+                )
+                .service(
+                    web::resource("/conversations/{id}")
+                        .route(web::get().to(conversations::get))
+                        .route(web::patch().to(conversations::update)),
+                )
+                .service(
+                    web::resource("/conversations/{id}/messages")
+                        .route(web::get().to(messages::list))
+                        .route(web::post().to(messages::send)),
+                )
+                .service(
+                    web::resource("/conversations/{id}/messages/delivered")
+                        .route(web::post().to(messages::delivered)),
+                )
+                .service(
+                    web::resource("/conversations/{id}/messages/read").route(web::post().to(messages::read)),
+                )
+                .service(
+                    web::resource("/messages/{id}")
+                        .route(web::get().to(messages::get))
+                        .route(web::patch().to(messages::edit))
+                        .route(web::delete().to(messages::delete)),
+                )
+                .service(web::resource("/search/messages").route(web::get().to(messages::search)))
+                .service(web::resource("/identify").route(web::post().to(sdk::identify)))
+                .service(web::resource("/device").route(web::put().to(sdk::device)))
+                .service(web::resource("/events/track").route(web::post().to(sdk::track))),
         );
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod keys;
+#[path = "../support/mod.rs"]
 mod support;
 mod team;
 mod tokens;

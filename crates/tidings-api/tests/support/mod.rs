@@ -1,4 +1,6 @@
 //! Shared test plumbing: an app over a test database, requests, and a registered company.
+// Shared by several test crates, each of which uses only part of it.
+#![allow(dead_code)]
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -104,13 +106,9 @@ pub struct Tenant {
 }
 
 /// Registers a company whose owner is `email` with password `password123`.
-pub async fn register<S, B>(svc: &S, company: &str, email: &str) -> Tenant
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+pub async fn register(svc: &impl Caller, company: &str, email: &str) -> Tenant {
     let body = json!({ "company_name": company, "name": "Owner", "email": email, "password": "password123" });
-    let reply = send(svc, TestRequest::post().uri("/v1/auth/register").set_json(body)).await.expect(201);
+    let reply = svc.call(TestRequest::post().uri("/v1/auth/register").set_json(body)).await.expect(201);
     Tenant {
         company_id: reply["company"]["id"].as_str().unwrap().into(),
         owner_id: reply["user"]["id"].as_str().unwrap().into(),
@@ -120,25 +118,17 @@ where
 }
 
 /// Adds a member with `role` to the tenant and logs them in; returns (user id, access token).
-pub async fn member<S, B>(svc: &S, tenant: &Tenant, email: &str, role: &str) -> (String, String)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+pub async fn member(svc: &impl Caller, tenant: &Tenant, email: &str, role: &str) -> (String, String) {
     let body = json!({ "email": email, "name": "Member", "password": "password123", "role": role });
-    let user = send(svc, post("/v1/users", &tenant.token, body)).await.expect(201);
+    let user = svc.call(post("/v1/users", &tenant.token, body)).await.expect(201);
     let session = login(svc, email, "password123").await.expect(200);
     (user["id"].as_str().unwrap().into(), session["access_token"].as_str().unwrap().into())
 }
 
 /// `POST /v1/auth/login`.
-pub async fn login<S, B>(svc: &S, email: &str, password: &str) -> Reply
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
+pub async fn login(svc: &impl Caller, email: &str, password: &str) -> Reply {
     let body = json!({ "email": email, "password": password });
-    send(svc, TestRequest::post().uri("/v1/auth/login").set_json(body)).await
+    svc.call(TestRequest::post().uri("/v1/auth/login").set_json(body)).await
 }
 
 /// Anything `send` can talk to, as a method, for helpers that must not name the service type.
@@ -155,4 +145,27 @@ where
     async fn call(&self, req: TestRequest) -> Reply {
         send(self, req).await
     }
+}
+
+/// An SDK app with a client key.
+#[derive(Clone)]
+pub struct SdkApp {
+    pub app_id: String,
+    pub key: String,
+}
+
+/// Creates an app and a client key for the tenant.
+pub async fn sdk_app(svc: &impl Caller, tenant: &Tenant) -> SdkApp {
+    let app = svc.call(post("/v1/apps", &tenant.token, json!({ "name": "Web" }))).await.expect(201);
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let key =
+        svc.call(post(&format!("/v1/apps/{app_id}/keys"), &tenant.token, json!({ "kind": "client" }))).await;
+    SdkApp { app_id, key: key.expect(201)["key"].as_str().unwrap().to_owned() }
+}
+
+/// A request from device `device` of an SDK app.
+pub fn sdk(req: TestRequest, app: &SdkApp, device: &str) -> TestRequest {
+    req.insert_header(("x-app-id", app.app_id.as_str()))
+        .insert_header(("x-device-id", device))
+        .insert_header(("x-api-key", app.key.as_str()))
 }

@@ -1,0 +1,52 @@
+//! Query parameters shared by list endpoints: `limit` and opaque cursors.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chrono::{DateTime, Utc};
+use tidings_domain::ConversationId;
+
+use crate::error::ApiError;
+
+/// Default page size.
+pub const DEFAULT_LIMIT: i64 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: i64 = 200;
+
+/// Checks `?limit=`: 1 to 200, 50 when absent.
+pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::validation(format!("limit must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+/// The opaque cursor of a conversation list: the last item's activity time and id.
+pub fn conversation_cursor(updated_at: DateTime<Utc>, id: ConversationId) -> String {
+    B64.encode(format!("{}.{id}", updated_at.timestamp_micros()))
+}
+
+/// Reads a cursor made by [`conversation_cursor`].
+pub fn parse_conversation_cursor(cursor: &str) -> Result<(DateTime<Utc>, ConversationId), ApiError> {
+    let invalid = || ApiError::validation("invalid cursor");
+    let raw = String::from_utf8(B64.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?).ok_or_else(invalid)?;
+    Ok((at, id.parse().map_err(|_| invalid())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let (at, id) =
+            (DateTime::from_timestamp_micros(1_795_000_000_123_456).unwrap(), ConversationId::new());
+        assert_eq!(parse_conversation_cursor(&conversation_cursor(at, id)).unwrap(), (at, id));
+        assert!(parse_conversation_cursor("not base64!").is_err());
+        assert!(parse_conversation_cursor(&B64.encode("12.not-an-id")).is_err());
+        assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
+        assert_eq!(limit(None).unwrap(), 50);
+    }
+}

@@ -1,0 +1,67 @@
+//! `/v1/contacts`: the company's customers, for agents.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use tidings_domain::{ContactId, ContactQuery};
+use tidings_messaging::ContactInput;
+
+use crate::caller::Staff;
+use crate::error::ApiError;
+use crate::paging;
+use crate::state::AppState;
+use crate::views::List;
+
+/// `?q=&after=&limit=`
+#[derive(Deserialize)]
+pub struct ContactParams {
+    q: Option<String>,
+    after: Option<ContactId>,
+    limit: Option<i64>,
+}
+
+/// `GET /v1/contacts`
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    params: web::Query<ContactParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let limit = paging::limit(params.limit)?;
+    let search = params.q.filter(|q| !q.trim().is_empty());
+    let query = ContactQuery { search, after: params.after, limit };
+    let contacts = state.messaging.contacts.list(&staff.principal, query).await?;
+    let next = (contacts.len() as i64 == limit).then(|| contacts.last().map(|c| c.id.to_string())).flatten();
+    Ok(HttpResponse::Ok().json(List { data: contacts, next_cursor: next }))
+}
+
+/// `POST /v1/contacts`
+pub async fn create(
+    state: web::Data<AppState>,
+    staff: Staff,
+    input: web::Json<ContactInput>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = state.messaging.contacts.create(&staff.principal, input.into_inner()).await?;
+    Ok(HttpResponse::Created().json(contact))
+}
+
+/// `GET /v1/contacts/{id}`
+pub async fn get(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<ContactId>,
+) -> Result<HttpResponse, ApiError> {
+    let contact = state.messaging.contacts.get(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+/// `PATCH /v1/contacts/{id}`
+pub async fn update(
+    state: web::Data<AppState>,
+    staff: Staff,
+    id: web::Path<ContactId>,
+    input: web::Json<ContactInput>,
+) -> Result<HttpResponse, ApiError> {
+    let contact =
+        state.messaging.contacts.update(&staff.principal, id.into_inner(), input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}

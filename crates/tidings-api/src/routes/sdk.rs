@@ -1,0 +1,35 @@
+//! SDK-only endpoints: identify the device's user, report the device, track events.
+
+use actix_web::{HttpResponse, web};
+use tidings_messaging::{DeviceInput, IdentifyInput, TrackInput};
+
+use crate::caller::SdkClient;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `POST /v1/identify`
+pub async fn identify(
+    state: web::Data<AppState>,
+    client: SdkClient,
+    input: web::Json<IdentifyInput>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.messaging.sdk.identify(&client.0, input.into_inner()).await?))
+}
+
+/// `PUT /v1/device`
+pub async fn device(
+    state: web::Data<AppState>,
+    client: SdkClient,
+    input: web::Json<DeviceInput>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.messaging.sdk.update_device(&client.0, input.into_inner()).await?))
+}
+
+/// `POST /v1/events/track`
+pub async fn track(
+    state: web::Data<AppState>,
+    client: SdkClient,
+    input: web::Json<TrackInput>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(state.messaging.sdk.track(&client.0, input.into_inner()).await?))
+}

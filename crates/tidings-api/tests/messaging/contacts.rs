@@ -1,0 +1,92 @@
+//! Contacts: agents' CRUD and search, and SDK identification that merges contacts.
+
+use actix_web::test::TestRequest;
+use serde_json::json;
+use tidings_store::backend_tests;
+use tidings_store::test_db::TestDb;
+
+use crate::app;
+use crate::guarantees::{body, setup};
+use crate::support::{get, patch, post, register, sdk, send};
+
+backend_tests!(agents_manage_and_search_contacts, identify_merges_the_device_into_a_known_contact);
+
+async fn agents_manage_and_search_contacts(db: &TestDb) {
+    let svc = app!(db);
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let ada = json!({ "name": "Ada Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0018", "metadata": { "plan": "pro" } });
+    let created = send(&svc, post("/v1/contacts", &acme.token, ada)).await.expect(201);
+    assert_eq!(
+        (created["email"].as_str(), created["metadata"]["plan"].as_str()),
+        (Some("ada@example.com"), Some("pro"))
+    );
+    let id = created["id"].as_str().unwrap();
+    send(&svc, post("/v1/contacts", &acme.token, json!({ "name": "Bob", "facebook_id": "fb-1" })))
+        .await
+        .expect(201);
+
+    let found = send(&svc, get("/v1/contacts?q=lovelace", &acme.token)).await.expect(200);
+    assert_eq!(found["data"].as_array().unwrap().len(), 1);
+    assert_eq!(found["data"][0]["id"], id);
+    let page = send(&svc, get("/v1/contacts?limit=1", &acme.token)).await.expect(200);
+    let next = page["next_cursor"].as_str().unwrap();
+    let rest = send(&svc, get(&format!("/v1/contacts?limit=1&after={next}"), &acme.token)).await.expect(200);
+    assert_eq!(rest["data"][0]["name"], "Bob");
+
+    let updated = send(&svc, patch(&format!("/v1/contacts/{id}"), &acme.token, json!({ "phone": "+44 1" })))
+        .await
+        .expect(200);
+    assert_eq!((updated["phone"].as_str(), updated["name"].as_str()), (Some("+44 1"), Some("Ada Lovelace")));
+    for bad in [
+        json!({ "email": "nope" }),
+        json!({ "metadata": [1] }),
+        json!({ "name": " " }),
+        json!({ "colour": "red" }),
+    ] {
+        send(&svc, post("/v1/contacts", &acme.token, bad)).await.assert_error(400, "VALIDATION_ERROR");
+    }
+    let globex = register(&svc, "Globex", "owner@globex.test").await;
+    send(&svc, get(&format!("/v1/contacts/{id}"), &globex.token)).await.assert_error(404, "NOT_FOUND");
+    send(&svc, patch(&format!("/v1/contacts/{id}"), &globex.token, json!({ "name": "x" })))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let theirs = send(&svc, get("/v1/contacts?q=ada", &globex.token)).await.expect(200);
+    assert!(theirs["data"].as_array().unwrap().is_empty());
+}
+
+async fn identify_merges_the_device_into_a_known_contact(db: &TestDb) {
+    let svc = app!(db);
+    let (acme, web, conv) = setup(&svc).await;
+    let path = format!("/v1/conversations/{conv}/messages");
+    send(&svc, sdk(TestRequest::post().uri(&path).set_json(body("hi, it's me")), &web, "dev-1"))
+        .await
+        .expect(201);
+    let known =
+        send(&svc, post("/v1/contacts", &acme.token, json!({ "name": "Ada", "email": "ada@example.com" })))
+            .await
+            .expect(201);
+
+    let identify = TestRequest::post()
+        .uri("/v1/identify")
+        .set_json(json!({ "email": "ADA@example.com", "external_id": "crm-7" }));
+    let merged = send(&svc, sdk(identify, &web, "dev-1")).await.expect(200);
+    assert_eq!(merged["id"], known["id"], "the device now belongs to the known contact");
+    assert_eq!(merged["external_id"], "crm-7");
+    let conversation = send(&svc, get(&format!("/v1/conversations/{conv}"), &acme.token)).await.expect(200);
+    assert_eq!(conversation["contact_id"], known["id"], "its conversation moved along");
+    let history = send(&svc, sdk(TestRequest::get().uri(&path), &web, "dev-1")).await.expect(200);
+    assert_eq!(history["data"][0]["body"], "hi, it's me", "the device still sees its history");
+    assert_eq!(db.count_rows("contacts").await, 1, "the anonymous contact is gone");
+
+    let rename = TestRequest::post().uri("/v1/identify").set_json(json!({ "name": "Ada L." }));
+    assert_eq!(send(&svc, sdk(rename, &web, "dev-1")).await.expect(200)["name"], "Ada L.");
+    let empty = TestRequest::post().uri("/v1/identify").set_json(json!({}));
+    send(&svc, sdk(empty, &web, "dev-1")).await.assert_error(400, "VALIDATION_ERROR");
+    let device =
+        TestRequest::put().uri("/v1/device").set_json(json!({ "platform": "ios", "push_token": "apns-123" }));
+    let reported = send(&svc, sdk(device, &web, "dev-1")).await.expect(200);
+    assert_eq!(
+        (reported["platform"].as_str(), reported["push_token"].as_str()),
+        (Some("ios"), Some("apns-123"))
+    );
+}

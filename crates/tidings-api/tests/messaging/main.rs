@@ -1,0 +1,8 @@
+//! Contacts, conversations and messages through HTTP, on SQLite and PostgreSQL: the guarantees
+//! (gapless order, idempotent retries, forward-only status), access rules and tenant isolation.
+
+mod contacts;
+mod conversations;
+mod guarantees;
+#[path = "../support/mod.rs"]
+mod support;
