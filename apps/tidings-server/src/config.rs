@@ -52,6 +52,12 @@ pub struct Config {
     pub login_lock: Duration,
     /// `TIDINGS_API_KEY_ROTATION_OVERLAP_SECS`: how long a rotated key keeps working (default 86400).
     pub key_rotation_overlap: Duration,
+    /// `TIDINGS_WS_PING_SECS`: how often live connections are pinged (default 25).
+    pub ws_ping: Duration,
+    /// `TIDINGS_WS_TIMEOUT_SECS`: silence after which a live connection is closed (default 60).
+    pub ws_timeout: Duration,
+    /// `TIDINGS_WS_QUEUE`: frames queued per live connection before it counts as slow (default 256).
+    pub ws_queue: usize,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -180,6 +186,20 @@ impl Config {
                 "a number of seconds from 0 to 2592000",
                 |s| *s <= 2_592_000,
             )?),
+            ws_ping: Duration::from_secs(vars.parse(
+                "WS_PING_SECS",
+                25,
+                "a number of seconds from 1 to 600",
+                |s| (1..=600).contains(s),
+            )?),
+            ws_timeout: Duration::from_secs(vars.parse(
+                "WS_TIMEOUT_SECS",
+                60,
+                "a number of seconds from 2 to 3600",
+                |s| (2..=3600).contains(s),
+            )?),
+            ws_queue: vars
+                .parse("WS_QUEUE", 256, "a number of frames from 8 to 65536", |n| (8..=65_536).contains(n))?,
         })
     }
 }
@@ -241,6 +261,9 @@ pub fn unknown_variables() -> Vec<String> {
         "LOGIN_MAX_FAILURES",
         "LOGIN_LOCK_SECS",
         "API_KEY_ROTATION_OVERLAP_SECS",
+        "WS_PING_SECS",
+        "WS_TIMEOUT_SECS",
+        "WS_QUEUE",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))

@@ -8,7 +8,7 @@ mod telemetry;
 use std::process::ExitCode;
 
 use actix_web::HttpServer;
-use tidings_api::AppState;
+use tidings_api::{AppState, RealtimeSettings};
 use tidings_auth::{AuthSettings, LockoutPolicy};
 use tidings_store::{PoolOptions, Store};
 
@@ -48,7 +48,14 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     store.migrate().await?;
     tracing::info!(backend = ?store.backend(), "store ready");
 
-    let state = AppState::new(store.clone(), auth_settings(&config)?);
+    let realtime = RealtimeSettings {
+        ping_interval: config.ws_ping,
+        client_timeout: config.ws_timeout,
+        queue_capacity: config.ws_queue,
+        ..RealtimeSettings::default()
+    };
+    let state = AppState::new(store.clone(), auth_settings(&config)?, realtime);
+    let hub = state.hub.clone();
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
@@ -61,10 +68,13 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     }
     let server = server.run();
     let handle = server.handle();
-    // actix would stop at once on SIGINT; both signals get the same graceful drain here.
+    // actix would stop at once on SIGINT; both signals get the same graceful drain here. Live
+    // connections are told first (they would otherwise hold the drain until its timeout).
     tokio::spawn(async move {
         shutdown_signal().await;
-        tracing::info!("shutdown requested; finishing in-flight requests");
+        tracing::info!(sessions = hub.session_count(), "shutdown requested; closing live connections");
+        hub.shutdown(std::time::Duration::from_secs(5)).await;
+        tracing::info!("finishing in-flight requests");
         handle.stop(true).await;
     });
     server.await?;

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod error;
 mod extract;
 mod paging;
+pub mod realtime;
 pub mod request_id;
 mod routes;
 pub mod state;
@@ -16,4 +17,5 @@ mod views;
 
 pub use app::app;
 pub use error::{ApiError, ErrorCode};
+pub use realtime::RealtimeSettings;
 pub use state::AppState;

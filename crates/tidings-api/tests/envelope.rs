@@ -21,7 +21,7 @@ fn state(db: &TestDb) -> AppState {
         bcrypt_cost: 4,
         ..AuthSettings::with_secret(b"envelope-test-secret-0123456789abcdef".to_vec())
     };
-    AppState::new(db.store().clone(), auth)
+    AppState::new(db.store().clone(), auth, tidings_api::RealtimeSettings::default())
 }
 
 macro_rules! service {

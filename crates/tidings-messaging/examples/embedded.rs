@@ -9,7 +9,7 @@ use tidings_domain::{
     AppRepo, Caller, ClientPrincipal, CompanyRepo, MessageCursor, NewApp, NewCompany, NewUser, Principal,
     Role,
 };
-use tidings_messaging::{Messaging, Receipt, ReceiptInput, SendMessageInput};
+use tidings_messaging::{Hub, HubSettings, LocalBus, Messaging, Receipt, ReceiptInput, SendMessageInput};
 use tidings_store::{PoolOptions, Store};
 
 #[tokio::main]
@@ -33,7 +33,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.create_company_with_owner(NewCompany { name: "Embedded Inc".into() }, owner).await?;
     let app = store.create_app(NewApp { company_id: company.id, name: "Kiosk".into() }).await?;
 
-    let messaging = Messaging::new(Arc::new(store.clone()));
+    // One node: live events go straight to this process's hub (nobody listens here).
+    let hub = Hub::new(HubSettings::default());
+    let messaging = Messaging::new(Arc::new(store.clone()), Arc::new(LocalBus::new(hub)));
     let device = ClientPrincipal {
         company_id: company.id,
         app_id: app.id,

@@ -3,6 +3,7 @@
 use tidings_domain::{Caller, CompanyId, Conversation, Device, Platform, Principal};
 
 use crate::error::{MessagingError, MessagingResult};
+use crate::realtime::Participant;
 use crate::repos::MessagingRepos;
 
 /// A caller resolved for messaging.
@@ -47,6 +48,14 @@ impl Actor {
             Actor::Contact(d) => {
                 conversation.company_id == d.company_id && conversation.contact_id == d.contact_id
             }
+        }
+    }
+
+    /// The actor as it appears in typing and presence events.
+    pub fn participant(&self) -> Participant {
+        match self {
+            Actor::Agent(p) => Participant::Agent(p.user_id),
+            Actor::Contact(d) => Participant::Contact(d.contact_id),
         }
     }
 

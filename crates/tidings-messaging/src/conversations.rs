@@ -13,6 +13,7 @@ use tidings_domain::{
 use crate::actor::Actor;
 use crate::error::{MessagingError, MessagingResult};
 use crate::input::ConversationPatchInput;
+use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
 
 /// A conversation with what agents have not read yet.
@@ -30,12 +31,13 @@ pub struct ConversationSummary {
 #[derive(Clone)]
 pub struct Conversations {
     repos: Arc<dyn MessagingRepos>,
+    bus: Arc<dyn Bus>,
 }
 
 impl Conversations {
-    /// Builds the service over `repos`.
-    pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
-        Self { repos }
+    /// Builds the service over `repos`, publishing live events on `bus`.
+    pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
+        Self { repos, bus }
     }
 
     /// A page of the agent's company's conversations, newest activity first, with unread counts.
@@ -92,7 +94,10 @@ impl Conversations {
             }
         }
         let patch = ConversationPatch { status: input.status, assignee_id: input.assignee_id };
-        Ok(self.repos.update_conversation(agent.company_id, id, patch).await?)
+        let conversation = self.repos.update_conversation(agent.company_id, id, patch).await?;
+        let event = ServerEvent::ConversationUpdated { conversation: conversation.clone() };
+        self.bus.publish(Envelope::conversation(conversation.company_id, conversation.id, event));
+        Ok(conversation)
     }
 
     /// The device's contact's unresolved conversation on this app, created when there is none.

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod error;
 pub mod input;
 pub mod messages;
+pub mod realtime;
 pub mod repos;
 pub mod sdk;
 
@@ -25,12 +26,14 @@ pub use input::{
     SendMessageInput, TrackInput,
 };
 pub use messages::{Messages, Receipt, Sent};
+pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
 
 /// Every messaging service over one store.
 #[derive(Clone)]
 pub struct Messaging {
+    repos: Arc<dyn MessagingRepos>,
     /// Contacts.
     pub contacts: Contacts,
     /// Conversations.
@@ -42,13 +45,19 @@ pub struct Messaging {
 }
 
 impl Messaging {
-    /// Builds the services over `repos`.
-    pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
+    /// Builds the services over `repos`, publishing live events on `bus`.
+    pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
         Self {
+            repos: repos.clone(),
             contacts: Contacts::new(repos.clone()),
-            conversations: Conversations::new(repos.clone()),
-            messages: Messages::new(repos.clone()),
+            conversations: Conversations::new(repos.clone(), bus.clone()),
+            messages: Messages::new(repos.clone(), bus),
             sdk: Sdk::new(repos),
         }
+    }
+
+    /// Resolves a caller for live sessions (registering an SDK device on first contact).
+    pub async fn actor(&self, caller: &tidings_domain::Caller) -> MessagingResult<Actor> {
+        Actor::resolve(&*self.repos, caller).await
     }
 }

@@ -12,6 +12,7 @@ use crate::actor::Actor;
 use crate::conversations::visible;
 use crate::error::{MessagingError, MessagingResult};
 use crate::input::{EditMessageInput, ReceiptInput, SendMessageInput};
+use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
 
 /// A message just sent, and whether it is new or the original of a retried `local_id`.
@@ -36,12 +37,23 @@ pub enum Receipt {
 #[derive(Clone)]
 pub struct Messages {
     repos: Arc<dyn MessagingRepos>,
+    bus: Arc<dyn Bus>,
 }
 
 impl Messages {
-    /// Builds the service over `repos`.
-    pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
-        Self { repos }
+    /// Builds the service over `repos`, publishing live events on `bus`.
+    pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
+        Self { repos, bus }
+    }
+
+    fn publish_message(&self, message: &Message, new: bool) {
+        let (conversation_id, sequence) = (message.conversation_id, message.sequence);
+        let event = if new {
+            ServerEvent::MessageNew { conversation_id, sequence, message: message.clone() }
+        } else {
+            ServerEvent::MessageUpdated { conversation_id, sequence, message: message.clone() }
+        };
+        self.bus.publish(Envelope::conversation(message.company_id, conversation_id, event));
     }
 
     /// Appends a message. Agents write outbound, contacts inbound. Once this returns, the message
@@ -83,6 +95,9 @@ impl Messages {
                 attachments,
             })
             .await?;
+        if created {
+            self.publish_message(&message, true);
+        }
         Ok(Sent { message, created })
     }
 
@@ -119,12 +134,15 @@ impl Messages {
         if !is_author(&actor, &message) {
             return Err(MessagingError::Forbidden("only the author can edit a message"));
         }
-        self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| match e {
-            tidings_domain::RepoError::Conflict(_) => {
-                MessagingError::Conflict("a deleted message cannot be edited")
-            }
-            other => other.into(),
-        })
+        let edited =
+            self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| match e {
+                tidings_domain::RepoError::Conflict(_) => {
+                    MessagingError::Conflict("a deleted message cannot be edited")
+                }
+                other => other.into(),
+            })?;
+        self.publish_message(&edited, false);
+        Ok(edited)
     }
 
     /// Deletes a message: its author may, and so may admins and owners (moderation). The message keeps
@@ -136,7 +154,9 @@ impl Messages {
         if !is_author(&actor, &message) && !moderator {
             return Err(MessagingError::Forbidden("only the author or an admin can delete a message"));
         }
-        Ok(self.repos.delete_message(message.company_id, id).await?)
+        let deleted = self.repos.delete_message(message.company_id, id).await?;
+        self.publish_message(&deleted, false);
+        Ok(deleted)
     }
 
     /// Marks the other side's messages up to a sequence delivered or read. Status only moves forward;
@@ -160,10 +180,16 @@ impl Messages {
             Receipt::Read => MessageStatus::Read,
         };
         let up_to = input.up_to_sequence.min(conversation.last_sequence);
-        Ok(self
+        let moved = self
             .repos
             .advance_status(conversation.company_id, conversation_id, direction, up_to, status)
-            .await?)
+            .await?;
+        if moved > 0 {
+            let event =
+                ServerEvent::MessageStatus { conversation_id, direction, status, up_to_sequence: up_to };
+            self.bus.publish(Envelope::conversation(conversation.company_id, conversation_id, event));
+        }
+        Ok(moved)
     }
 
     /// Full-text search over the agent's company's messages, best match first.

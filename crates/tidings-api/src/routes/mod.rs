@@ -6,6 +6,7 @@ mod contacts;
 mod conversations;
 pub(crate) mod health;
 mod messages;
+mod presence;
 mod sdk;
 mod users;
 
@@ -86,6 +87,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/search/messages").route(web::get().to(messages::search)))
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))
                 .service(web::resource("/device").route(web::put().to(sdk::device)))
-                .service(web::resource("/events/track").route(web::post().to(sdk::track))),
+                .service(web::resource("/events/track").route(web::post().to(sdk::track)))
+                .service(web::resource("/presence").route(web::get().to(presence::list)))
+                .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect))),
         );
 }

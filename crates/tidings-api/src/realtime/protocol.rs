@@ -1,0 +1,74 @@
+//! Frames clients send, and the server's control frames (events are in `tidings_messaging::realtime`).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tidings_domain::ConversationId;
+
+/// A frame from the client.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientFrame {
+    /// Credentials, when the upgrade request carried none.
+    #[serde(rename = "auth")]
+    Auth {
+        /// A user's access token.
+        token: Option<String>,
+        /// SDK: app id.
+        app_id: Option<String>,
+        /// SDK: device id.
+        device_id: Option<String>,
+        /// SDK: client key.
+        api_key: Option<String>,
+        /// SDK: platform.
+        platform: Option<String>,
+    },
+    /// Follow a conversation from now on.
+    #[serde(rename = "subscribe")]
+    Subscribe {
+        /// Which.
+        conversation_id: ConversationId,
+    },
+    /// Follow a conversation, first receiving every message after `after_sequence`.
+    #[serde(rename = "resume")]
+    Resume {
+        /// Which.
+        conversation_id: ConversationId,
+        /// The last sequence the client has.
+        after_sequence: i64,
+    },
+    /// Stop following.
+    #[serde(rename = "unsubscribe")]
+    Unsubscribe {
+        /// Which.
+        conversation_id: ConversationId,
+    },
+    /// Started typing (repeat within 5 s to keep the indicator).
+    #[serde(rename = "typing.start")]
+    TypingStart {
+        /// Where.
+        conversation_id: ConversationId,
+    },
+    /// Stopped typing.
+    #[serde(rename = "typing.stop")]
+    TypingStop {
+        /// Where.
+        conversation_id: ConversationId,
+    },
+    /// Application-level ping; answered with `pong`.
+    #[serde(rename = "ping")]
+    Ping,
+}
+
+/// `{"type":"error","code":..,"message":..}`
+pub fn error(code: &str, message: impl Into<String>) -> String {
+    json!({ "type": "error", "code": code, "message": message.into() }).to_string()
+}
+
+/// Any other control frame: `{"type": kind, ...fields}`.
+pub fn control(kind: &str, fields: Value) -> String {
+    let mut frame = json!({ "type": kind });
+    if let (Some(target), Value::Object(extra)) = (frame.as_object_mut(), fields) {
+        target.extend(extra);
+    }
+    frame.to_string()
+}

@@ -1,0 +1,36 @@
+//! Timers and limits of live connections.
+
+use std::time::Duration;
+
+/// Settings of the WebSocket endpoint.
+#[derive(Clone, Copy, Debug)]
+pub struct RealtimeSettings {
+    /// How often the server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// A client silent for this long is disconnected (default 60 s).
+    pub client_timeout: Duration,
+    /// Frames queued per connection before it counts as a slow consumer (default 256).
+    pub queue_capacity: usize,
+    /// A typing indicator without refresh stops after this long (default 5 s).
+    pub typing_ttl: Duration,
+    /// Largest frame a client may send (default 64 KiB).
+    pub max_frame_bytes: usize,
+    /// How long a connection without credentials has to send its `auth` frame (default 10 s).
+    pub auth_timeout: Duration,
+    /// How long one frame may take to leave before the connection counts as a slow consumer (default 10 s).
+    pub write_timeout: Duration,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(25),
+            client_timeout: Duration::from_secs(60),
+            queue_capacity: 256,
+            typing_ttl: Duration::from_secs(5),
+            max_frame_bytes: 64 * 1024,
+            auth_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! A server on a free port over a test database, HTTP helpers, and a WebSocket client.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tidings_api::{AppState, RealtimeSettings, app};
+use tidings_auth::AuthSettings;
+use tidings_store::test_db::TestDb;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for an expected frame.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A running server.
+pub struct Live {
+    pub base: String,
+    pub state: AppState,
+    http: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Live {
+    /// Starts a server over `db`.
+    pub async fn start(db: &TestDb, realtime: RealtimeSettings) -> Live {
+        let auth = AuthSettings {
+            bcrypt_cost: 4,
+            ..AuthSettings::with_secret(b"realtime-test-secret-0123456789abcdef".to_vec())
+        };
+        let state = AppState::new(db.store().clone(), auth, realtime);
+        let shared = state.clone();
+        let server = actix_web::HttpServer::new(move || app(shared.clone()))
+            .workers(2)
+            .disable_signals()
+            .bind(("127.0.0.1", 0))
+            .unwrap();
+        let base = format!("http://{}", server.addrs()[0]);
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Live { base, state, http: reqwest::Client::new(), handle }
+    }
+
+    /// A JSON request; returns status and body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A registered company: (owner token, owner id).
+    pub async fn register(&self, company: &str, email: &str) -> (String, String) {
+        let body =
+            json!({ "company_name": company, "name": "Owner", "email": email, "password": "password123" });
+        let (status, reply) = self.call(reqwest::Method::POST, "/v1/auth/register", &[], Some(body)).await;
+        assert_eq!(status, 201, "{reply}");
+        (reply["access_token"].as_str().unwrap().into(), reply["user"]["id"].as_str().unwrap().into())
+    }
+
+    /// A second user of the owner's company, logged in: their token.
+    pub async fn agent(&self, owner: &str, email: &str) -> String {
+        let auth = format!("Bearer {owner}");
+        let body = json!({ "email": email, "name": "Agent", "password": "password123", "role": "agent" });
+        let (status, _) =
+            self.call(reqwest::Method::POST, "/v1/users", &[("authorization", &auth)], Some(body)).await;
+        assert_eq!(status, 201);
+        let login = json!({ "email": email, "password": "password123" });
+        let (_, reply) = self.call(reqwest::Method::POST, "/v1/auth/login", &[], Some(login)).await;
+        reply["access_token"].as_str().unwrap().into()
+    }
+
+    /// An SDK app of the owner's company: (app id, client key).
+    pub async fn sdk_app(&self, owner: &str) -> (String, String) {
+        let auth = format!("Bearer {owner}");
+        let (_, app) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/apps",
+                &[("authorization", &auth)],
+                Some(json!({ "name": "Web" })),
+            )
+            .await;
+        let app_id = app["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/apps/{app_id}/keys");
+        let (_, key) = self
+            .call(
+                reqwest::Method::POST,
+                &path,
+                &[("authorization", &auth)],
+                Some(json!({ "kind": "client" })),
+            )
+            .await;
+        (app_id, key["key"].as_str().unwrap().into())
+    }
+
+    /// The device's open conversation id.
+    pub async fn conversation(&self, app: &(String, String), device: &str) -> String {
+        let headers = sdk_headers(app, device);
+        let (status, conv) =
+            self.call(reqwest::Method::POST, "/v1/conversations", &as_refs(&headers), None).await;
+        assert_eq!(status, 200, "{conv}");
+        conv["id"].as_str().unwrap().into()
+    }
+
+    /// Posts a message as an agent; returns its sequence.
+    pub async fn agent_says(&self, token: &str, conversation: &str, body: &str) -> i64 {
+        let auth = format!("Bearer {token}");
+        let path = format!("/v1/conversations/{conversation}/messages");
+        let (status, m) = self
+            .call(reqwest::Method::POST, &path, &[("authorization", &auth)], Some(json!({ "body": body })))
+            .await;
+        assert_eq!(status, 201, "{m}");
+        m["sequence"].as_i64().unwrap()
+    }
+
+    /// Posts a message as a device; returns its sequence.
+    pub async fn device_says(
+        &self,
+        app: &(String, String),
+        device: &str,
+        conversation: &str,
+        body: &str,
+    ) -> i64 {
+        let headers = sdk_headers(app, device);
+        let path = format!("/v1/conversations/{conversation}/messages");
+        let (status, m) =
+            self.call(reqwest::Method::POST, &path, &as_refs(&headers), Some(json!({ "body": body }))).await;
+        assert_eq!(status, 201, "{m}");
+        m["sequence"].as_i64().unwrap()
+    }
+
+    /// Opens a WebSocket with the given headers.
+    pub async fn ws(&self, headers: &[(&str, &str)]) -> Ws {
+        self.try_ws(headers).await.expect("WebSocket upgrade")
+    }
+
+    /// Opens a WebSocket, or returns the HTTP status that refused it.
+    pub async fn try_ws(&self, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+        let url = format!("{}/v1/realtime", self.base.replace("http://", "ws://"));
+        let mut req = url.into_client_request().unwrap();
+        for (k, v) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = k.parse().unwrap();
+            req.headers_mut().insert(name, v.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((stream, _)) => Ok(Ws { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+            Err(e) => panic!("connect: {e}"),
+        }
+    }
+
+    /// Opens a WebSocket whose socket has a tiny receive buffer, so that not reading it soon backs
+    /// up the server.
+    pub async fn slow_ws(&self, headers: &[(&str, &str)]) -> Ws {
+        let addr = self.base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let url = format!("{}/v1/realtime", self.base.replace("http://", "ws://"));
+        let mut req = url.into_client_request().unwrap();
+        for (k, v) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = k.parse().unwrap();
+            req.headers_mut().insert(name, v.parse().unwrap());
+        }
+        let (stream, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)).await.unwrap();
+        Ws { stream }
+    }
+
+    /// Stops the server.
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// SDK headers of a device.
+pub fn sdk_headers(app: &(String, String), device: &str) -> Vec<(String, String)> {
+    vec![
+        ("x-app-id".into(), app.0.clone()),
+        ("x-device-id".into(), device.into()),
+        ("x-api-key".into(), app.1.clone()),
+    ]
+}
+
+/// Borrowed view of owned headers.
+pub fn as_refs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// A WebSocket client.
+pub struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What the server sent.
+#[derive(Debug)]
+pub enum Received {
+    /// A JSON text frame.
+    Json(Value),
+    /// A close frame, with its code.
+    Closed(Option<u16>),
+}
+
+impl Ws {
+    /// Sends a JSON frame.
+    pub async fn send(&mut self, frame: Value) {
+        self.stream.send(Message::text(frame.to_string())).await.unwrap();
+    }
+
+    /// Sends a raw frame.
+    pub async fn send_raw(&mut self, message: Message) {
+        self.stream.send(message).await.unwrap();
+    }
+
+    /// The next text or close frame (pings are answered by the library), within `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Received> {
+        loop {
+            let next = tokio::time::timeout(wait, self.stream.next()).await.ok()?;
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(Received::Json(serde_json::from_str(&text).unwrap()));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Some(Received::Closed(frame.map(|f: CloseFrame| f.code.into())));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Some(Received::Closed(None)),
+            }
+        }
+    }
+
+    /// The next JSON frame; panics on a close or a timeout.
+    pub async fn json(&mut self) -> Value {
+        match self.next_within(WAIT).await {
+            Some(Received::Json(v)) => v,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    /// Skips frames until one of `kind` arrives.
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.json().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Collects the sequences of `message.new` frames of a conversation until `last` is seen.
+    pub async fn sequences_until(&mut self, conversation: &str, last: i64) -> Vec<i64> {
+        let mut seen = Vec::new();
+        while seen.last() != Some(&last) {
+            let frame = self.json().await;
+            if frame["type"] == "message.new" && frame["conversation_id"] == conversation {
+                seen.push(frame["sequence"].as_i64().unwrap());
+            }
+        }
+        seen
+    }
+
+    /// Asserts that no frame of `kind` arrives within `wait`.
+    pub async fn quiet(&mut self, kind: &str, wait: Duration) {
+        while let Some(Received::Json(frame)) = self.next_within(wait).await {
+            assert_ne!(frame["type"], kind, "unexpected {frame}");
+        }
+    }
+}

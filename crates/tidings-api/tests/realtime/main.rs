@@ -1,0 +1,6 @@
+//! The realtime protocol through real WebSocket clients against a server listening on a free port,
+//! on SQLite and PostgreSQL.
+
+mod delivery;
+mod live;
+mod robustness;

@@ -1,0 +1,176 @@
+//! What travels live: rooms, the events the server sends, and their serialized frames.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tidings_domain::{
+    CompanyId, ContactId, Conversation, ConversationId, Direction, Message, MessageStatus, UserId,
+};
+
+/// A set of sessions that receive the same events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Room {
+    /// Every agent of a company (joined on connect).
+    Company(CompanyId),
+    /// Everybody following one conversation.
+    Conversation(ConversationId),
+}
+
+impl fmt::Display for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Room::Company(id) => write!(f, "company:{id}"),
+            Room::Conversation(id) => write!(f, "conversation:{id}"),
+        }
+    }
+}
+
+/// Who is typing or present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Participant {
+    /// A user of the company.
+    Agent(UserId),
+    /// A contact.
+    Contact(ContactId),
+}
+
+/// Events the server pushes; serialized with `type` as in `docs/realtime.md`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type")]
+pub enum ServerEvent {
+    /// A message was stored.
+    #[serde(rename = "message.new")]
+    MessageNew {
+        /// Its conversation.
+        conversation_id: ConversationId,
+        /// Its sequence.
+        sequence: i64,
+        /// The message.
+        message: Message,
+    },
+    /// A message was edited or deleted.
+    #[serde(rename = "message.updated")]
+    MessageUpdated {
+        /// Its conversation.
+        conversation_id: ConversationId,
+        /// Its sequence.
+        sequence: i64,
+        /// The message as it is now.
+        message: Message,
+    },
+    /// Messages moved to a new delivery status.
+    #[serde(rename = "message.status")]
+    MessageStatus {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Whose messages: inbound (the contact's) or outbound (the agents').
+        direction: Direction,
+        /// The new status.
+        status: MessageStatus,
+        /// Every message of `direction` up to this sequence has at least this status.
+        up_to_sequence: i64,
+    },
+    /// A conversation's status or assignee changed.
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated {
+        /// The conversation as it is now.
+        conversation: Conversation,
+    },
+    /// Somebody started or stopped typing.
+    #[serde(rename = "typing")]
+    Typing {
+        /// Where.
+        conversation_id: ConversationId,
+        /// Who.
+        participant: Participant,
+        /// `start` or `stop`.
+        state: TypingState,
+    },
+    /// Somebody came online or went offline.
+    #[serde(rename = "presence")]
+    Presence {
+        /// Who.
+        participant: Participant,
+        /// `online` or `offline`.
+        status: PresenceStatus,
+        /// When they were last connected (now, while online).
+        last_seen_at: DateTime<Utc>,
+    },
+}
+
+/// Typing state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypingState {
+    /// Started (or still) typing.
+    Start,
+    /// Stopped, or no refresh within the typing timeout.
+    Stop,
+}
+
+/// Presence state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    /// At least one connection open.
+    Online,
+    /// No connection open.
+    Offline,
+}
+
+/// An event on its way to rooms.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// The company it belongs to (every room of an envelope is of this company).
+    pub company_id: CompanyId,
+    /// Where it goes; a session in several of them receives it once.
+    pub rooms: Vec<Room>,
+    /// What it says.
+    pub event: ServerEvent,
+    /// A session that must not receive it (the one that caused it, for typing).
+    pub except: Option<u64>,
+}
+
+impl Envelope {
+    /// An event for a conversation's followers and the company's agents.
+    pub fn conversation(company_id: CompanyId, conversation_id: ConversationId, event: ServerEvent) -> Self {
+        Self {
+            company_id,
+            rooms: vec![Room::Conversation(conversation_id), Room::Company(company_id)],
+            event,
+            except: None,
+        }
+    }
+}
+
+/// An event serialized once, shared by every session that receives it.
+#[derive(Debug)]
+pub struct Frame {
+    /// The JSON text frame.
+    pub text: String,
+    /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
+    pub message: Option<(ConversationId, i64)>,
+}
+
+impl Frame {
+    /// Serializes an event.
+    pub fn of(event: &ServerEvent) -> Frame {
+        let message = match event {
+            ServerEvent::MessageNew { conversation_id, sequence, .. } => Some((*conversation_id, *sequence)),
+            _ => None,
+        };
+        let text = serde_json::to_string(event).expect("events serialize");
+        Frame { text, message }
+    }
+
+    /// The `message.new` frame of a stored message (for replays).
+    pub fn message_new(message: Message) -> Frame {
+        Frame::of(&ServerEvent::MessageNew {
+            conversation_id: message.conversation_id,
+            sequence: message.sequence,
+            message,
+        })
+    }
+}

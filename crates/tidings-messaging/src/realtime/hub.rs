@@ -1,0 +1,432 @@
+//! The hub: live sessions, the rooms they are in, presence and typing, on one node.
+//!
+//! Each session has a bounded queue. Delivery never waits: a session whose queue is full is a slow
+//! consumer and is closed (it resumes from its last sequence), so memory stays bounded whatever the
+//! clients do. Locks are held only for map updates, never across an await.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tidings_domain::{CompanyId, ConversationId};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::realtime::event::{Envelope, Frame, Participant, PresenceStatus, Room, ServerEvent, TypingState};
+
+/// Identifies a session on this node.
+pub type SessionId = u64;
+
+/// Why the hub closes a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseCause {
+    /// Its queue overflowed: it did not read fast enough.
+    SlowConsumer,
+    /// The server is stopping.
+    Shutdown,
+}
+
+/// Sizes and timers of the hub.
+#[derive(Clone, Copy, Debug)]
+pub struct HubSettings {
+    /// Frames queued per session before it counts as a slow consumer.
+    pub queue_capacity: usize,
+    /// A typing indicator without refresh stops after this long.
+    pub typing_ttl: Duration,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self { queue_capacity: 256, typing_ttl: Duration::from_secs(5) }
+    }
+}
+
+/// What a connection gets from the hub: its id, its queue, and the signal that it must close.
+pub struct SessionHandle {
+    /// The session id.
+    pub id: SessionId,
+    /// Frames to send, in order.
+    pub frames: mpsc::Receiver<Arc<Frame>>,
+    /// Fires when the hub closes the session.
+    pub closed: oneshot::Receiver<CloseCause>,
+}
+
+/// Presence of one participant.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PresenceEntry {
+    /// Who.
+    #[serde(flatten)]
+    pub participant: Participant,
+    /// Online or offline.
+    pub status: PresenceStatus,
+    /// Last time connected (now, while online).
+    pub last_seen_at: DateTime<Utc>,
+}
+
+struct Session {
+    company_id: CompanyId,
+    participant: Participant,
+    frames: mpsc::Sender<Arc<Frame>>,
+    close: Option<oneshot::Sender<CloseCause>>,
+    rooms: HashSet<Room>,
+}
+
+struct Presence {
+    connections: usize,
+    last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct State {
+    sessions: HashMap<SessionId, Session>,
+    rooms: HashMap<Room, HashSet<SessionId>>,
+    presence: HashMap<(CompanyId, Participant), Presence>,
+    typing: HashMap<(ConversationId, Participant), (CompanyId, Instant)>,
+    stopping: bool,
+}
+
+/// Live sessions and rooms of this node.
+pub struct Hub {
+    state: Mutex<State>,
+    settings: HubSettings,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    /// A hub with no session.
+    pub fn new(settings: HubSettings) -> Arc<Hub> {
+        Arc::new(Hub { state: Mutex::new(State::default()), settings, next_id: AtomicU64::new(1) })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated in a harmful way.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a connection. Agents join their company's room. Returns `None` while stopping.
+    pub fn connect(&self, company_id: CompanyId, participant: Participant) -> Option<SessionHandle> {
+        let (frames_tx, frames) = mpsc::channel(self.settings.queue_capacity);
+        let (close_tx, closed) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.lock();
+        if state.stopping {
+            return None;
+        }
+        let session = Session {
+            company_id,
+            participant,
+            frames: frames_tx,
+            close: Some(close_tx),
+            rooms: HashSet::new(),
+        };
+        state.sessions.insert(id, session);
+        if matches!(participant, Participant::Agent(_)) {
+            join(&mut state, id, Room::Company(company_id));
+        }
+        let now = Utc::now();
+        let entry = state
+            .presence
+            .entry((company_id, participant))
+            .or_insert(Presence { connections: 0, last_seen_at: now });
+        entry.connections += 1;
+        entry.last_seen_at = now;
+        let came_online = entry.connections == 1;
+        if came_online {
+            let event =
+                ServerEvent::Presence { participant, status: PresenceStatus::Online, last_seen_at: now };
+            deliver(&mut state, &[Room::Company(company_id)], Frame::of(&event), Some(id));
+        }
+        Some(SessionHandle { id, frames, closed })
+    }
+
+    /// Removes a connection from every room; the last connection of a participant makes them offline.
+    pub fn disconnect(&self, id: SessionId) {
+        let mut state = self.lock();
+        let Some(session) = remove(&mut state, id) else { return };
+        let key = (session.company_id, session.participant);
+        let now = Utc::now();
+        let gone = match state.presence.get_mut(&key) {
+            Some(p) => {
+                p.connections = p.connections.saturating_sub(1);
+                p.last_seen_at = now;
+                p.connections == 0
+            }
+            None => false,
+        };
+        if gone {
+            let event = ServerEvent::Presence {
+                participant: session.participant,
+                status: PresenceStatus::Offline,
+                last_seen_at: now,
+            };
+            deliver(&mut state, &[Room::Company(session.company_id)], Frame::of(&event), None);
+        }
+    }
+
+    /// Adds a session to a room.
+    pub fn join(&self, id: SessionId, room: Room) {
+        join(&mut self.lock(), id, room);
+    }
+
+    /// Takes a session out of a room.
+    pub fn leave(&self, id: SessionId, room: Room) {
+        let mut state = self.lock();
+        if let Some(session) = state.sessions.get_mut(&id) {
+            session.rooms.remove(&room);
+        }
+        if let Some(members) = state.rooms.get_mut(&room) {
+            members.remove(&id);
+            if members.is_empty() {
+                state.rooms.remove(&room);
+            }
+        }
+    }
+
+    /// Delivers an envelope to the sessions of its rooms on this node, each once.
+    pub fn dispatch(&self, envelope: Envelope) {
+        let frame = Frame::of(&envelope.event);
+        deliver(&mut self.lock(), &envelope.rooms, frame, envelope.except);
+    }
+
+    /// Records that `participant` types (or stopped typing) in a conversation, and tells the others
+    /// when that changes. A start must be refreshed within the typing timeout or it stops by itself.
+    pub fn typing(
+        &self,
+        session: SessionId,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        participant: Participant,
+        start: bool,
+    ) {
+        let mut state = self.lock();
+        let key = (conversation_id, participant);
+        let changed = if start {
+            let deadline = Instant::now() + self.settings.typing_ttl;
+            state.typing.insert(key, (company_id, deadline)).is_none()
+        } else {
+            state.typing.remove(&key).is_some()
+        };
+        if changed {
+            let state_now = if start { TypingState::Start } else { TypingState::Stop };
+            let event = ServerEvent::Typing { conversation_id, participant, state: state_now };
+            let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
+            deliver(&mut state, &rooms, Frame::of(&event), Some(session));
+        }
+    }
+
+    /// Stops typing indicators that were not refreshed in time; call it about once a second.
+    pub fn expire_typing(&self) {
+        let mut state = self.lock();
+        let now = Instant::now();
+        let expired: Vec<_> = state
+            .typing
+            .iter()
+            .filter(|(_, (_, deadline))| *deadline <= now)
+            .map(|(k, (c, _))| (*k, *c))
+            .collect();
+        for ((conversation_id, participant), company_id) in expired {
+            state.typing.remove(&(conversation_id, participant));
+            let event = ServerEvent::Typing { conversation_id, participant, state: TypingState::Stop };
+            let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
+            deliver(&mut state, &rooms, Frame::of(&event), None);
+        }
+    }
+
+    /// Who of a company is online, or was since this node started.
+    pub fn presence(&self, company_id: CompanyId) -> Vec<PresenceEntry> {
+        let state = self.lock();
+        let mut entries: Vec<PresenceEntry> = state
+            .presence
+            .iter()
+            .filter(|((company, _), _)| *company == company_id)
+            .map(|((_, participant), p)| PresenceEntry {
+                participant: *participant,
+                status: if p.connections > 0 { PresenceStatus::Online } else { PresenceStatus::Offline },
+                last_seen_at: p.last_seen_at,
+            })
+            .collect();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.last_seen_at));
+        entries
+    }
+
+    /// Starts the hub's timer (typing expiry, every second) on the current tokio runtime; it ends
+    /// when the hub is dropped.
+    pub fn start_timers(hub: &Arc<Hub>) {
+        let weak = Arc::downgrade(hub);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let Some(hub) = weak.upgrade() else { break };
+                hub.expire_typing();
+            }
+        });
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    /// Refuses new sessions and asks every open one to close; waits until they are gone or `grace`
+    /// has passed.
+    pub async fn shutdown(&self, grace: Duration) {
+        {
+            let mut state = self.lock();
+            state.stopping = true;
+            for session in state.sessions.values_mut() {
+                if let Some(close) = session.close.take() {
+                    let _ = close.send(CloseCause::Shutdown);
+                }
+            }
+        }
+        let deadline = Instant::now() + grace;
+        while self.session_count() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn join(state: &mut State, id: SessionId, room: Room) {
+    let Some(session) = state.sessions.get_mut(&id) else { return };
+    session.rooms.insert(room);
+    state.rooms.entry(room).or_default().insert(id);
+}
+
+fn remove(state: &mut State, id: SessionId) -> Option<Session> {
+    let session = state.sessions.remove(&id)?;
+    for room in &session.rooms {
+        if let Some(members) = state.rooms.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                state.rooms.remove(room);
+            }
+        }
+    }
+    Some(session)
+}
+
+/// Queues `frame` once for every session in `rooms`; closes the sessions whose queue is full.
+fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<SessionId>) {
+    let targets: HashSet<SessionId> = rooms
+        .iter()
+        .filter_map(|room| state.rooms.get(room))
+        .flatten()
+        .copied()
+        .filter(|id| Some(*id) != except)
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let frame = Arc::new(frame);
+    let mut slow = Vec::new();
+    for id in targets {
+        if let Some(session) = state.sessions.get(&id)
+            && session.frames.try_send(frame.clone()).is_err()
+        {
+            slow.push(id);
+        }
+    }
+    for id in slow {
+        if let Some(session) = state.sessions.get_mut(&id)
+            && let Some(close) = session.close.take()
+        {
+            tracing::info!(session = id, "closing a slow consumer");
+            let _ = close.send(CloseCause::SlowConsumer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tidings_domain::{ContactId, UserId};
+
+    use super::*;
+
+    fn hub(capacity: usize) -> Arc<Hub> {
+        Hub::new(HubSettings { queue_capacity: capacity, typing_ttl: Duration::from_millis(50) })
+    }
+
+    fn status(company: CompanyId, conversation: ConversationId, n: i64) -> Envelope {
+        Envelope::conversation(
+            company,
+            conversation,
+            ServerEvent::MessageStatus {
+                conversation_id: conversation,
+                direction: tidings_domain::Direction::Inbound,
+                status: tidings_domain::MessageStatus::Read,
+                up_to_sequence: n,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_session_in_two_rooms_gets_an_event_once_and_strangers_none() {
+        let hub = hub(16);
+        let (acme, globex, conv) = (CompanyId::new(), CompanyId::new(), ConversationId::new());
+        let mut agent = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        hub.join(agent.id, Room::Conversation(conv));
+        let mut contact = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
+        let mut stranger = hub.connect(globex, Participant::Agent(UserId::new())).unwrap();
+        // The agent saw the contact come online.
+        assert!(agent.frames.recv().await.unwrap().text.contains("\"online\""));
+        hub.dispatch(status(acme, conv, 1));
+        assert!(agent.frames.recv().await.unwrap().text.contains("message.status"));
+        assert!(agent.frames.try_recv().is_err(), "once, though in two rooms");
+        assert!(contact.frames.try_recv().is_err(), "a contact hears only conversations it follows");
+        assert!(stranger.frames.try_recv().is_err(), "another company hears nothing");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_the_slow_session_only() {
+        let hub = hub(2);
+        let (acme, conv) = (CompanyId::new(), ConversationId::new());
+        let mut slow = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        let mut fast = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        let _ = slow.frames.try_recv();
+        for n in 1..=5 {
+            hub.dispatch(status(acme, conv, n));
+            while fast.frames.try_recv().is_ok() {}
+        }
+        assert_eq!(slow.closed.try_recv().unwrap(), CloseCause::SlowConsumer);
+        assert!(fast.closed.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn presence_and_typing_come_and_go() {
+        let hub = hub(16);
+        let (acme, conv, ada) =
+            (CompanyId::new(), ConversationId::new(), Participant::Contact(ContactId::new()));
+        let mut agent = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        let contact = hub.connect(acme, ada).unwrap();
+        let _online = agent.frames.recv().await.unwrap();
+        hub.typing(contact.id, acme, conv, ada, true);
+        hub.typing(contact.id, acme, conv, ada, true);
+        assert!(agent.frames.recv().await.unwrap().text.contains("\"start\""));
+        assert!(agent.frames.try_recv().is_err(), "a refresh is not news");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        hub.expire_typing();
+        assert!(agent.frames.recv().await.unwrap().text.contains("\"stop\""));
+        hub.disconnect(contact.id);
+        assert!(agent.frames.recv().await.unwrap().text.contains("\"offline\""));
+        let presence = hub.presence(acme);
+        assert!(presence.iter().any(|p| p.participant == ada && p.status == PresenceStatus::Offline));
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_every_session_and_refuses_new_ones() {
+        let hub = hub(16);
+        let acme = CompanyId::new();
+        let session = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        let waiter = {
+            let hub = hub.clone();
+            tokio::spawn(async move { hub.shutdown(Duration::from_secs(5)).await })
+        };
+        assert_eq!(session.closed.await.unwrap(), CloseCause::Shutdown);
+        hub.disconnect(session.id);
+        waiter.await.unwrap();
+        assert!(hub.connect(acme, Participant::Agent(UserId::new())).is_none());
+    }
+}
