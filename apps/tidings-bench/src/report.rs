@@ -1,0 +1,129 @@
+//! The report: a markdown table for people and JSON for tools.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::fanout::FanoutResult;
+use crate::ingest::IngestResult;
+use crate::memory::MemoryResult;
+use crate::resume::ResumeResult;
+
+/// Everything measured on one backend.
+#[derive(Serialize)]
+pub struct BackendResult {
+    /// `Sqlite` or `Postgres`.
+    pub backend: String,
+    /// Ingest runs.
+    pub ingest: Vec<IngestResult>,
+    /// Fan-out runs.
+    pub fanout: Vec<FanoutResult>,
+    /// Memory.
+    pub memory: MemoryResult,
+    /// Resume.
+    pub resume: ResumeResult,
+}
+
+/// The whole run.
+#[derive(Serialize)]
+pub struct Report {
+    /// `quick` or `full`.
+    pub plan: &'static str,
+    /// Cores of the machine.
+    pub cores: usize,
+    /// Open-file limit used.
+    pub fd_limit: u64,
+    /// Per backend.
+    pub backends: Vec<BackendResult>,
+}
+
+impl Report {
+    /// Assembles the report.
+    pub fn new(plan: &'static str, fd_limit: u64, backends: Vec<BackendResult>) -> Report {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Report { plan, cores, fd_limit, backends }
+    }
+
+    /// Deliveries lost over every fan-out run.
+    pub fn lost_deliveries(&self) -> u64 {
+        self.backends.iter().flat_map(|b| &b.fanout).map(FanoutResult::lost).sum()
+    }
+
+    /// The markdown tables.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ =
+            writeln!(out, "Plan `{}`, {} cores, open-file limit {}.\n", self.plan, self.cores, self.fd_limit);
+        for b in &self.backends {
+            let _ = writeln!(out, "### {}\n", b.backend);
+            let _ = writeln!(
+                out,
+                "| ingest | concurrency | conversations | msg/s | p50 ms | p99 ms | API / store |"
+            );
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+            for r in &b.ingest {
+                let ratio = match r.path {
+                    "api" => b
+                        .ingest
+                        .iter()
+                        .find(|s| {
+                            s.path == "store"
+                                && s.concurrency == r.concurrency
+                                && s.conversations == r.conversations
+                        })
+                        .map_or(String::new(), |s| format!("{:.0}%", 100.0 * r.per_second / s.per_second)),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                    r.path,
+                    r.concurrency,
+                    r.conversations,
+                    r.per_second,
+                    r.latency.p50_ms,
+                    r.latency.p99_ms,
+                    ratio
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n| fan-out receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms |"
+            );
+            let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+            for f in &b.fanout {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    f.receivers,
+                    f.rate_per_second,
+                    f.delivered,
+                    f.expected,
+                    f.deliveries_per_second,
+                    f.latency.p50_ms,
+                    f.latency.p99_ms,
+                    f.latency.max_ms
+                );
+            }
+            let m = &b.memory;
+            let _ = writeln!(
+                out,
+                "\n| memory: idle RSS | idle connections held | RSS with them | KiB per connection |"
+            );
+            let _ = writeln!(out, "|---:|---:|---:|---:|");
+            let _ = writeln!(
+                out,
+                "| {:.1} MiB | {} | {:.1} MiB | {:.1} |",
+                m.idle_rss_kib as f64 / 1024.0,
+                m.connections,
+                m.loaded_rss_kib as f64 / 1024.0,
+                m.kib_per_connection
+            );
+            let r = &b.resume;
+            let _ = writeln!(out, "\n| resume: messages replayed | time | msg/s |");
+            let _ = writeln!(out, "|---:|---:|---:|");
+            let _ = writeln!(out, "| {} | {:.0} ms | {:.0} |\n", r.messages, r.millis, r.per_second);
+        }
+        out
+    }
+}

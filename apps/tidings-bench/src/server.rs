@@ -1,0 +1,103 @@
+//! The server under test: this same executable re-run in `serve` mode as a child process, so that its
+//! memory is measured apart from the load generator's.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running server process.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts a server over `database_url` in `data_dir`, with `extra` settings.
+    pub fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> ServerProcess {
+        let exe = std::env::current_exe().expect("own executable");
+        let mut child = Command::new(exe)
+            .arg("serve")
+            .env("TIDINGS_DATABASE_URL", database_url)
+            .env("TIDINGS_BIND", "127.0.0.1:0")
+            .env("TIDINGS_DATA_DIR", data_dir)
+            .env("TIDINGS_BCRYPT_COST", "4")
+            .env("TIDINGS_LOG", "tidings_server=info,warn")
+            .env("TIDINGS_LOG_FORMAT", "pretty")
+            .envs(extra.iter().copied())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited before listening").expect("read server output");
+            if let Some(at) = line.find("http://") {
+                break line[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || ":/.".contains(*c))
+                    .collect();
+            }
+        };
+        // Keep draining its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        ServerProcess { child, base }
+    }
+
+    /// Resident memory of the server, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn stop(mut self) {
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        for _ in 0..200 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the server in this process (the child side of [`ServerProcess::start`]).
+pub fn serve() -> std::process::ExitCode {
+    let config = match tidings_server::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tidings-bench serve: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    tidings_server::telemetry::init(&config.log, config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    match runtime.block_on(tidings_server::serve(config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tidings-bench serve: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Raises this process's open-file limit to its hard limit (children inherit it).
+pub fn raise_fd_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    limit.rlim_cur
+}

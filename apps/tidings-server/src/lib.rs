@@ -1,0 +1,86 @@
+//! The Tidings server as a library: configuration, telemetry and [`serve`], which opens and migrates
+//! the store and serves HTTP until SIGINT or SIGTERM. The `tidings-server` binary and the benchmark
+//! both run it.
+
+pub mod config;
+mod jwt_secret;
+pub mod telemetry;
+
+use actix_web::HttpServer;
+use tidings_api::{AppState, RealtimeSettings};
+use tidings_auth::{AuthSettings, LockoutPolicy};
+use tidings_store::{PoolOptions, Store};
+
+pub use crate::config::Config;
+
+/// Opens and migrates the store, then serves until SIGINT or SIGTERM, and stops gracefully.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let options = PoolOptions { max_size: config.database_pool_size, ..PoolOptions::default() };
+    let store = Store::connect(config.database_url.expose(), &options).await?;
+    store.migrate().await?;
+    tracing::info!(backend = ?store.backend(), "store ready");
+
+    let realtime = RealtimeSettings {
+        ping_interval: config.ws_ping,
+        client_timeout: config.ws_timeout,
+        queue_capacity: config.ws_queue,
+        ..RealtimeSettings::default()
+    };
+    let state = AppState::new(store.clone(), auth_settings(&config)?, realtime);
+    let hub = state.hub.clone();
+    let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_timeout.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(config.bind)?;
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening on http://{addr}");
+    }
+    let server = server.run();
+    let handle = server.handle();
+    // actix would stop at once on SIGINT; both signals get the same graceful drain here. Live
+    // connections are told first (they would otherwise hold the drain until its timeout).
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!(sessions = hub.session_count(), "shutdown requested; closing live connections");
+        hub.shutdown(std::time::Duration::from_secs(5)).await;
+        tracing::info!("finishing in-flight requests");
+        handle.stop(true).await;
+    });
+    server.await?;
+    store.close();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Error>> {
+    let secret = jwt_secret::resolve(config).map_err(|e| format!("JWT secret: {e}"))?;
+    Ok(AuthSettings {
+        access_ttl: chrono::Duration::from_std(config.access_token_ttl)?,
+        refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.into()),
+        bcrypt_cost: config.bcrypt_cost,
+        lockout: LockoutPolicy {
+            max_failures: config.login_max_failures,
+            lock_for: chrono::Duration::from_std(config.login_lock)?,
+        },
+        key_rotation_overlap: chrono::Duration::from_std(config.key_rotation_overlap)?,
+        ..AuthSettings::with_secret(secret)
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
