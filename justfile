@@ -21,3 +21,10 @@ check:
 # What CI runs.
 ci:
     bash .ci/run
+
+# The quick benchmark (under 2 minutes); `just bench-full` for the table in docs/benchmarks.md.
+bench:
+    cargo run --release -p tidings-bench -- --quick
+
+bench-full:
+    TIDINGS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo run --release -p tidings-bench
