@@ -1,52 +1,23 @@
 //! API keys: how SDK clients (client keys) and other services (server keys) authenticate. Only a
 //! lookup prefix and a hash of each key are stored.
 
-use std::fmt;
-use std::str::FromStr;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{ApiKeyId, AppId, CompanyId};
+use crate::named_enum::named_enum;
 
-/// Who a key is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyKind {
-    /// Shipped inside SDK apps; authenticates devices together with `X-App-Id` and `X-Device-Id`.
-    Client,
-    /// Kept on a company's servers; authenticates service-to-service calls.
-    Server,
-}
-
-impl KeyKind {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Client => "client",
-            KeyKind::Server => "server",
-        }
+named_enum!(
+    /// Who a key is for.
+    KeyKind {
+        /// Shipped inside SDK apps; authenticates devices together with `X-App-Id` and `X-Device-Id`.
+        Client = "client",
+        /// Kept on a company's servers; authenticates service-to-service calls.
+        Server = "server",
     }
-}
-
-impl fmt::Display for KeyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for KeyKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "client" => Ok(KeyKind::Client),
-            "server" => Ok(KeyKind::Server),
-            other => Err(format!("unknown key kind `{other}`")),
-        }
-    }
-}
+);
 
 /// An API key as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,56 +1,25 @@
 //! Conversations: one thread between a company and a contact, with a gapless message sequence.
 
-use std::fmt;
-use std::str::FromStr;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::device::Platform;
 use crate::error::RepoResult;
 use crate::ids::{AppId, CompanyId, ContactId, ConversationId, UserId};
+use crate::named_enum::named_enum;
 
-/// Where a conversation stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConversationStatus {
-    /// Waiting for an agent.
-    Open,
-    /// Waiting for the contact.
-    Pending,
-    /// Done; a new message from the contact starts a new conversation.
-    Resolved,
-}
-
-impl ConversationStatus {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConversationStatus::Open => "open",
-            ConversationStatus::Pending => "pending",
-            ConversationStatus::Resolved => "resolved",
-        }
+named_enum!(
+    /// Where a conversation stands.
+    ConversationStatus {
+        /// Waiting for an agent.
+        Open = "open",
+        /// Waiting for the contact.
+        Pending = "pending",
+        /// Done; a new message from the contact starts a new conversation.
+        Resolved = "resolved",
     }
-}
-
-impl fmt::Display for ConversationStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ConversationStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "open" => Ok(ConversationStatus::Open),
-            "pending" => Ok(ConversationStatus::Pending),
-            "resolved" => Ok(ConversationStatus::Resolved),
-            other => Err(format!("unknown conversation status `{other}`")),
-        }
-    }
-}
+);
 
 /// A conversation as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]

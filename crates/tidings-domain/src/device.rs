@@ -1,71 +1,36 @@
 //! Devices: an installation of an SDK app, identified by the SDK's `X-Device-Id`, always attached to a
 //! contact (an anonymous one until `POST /v1/identify`).
 
-use std::fmt;
-use std::str::FromStr;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{AppId, CompanyId, ContactId, DeviceId};
+use crate::named_enum::named_enum;
 
-/// Where a conversation or device lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    /// iOS SDK.
-    Ios,
-    /// Android SDK.
-    Android,
-    /// Web SDK.
-    Web,
-    /// Desktop SDK.
-    Desktop,
-    /// Facebook Messenger.
-    Facebook,
-    /// Instagram direct messages.
-    Instagram,
-}
+named_enum!(
+    /// Where a conversation or device lives.
+    Platform {
+        /// iOS SDK.
+        Ios = "ios",
+        /// Android SDK.
+        Android = "android",
+        /// Web SDK.
+        Web = "web",
+        /// Desktop SDK.
+        Desktop = "desktop",
+        /// Facebook Messenger.
+        Facebook = "facebook",
+        /// Instagram direct messages.
+        Instagram = "instagram",
+    }
+);
 
 impl Platform {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Ios => "ios",
-            Platform::Android => "android",
-            Platform::Web => "web",
-            Platform::Desktop => "desktop",
-            Platform::Facebook => "facebook",
-            Platform::Instagram => "instagram",
-        }
-    }
-
     /// Whether an SDK device can have this platform.
     pub fn is_device(self) -> bool {
         matches!(self, Platform::Ios | Platform::Android | Platform::Web | Platform::Desktop)
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Platform {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "ios" => Ok(Platform::Ios),
-            "android" => Ok(Platform::Android),
-            "web" => Ok(Platform::Web),
-            "desktop" => Ok(Platform::Desktop),
-            "facebook" => Ok(Platform::Facebook),
-            "instagram" => Ok(Platform::Instagram),
-            other => Err(format!("unknown platform `{other}`")),
-        }
     }
 }
 

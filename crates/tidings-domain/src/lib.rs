@@ -14,6 +14,7 @@ pub mod health;
 pub mod identity;
 pub mod ids;
 pub mod message;
+mod named_enum;
 pub mod principal;
 pub mod refresh_token;
 pub mod user;

@@ -1,55 +1,24 @@
 //! Users: the people of a company who answer conversations, with their role.
 
-use std::fmt;
-use std::str::FromStr;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::error::RepoResult;
 use crate::ids::{CompanyId, UserId};
+use crate::named_enum::named_enum;
 
-/// What a user may do. Ordered: an owner can do everything an admin can, an admin everything an agent can.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Answers conversations and reads the team.
-    Agent,
-    /// Manages the team, apps and keys.
-    Admin,
-    /// Created the company; cannot be demoted or removed by an admin.
-    Owner,
-}
-
-impl Role {
-    /// The stored and serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
+named_enum!(
+    /// What a user may do. Ordered: an owner can do everything an admin can, an admin everything an
+    /// agent can.
+    Role {
+        /// Answers conversations and reads the team.
+        Agent = "agent",
+        /// Manages the team, apps and keys.
+        Admin = "admin",
+        /// Created the company; cannot be demoted or removed by an admin.
+        Owner = "owner",
     }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "agent" => Ok(Role::Agent),
-            "admin" => Ok(Role::Admin),
-            "owner" => Ok(Role::Owner),
-            other => Err(format!("unknown role `{other}`")),
-        }
-    }
-}
+);
 
 /// A user of a company, as stored.
 #[derive(Clone, Debug, PartialEq)]
