@@ -68,7 +68,7 @@ pub async fn store(
                 sender: Sender::Agent,
                 author_id: None,
                 direction: Direction::Outbound,
-                platform: Platform::Web,
+                platform: Some(Platform::Web),
                 body: "benchmark message body".into(),
                 attachments: serde_json::json!([]),
             };

@@ -32,7 +32,7 @@ pub async fn run(store: &Store, tenant: &Tenant, backlog: i64) -> ResumeResult {
             sender: Sender::Agent,
             author_id: None,
             direction: Direction::Outbound,
-            platform: Platform::Web,
+            platform: Some(Platform::Web),
             body: format!("missed message {i}"),
             attachments: serde_json::json!([]),
         };

@@ -103,8 +103,8 @@ pub struct NewMessage {
     pub author_id: Option<String>,
     /// Inbound or outbound.
     pub direction: Direction,
-    /// Where.
-    pub platform: Platform,
+    /// Where; `None` takes the conversation's platform.
+    pub platform: Option<Platform>,
     /// Text.
     pub body: String,
     /// Attachments (JSON array).
@@ -127,7 +127,8 @@ pub enum MessageCursor {
 pub trait MessageRepo: Send + Sync {
     /// Stores a message at the conversation's next sequence, in one transaction with the sequence
     /// increment. When the conversation already has a message with the same `local_id`, stores
-    /// nothing and returns that message with `false`.
+    /// nothing and returns that message with `false`. A conversation of another company is
+    /// `NotFound`.
     async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)>;
     /// Loads a message of `company_id`.
     async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;

@@ -92,11 +92,13 @@ const SQLITE_SEARCH: &str = "SELECT m.id, m.company_id, m.conversation_id, m.seq
 impl Store {
     async fn find_by_local_id(
         &self,
+        company_id: &str,
         conversation_id: &str,
         local_id: &str,
     ) -> RepoResult<Option<MessageRow>> {
         with_conn!(self, |conn| {
             m::table
+                .filter(m::company_id.eq(company_id))
                 .filter(m::conversation_id.eq(conversation_id))
                 .filter(m::local_id.eq(local_id))
                 .first(conn)
@@ -122,14 +124,14 @@ impl Store {
 #[async_trait]
 impl MessageRepo for Store {
     async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)> {
-        let conversation_id = new.conversation_id.to_string();
+        let (company_id, conversation_id) = (new.company_id.to_string(), new.conversation_id.to_string());
         if let Some(local_id) = &new.local_id
-            && let Some(existing) = self.find_by_local_id(&conversation_id, local_id).await?
+            && let Some(existing) = self.find_by_local_id(&company_id, &conversation_id, local_id).await?
         {
             return Ok((existing.try_into()?, false));
         }
         let now = now();
-        let mut row = MessageRow {
+        let row = MessageRow {
             id: MessageId::new().to_string(),
             company_id: new.company_id.to_string(),
             conversation_id: conversation_id.clone(),
@@ -138,7 +140,8 @@ impl MessageRepo for Store {
             sender: new.sender.as_str().into(),
             author_id: new.author_id,
             direction: new.direction.as_str().into(),
-            platform: new.platform.as_str().into(),
+            // Filled in inside the transaction when the caller leaves it to the conversation.
+            platform: String::new(),
             body: new.body,
             attachments: new.attachments.to_string(),
             status: MessageStatus::Sent.as_str().into(),
@@ -146,37 +149,37 @@ impl MessageRepo for Store {
             edited_at: None,
             deleted_at: None,
         };
+        let given_platform = new.platform.map(|p| p.as_str());
         // The counter update comes first: it is a write, so on SQLite the transaction takes the write
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
         // senders therefore queue on it and each gets the next number; a failed insert rolls the
         // increment back, so no number is ever skipped.
         let appended = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
-                let sequence: i64 =
-                    diesel::update(c::table.filter(c::company_id.eq(&row.company_id)).find(&conversation_id))
+                let (sequence, conversation_platform): (i64, String) =
+                    diesel::update(c::table.filter(c::company_id.eq(&company_id)).find(&conversation_id))
                         .set((
                             c::last_sequence.eq(c::last_sequence + 1),
                             c::last_message_at.eq(now),
                             c::updated_at.eq(now),
                         ))
-                        .returning(c::last_sequence)
+                        .returning((c::last_sequence, c::platform))
                         .get_result(conn)
                         .await?;
-                let stored = MessageRow { sequence, ..row.clone() };
+                let platform = given_platform.map_or(conversation_platform, str::to_owned);
+                let stored = MessageRow { sequence, platform, ..row.clone() };
                 diesel::insert_into(m::table).values(&stored).execute(conn).await?;
-                Ok::<_, diesel::result::Error>(sequence)
+                Ok::<_, diesel::result::Error>(stored)
             })
             .await
             .map_err(db_error)
         });
         match appended {
-            Ok(sequence) => {
-                row.sequence = sequence;
-                Ok((row.try_into()?, true))
-            }
+            Ok(stored) => Ok((stored.try_into()?, true)),
             // The same local_id won a race against us: answer with its message.
             Err(RepoError::Conflict(conflict)) => match &new.local_id {
-                Some(local_id) => match self.find_by_local_id(&conversation_id, local_id).await? {
+                Some(local_id) => match self.find_by_local_id(&company_id, &conversation_id, local_id).await?
+                {
                     Some(existing) => Ok((existing.try_into()?, false)),
                     None => Err(RepoError::Conflict(conflict)),
                 },

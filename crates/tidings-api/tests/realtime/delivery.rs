@@ -129,7 +129,7 @@ async fn a_message_sent_during_a_replay_arrives_once_in_order(db: &TestDb) {
             sender: Sender::Agent,
             author_id: None,
             direction: Direction::Outbound,
-            platform: Platform::Web,
+            platform: Some(Platform::Web),
             body: format!("backlog {i}"),
             attachments: json!([]),
         };

@@ -154,7 +154,7 @@ async fn conversations_list_by_activity_with_filters(db: &TestDb) {
         sender: Sender::Contact,
         author_id: None,
         direction: Direction::Inbound,
-        platform: Platform::Web,
+        platform: Some(Platform::Web),
         body: "hello".into(),
         attachments: serde_json::json!([]),
     };
@@ -232,7 +232,7 @@ async fn unread_counts_follow_the_agents_read_position(db: &TestDb) {
             sender: if direction == Direction::Inbound { Sender::Contact } else { Sender::Agent },
             author_id: None,
             direction,
-            platform: Platform::Web,
+            platform: Some(Platform::Web),
             body: format!("m{i}"),
             attachments: serde_json::json!([]),
         };

@@ -21,6 +21,7 @@ backend_tests!(
     edits_and_deletions_keep_the_sequence,
     search_finds_words_within_the_company_only,
     events_are_appended_per_company,
+    appends_stay_within_the_company,
 );
 
 struct Fixture {
@@ -47,7 +48,7 @@ fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>
         sender: if direction == Direction::Inbound { Sender::Contact } else { Sender::Agent },
         author_id: None,
         direction,
-        platform: Platform::Web,
+        platform: Some(Platform::Web),
         body: body.into(),
         attachments: serde_json::json!([]),
     }
@@ -255,4 +256,28 @@ async fn events_are_appended_per_company(db: &TestDb) {
     let recent = db.store().recent_events(acme.company_id, 10).await.unwrap();
     assert_eq!(recent.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["viewed", "opened"]);
     assert_eq!(recent[0].properties["screen"], "home");
+}
+
+async fn appends_stay_within_the_company(db: &TestDb) {
+    let acme = fixture(db, "Acme").await;
+    let globex = fixture(db, "Globex").await;
+    let s = db.store();
+    let (original, _) =
+        s.append_message(message(&acme, Direction::Inbound, "secret", Some("l-1"))).await.unwrap();
+    // Globex presents Acme's conversation with the same local_id: neither the original nor a new row.
+    let foreign =
+        NewMessage { company_id: globex.company_id, ..message(&acme, Direction::Inbound, "x", Some("l-1")) };
+    assert!(matches!(s.append_message(foreign).await, Err(RepoError::NotFound)));
+    let foreign =
+        NewMessage { company_id: globex.company_id, ..message(&acme, Direction::Inbound, "x", None) };
+    assert!(matches!(s.append_message(foreign).await, Err(RepoError::NotFound)));
+    assert_eq!(db.count_rows("messages").await, 1);
+    assert_eq!(s.get_conversation(acme.company_id, acme.conversation_id).await.unwrap().last_sequence, 1);
+    // Without a platform, the message takes the conversation's.
+    let (inherited, _) = s
+        .append_message(NewMessage { platform: None, ..message(&acme, Direction::Outbound, "hi", None) })
+        .await
+        .unwrap();
+    assert_eq!((inherited.platform, inherited.sequence), (Platform::Web, 2));
+    assert_eq!(original.platform, Platform::Web);
 }
