@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use bytestring::ByteString;
 use futures_util::StreamExt;
 use serde_json::json;
 use tidings_domain::{Caller, CompanyId, ConversationId, MessageCursor};
@@ -185,8 +186,8 @@ impl Connection {
     }
 
     /// Sends one text frame, giving up when the client does not take it in time.
-    async fn text(&mut self, text: impl Into<String>) -> Result<(), Gone> {
-        let text: String = text.into();
+    async fn text(&mut self, text: impl Into<ByteString>) -> Result<(), Gone> {
+        let text: ByteString = text.into();
         match tokio::time::timeout(self.state.realtime.write_timeout, self.session.text(text)).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(Gone),

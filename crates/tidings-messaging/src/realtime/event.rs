@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_domain::{
@@ -148,8 +149,8 @@ impl Envelope {
 /// An event serialized once, shared by every session that receives it.
 #[derive(Debug)]
 pub struct Frame {
-    /// The JSON text frame.
-    pub text: String,
+    /// The JSON text frame; cloning it shares the bytes, so a fan-out never copies them.
+    pub text: ByteString,
     /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
     pub message: Option<(ConversationId, i64)>,
 }
@@ -161,7 +162,7 @@ impl Frame {
             ServerEvent::MessageNew { conversation_id, sequence, .. } => Some((*conversation_id, *sequence)),
             _ => None,
         };
-        let text = serde_json::to_string(event).expect("events serialize");
+        let text = serde_json::to_string(event).expect("events serialize").into();
         Frame { text, message }
     }
 
