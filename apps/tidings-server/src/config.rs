@@ -58,6 +58,9 @@ pub struct Config {
     pub ws_timeout: Duration,
     /// `TIDINGS_WS_QUEUE`: frames queued per live connection before it counts as slow (default 256).
     pub ws_queue: usize,
+    /// `TIDINGS_WS_RECHECK_SECS`: how often live connections check that their credentials still
+    /// stand (default 60); revocations on this node are applied at once.
+    pub ws_recheck: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -200,6 +203,12 @@ impl Config {
             )?),
             ws_queue: vars
                 .parse("WS_QUEUE", 256, "a number of frames from 8 to 65536", |n| (8..=65_536).contains(n))?,
+            ws_recheck: Duration::from_secs(vars.parse(
+                "WS_RECHECK_SECS",
+                60,
+                "a number of seconds from 1 to 3600",
+                |s| (1..=3600).contains(s),
+            )?),
         })
     }
 }
@@ -264,6 +273,7 @@ pub fn unknown_variables() -> Vec<String> {
         "WS_PING_SECS",
         "WS_TIMEOUT_SECS",
         "WS_QUEUE",
+        "WS_RECHECK_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))

@@ -24,6 +24,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ping_interval: config.ws_ping,
         client_timeout: config.ws_timeout,
         queue_capacity: config.ws_queue,
+        recheck_interval: config.ws_recheck,
         ..RealtimeSettings::default()
     };
     let state = AppState::new(store.clone(), auth_settings(&config)?, realtime);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use garde::Validate;
-use tidings_domain::{ApiKey, ApiKeyId, App, AppId, IdentityRepos, NewApiKey, NewApp};
+use tidings_domain::{ApiKey, ApiKeyId, App, AppId, IdentityRepos, NewApiKey, NewApp, Revocations};
 
 use crate::api_key::generate_api_key;
 use crate::error::AuthError;
@@ -26,12 +26,17 @@ pub struct IssuedKey {
 pub struct AppKeys {
     repos: Arc<dyn IdentityRepos>,
     settings: AuthSettings,
+    revocations: Arc<dyn Revocations>,
 }
 
 impl AppKeys {
-    /// Builds the service over `repos`.
-    pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
-        Self { repos, settings: settings.clone() }
+    /// Builds the service over `repos`; `revocations` hears of revoked and rotated keys.
+    pub fn new(
+        repos: Arc<dyn IdentityRepos>,
+        settings: &AuthSettings,
+        revocations: Arc<dyn Revocations>,
+    ) -> Self {
+        Self { repos, settings: settings.clone(), revocations }
     }
 
     /// Creates an app.
@@ -102,11 +107,14 @@ impl AppKeys {
         let overlap_end = now + self.settings.key_rotation_overlap;
         let old_end = old.expires_at.map_or(overlap_end, |t| t.min(overlap_end));
         self.repos.set_api_key_expiry(actor.company_id, old.id, old_end).await?;
+        self.revocations.withdrawn(actor.company_id);
         Ok(IssuedKey { record, key: generated.key })
     }
 
     /// Revokes a key at once.
     pub async fn revoke_key(&self, actor: &Principal, id: ApiKeyId) -> Result<ApiKey, AuthError> {
-        Ok(self.repos.revoke_api_key(actor.company_id, id, Utc::now()).await?)
+        let key = self.repos.revoke_api_key(actor.company_id, id, Utc::now()).await?;
+        self.revocations.withdrawn(actor.company_id);
+        Ok(key)
     }
 }

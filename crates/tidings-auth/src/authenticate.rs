@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, Platform, RepoError};
 
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
 use crate::error::AuthError;
 use crate::settings::AuthSettings;
-use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};
+use tidings_domain::{ApiKeyId, Caller, ClientPrincipal, CompanyId, Principal, ServicePrincipal};
 
 /// Checks credentials against the store.
 #[derive(Clone)]
@@ -28,12 +28,57 @@ impl Authenticator {
     /// A user from an access token. The user is loaded so that a deleted user is refused and a
     /// role change applies at once, not when the token expires.
     pub async fn user(&self, access_token: &str) -> Result<Principal, AuthError> {
+        Ok(self.user_until(access_token).await?.0)
+    }
+
+    /// A user from an access token, with the moment the token expires (live sessions close then
+    /// unless the client presents a fresh token).
+    pub async fn user_until(&self, access_token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
         let claims = self.tokens.verify(access_token)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AuthError::InvalidToken)?;
         match self.repos.get_user(claims.company_id, claims.sub).await {
-            Ok(user) => Ok(Principal { user_id: user.id, company_id: user.company_id, role: user.role }),
+            Ok(user) => {
+                Ok((Principal { user_id: user.id, company_id: user.company_id, role: user.role }, expires_at))
+            }
             Err(RepoError::NotFound) => Err(AuthError::Unauthenticated("this user no longer exists")),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Checks that the credentials behind an authenticated caller still stand as they were: the
+    /// user exists with the same role, the API key is neither revoked nor expired. Live sessions
+    /// call it periodically and when told of a revocation. `Unauthenticated` says what changed; any
+    /// other error is the store's and proves nothing either way.
+    pub async fn still_valid(&self, caller: &Caller) -> Result<(), AuthError> {
+        match caller {
+            Caller::User(principal) => {
+                match self.repos.get_user(principal.company_id, principal.user_id).await {
+                    Ok(user) if user.role == principal.role => Ok(()),
+                    Ok(_) => Err(AuthError::Unauthenticated("this user's role has changed")),
+                    Err(RepoError::NotFound) => Err(AuthError::Unauthenticated("this user no longer exists")),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Caller::Client(client) => self.key_still_valid(client.company_id, client.key_id).await,
+            Caller::Service(service) => self.key_still_valid(service.company_id, service.key_id).await,
+        }
+    }
+
+    async fn key_still_valid(&self, company_id: CompanyId, key_id: ApiKeyId) -> Result<(), AuthError> {
+        let key = match self.repos.get_api_key(company_id, key_id).await {
+            Ok(key) => key,
+            Err(RepoError::NotFound) => {
+                return Err(AuthError::Unauthenticated("this API key no longer exists"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if key.revoked_at.is_some() {
+            return Err(AuthError::Unauthenticated("this API key has been revoked"));
+        }
+        if !key.is_active(Utc::now()) {
+            return Err(AuthError::Unauthenticated("this API key has expired"));
+        }
+        Ok(())
     }
 
     /// An SDK device from `X-App-Id`, `X-Device-Id`, `X-Api-Key` and `X-SDK-Version`.

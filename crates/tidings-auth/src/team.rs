@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use garde::Validate;
-use tidings_domain::{IdentityRepos, NewUser, RepoError, User, UserId};
+use tidings_domain::{IdentityRepos, NewUser, RepoError, Revocations, User, UserId};
 
 use crate::error::AuthError;
 use crate::input::{NewMemberInput, RoleInput};
@@ -20,12 +20,17 @@ use tidings_domain::Principal;
 pub struct Team {
     repos: Arc<dyn IdentityRepos>,
     passwords: Passwords,
+    revocations: Arc<dyn Revocations>,
 }
 
 impl Team {
-    /// Builds the service over `repos`.
-    pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
-        Self { repos, passwords: Passwords::new(settings.bcrypt_cost) }
+    /// Builds the service over `repos`; `revocations` hears of removed and re-roled users.
+    pub fn new(
+        repos: Arc<dyn IdentityRepos>,
+        settings: &AuthSettings,
+        revocations: Arc<dyn Revocations>,
+    ) -> Self {
+        Self { repos, passwords: Passwords::new(settings.bcrypt_cost), revocations }
     }
 
     /// The caller's colleagues, oldest first.
@@ -65,13 +70,17 @@ impl Team {
         if input.role > actor.role {
             return Err(AuthError::Forbidden("cannot grant a role above your own"));
         }
-        Ok(self.repos.set_user_role(actor.company_id, target.id, input.role).await?)
+        let user = self.repos.set_user_role(actor.company_id, target.id, input.role).await?;
+        self.revocations.withdrawn(actor.company_id);
+        Ok(user)
     }
 
     /// Removes a colleague.
     pub async fn remove(&self, actor: &Principal, id: UserId) -> Result<(), AuthError> {
         let target = self.acted_on(actor, id).await?;
-        Ok(self.repos.delete_user(actor.company_id, target.id).await?)
+        self.repos.delete_user(actor.company_id, target.id).await?;
+        self.revocations.withdrawn(actor.company_id);
+        Ok(())
     }
 
     /// Loads the user an action targets and checks the actor ranks at least as high.

@@ -17,6 +17,7 @@ pub mod message;
 mod named_enum;
 pub mod principal;
 pub mod refresh_token;
+pub mod revocation;
 pub mod user;
 
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
@@ -38,4 +39,5 @@ pub use ids::{
 pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
+pub use revocation::{NoRevocations, Revocations};
 pub use user::{NewUser, Role, User, UserRepo};

@@ -1,30 +1,49 @@
-//! One live connection: authentication, the hub session, client frames, heartbeat, and ordered
-//! delivery with replay.
+//! One live connection: authentication, the hub session, client frames, heartbeat, credential
+//! checks, and ordered delivery with replay.
 
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Session};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session};
 use bytestring::ByteString;
+use chrono::Utc;
 use futures_util::StreamExt;
 use serde_json::json;
+use tidings_auth::AuthError;
 use tidings_domain::{Caller, CompanyId, ConversationId, MessageCursor};
-use tidings_messaging::realtime::{CloseCause, Followed, Frame, Participant, Room, SessionHandle, Step};
+use tidings_messaging::realtime::{
+    CloseCause, Followed, Frame, Grant, Participant, Room, SessionHandle, Step,
+};
 
+use super::Credential;
+use super::frame_limit::FrameRejected;
 use super::protocol::{self, ClientFrame};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Messages read from the store per page while replaying.
 const REPLAY_PAGE: i64 = 200;
 
-/// The connection could not send: it is closed or too slow.
-struct Gone;
+/// Close code when the access token that opened the connection expired.
+const TOKEN_EXPIRED: u16 = 4401;
+/// Close code when the credentials that opened the connection were withdrawn or changed.
+const CREDENTIALS_WITHDRAWN: u16 = 4403;
+
+/// Why a connection stops sending.
+enum Gone {
+    /// The client does not take frames in time, or the socket is closed.
+    Stalled,
+    /// A store read failed mid-replay: the client reconnects and resumes.
+    Failed,
+}
 
 struct Connection {
     state: Arc<AppState>,
-    caller: Caller,
+    credential: Credential,
     company_id: CompanyId,
     participant: Participant,
+    grant: Grant,
     session: Session,
     followed: Followed,
 }
@@ -32,21 +51,22 @@ struct Connection {
 /// Runs a connection until it closes.
 pub async fn run(
     state: Arc<AppState>,
-    caller: Option<Caller>,
+    credential: Option<Credential>,
     mut session: Session,
     mut stream: AggregatedMessageStream,
 ) {
-    let caller = match caller {
-        Some(caller) => caller,
+    let credential = match credential {
+        Some(credential) => credential,
         None => match authenticate(&state, &mut session, &mut stream).await {
-            Some(caller) => caller,
+            Some(credential) => credential,
             None => return,
         },
     };
-    let actor = match state.messaging.actor(&caller).await {
+    let actor = match state.messaging.actor(&credential.caller).await {
         Ok(actor) => actor,
         Err(e) => {
-            let _ = session.text(protocol::error("FORBIDDEN", e.to_string())).await;
+            let error = ApiError::from(e);
+            let _ = session.text(protocol::api_error(&error, json!({}))).await;
             let _ = session.clone().close(Some(CloseCode::Policy.into())).await;
             return;
         }
@@ -60,9 +80,10 @@ pub async fn run(
     let id = handle.id;
     let mut conn = Connection {
         state: state.clone(),
-        caller,
+        credential,
         company_id,
         participant,
+        grant: Grant::of(company_id, participant),
         session,
         followed: Followed::default(),
     };
@@ -79,19 +100,26 @@ async fn authenticate(
     state: &AppState,
     session: &mut Session,
     stream: &mut AggregatedMessageStream,
-) -> Option<Caller> {
+) -> Option<Credential> {
     let first = tokio::time::timeout(state.realtime.auth_timeout, stream.next()).await;
     let text = match first {
         Ok(Some(Ok(AggregatedMessage::Text(text)))) => text,
+        Ok(Some(Err(e))) => {
+            let _ = session.clone().close(Some(rejected_frame(&e))).await;
+            return None;
+        }
         _ => {
             let _ = session.text(protocol::error("UNAUTHENTICATED", "send an auth frame first")).await;
             let _ = session.clone().close(Some(CloseCode::Policy.into())).await;
             return None;
         }
     };
-    let caller = match serde_json::from_str::<ClientFrame>(&text) {
+    let credential = match serde_json::from_str::<ClientFrame>(&text) {
         Ok(ClientFrame::Auth { token: Some(token), .. }) => {
-            state.authenticator.user(&token).await.map(Caller::User)
+            state.authenticator.user_until(&token).await.map(|(principal, expires_at)| Credential {
+                caller: Caller::User(principal),
+                expires_at: Some(expires_at),
+            })
         }
         Ok(ClientFrame::Auth {
             app_id: Some(app),
@@ -103,16 +131,15 @@ async fn authenticate(
             .authenticator
             .client(&app, &device, &key, None, platform.as_deref())
             .await
-            .map(Caller::Client),
-        _ => Err(tidings_auth::AuthError::Unauthenticated(
+            .map(|client| Credential { caller: Caller::Client(client), expires_at: None }),
+        _ => Err(AuthError::Unauthenticated(
             "the first frame must be auth with a token or app_id, device_id and api_key",
         )),
     };
-    match caller {
-        Ok(caller) => Some(caller),
+    match credential {
+        Ok(credential) => Some(credential),
         Err(e) => {
-            let _ =
-                session.text(protocol::error("UNAUTHENTICATED", crate::ApiError::from(e).message())).await;
+            let _ = session.text(protocol::api_error(&ApiError::from(e), json!({}))).await;
             let _ = session.clone().close(Some(CloseCode::Policy.into())).await;
             None
         }
@@ -127,12 +154,19 @@ impl Connection {
         mut stream: AggregatedMessageStream,
     ) -> Option<CloseReason> {
         let settings = self.state.realtime;
-        let connected = json!({ "session_id": handle.id, "participant": self.participant });
+        let connected = json!({
+            "session_id": handle.id,
+            "participant": self.participant,
+            "expires_at": self.credential.expires_at,
+        });
         if self.text(protocol::control("connected", connected)).await.is_err() {
             return None;
         }
         let mut heartbeat = tokio::time::interval(settings.ping_interval);
         heartbeat.tick().await;
+        let mut recheck = tokio::time::interval(settings.recheck_interval);
+        recheck.tick().await;
+        let mut expiry = pin!(tokio::time::sleep_until(self.expiry_deadline()));
         let mut last_heard = Instant::now();
         loop {
             tokio::select! {
@@ -147,16 +181,34 @@ impl Connection {
                 }
                 frame = handle.frames.recv() => {
                     let frame = frame?;
-                    if self.deliver(frame).await.is_err() {
-                        return Some(slow_consumer());
+                    if let Err(gone) = self.deliver(frame).await {
+                        return Some(gone.reason());
+                    }
+                }
+                () = &mut expiry => {
+                    let _ = self.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
+                    return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
+                }
+                () = handle.recheck.notified() => {
+                    if let Some(reason) = self.recheck().await {
+                        return Some(reason);
+                    }
+                }
+                _ = recheck.tick() => {
+                    if let Some(reason) = self.recheck().await {
+                        return Some(reason);
                     }
                 }
                 message = stream.next() => {
                     last_heard = Instant::now();
                     match message {
                         Some(Ok(AggregatedMessage::Text(text))) => {
-                            if self.on_frame(handle.id, &text).await.is_err() {
-                                return Some(slow_consumer());
+                            let before = self.credential.expires_at;
+                            if let Err(gone) = self.on_frame(handle.id, &text).await {
+                                return Some(gone.reason());
+                            }
+                            if self.credential.expires_at != before {
+                                expiry.as_mut().reset(self.expiry_deadline());
                             }
                         }
                         Some(Ok(AggregatedMessage::Binary(_))) => {
@@ -166,11 +218,12 @@ impl Connection {
                             let _ = self.session.pong(&bytes).await;
                         }
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
-                        Some(Ok(AggregatedMessage::Close(_))) | None => return None,
-                        Some(Err(e)) => {
-                            let _ = self.text(protocol::error("BAD_FRAME", e.to_string())).await;
-                            return Some(CloseReason { code: CloseCode::Size, description: Some("frame rejected".into()) });
+                        // Answer a close at once, with the client's code: clients wait for it.
+                        Some(Ok(AggregatedMessage::Close(reason))) => {
+                            return Some(reason.unwrap_or_else(|| CloseCode::Normal.into()));
                         }
+                        None => return None,
+                        Some(Err(e)) => return Some(rejected_frame(&e)),
                     }
                 }
                 _ = heartbeat.tick() => {
@@ -185,17 +238,48 @@ impl Connection {
         }
     }
 
+    /// When the credential stops holding; far away for API keys, which are re-checked instead.
+    fn expiry_deadline(&self) -> tokio::time::Instant {
+        const FAR: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+        let now = tokio::time::Instant::now();
+        match self.credential.expires_at {
+            Some(at) => now + (at - Utc::now()).to_std().unwrap_or_default(),
+            None => now + FAR,
+        }
+    }
+
+    /// Checks the credentials again; returns the close frame when they no longer stand. A store
+    /// failure proves nothing: it is logged and the next check decides.
+    async fn recheck(&mut self) -> Option<CloseReason> {
+        match self.state.authenticator.still_valid(&self.credential.caller).await {
+            Ok(()) => None,
+            Err(AuthError::Unauthenticated(why)) => {
+                let _ = self.text(protocol::error("UNAUTHENTICATED", why)).await;
+                Some(close(CREDENTIALS_WITHDRAWN, why))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-check a live connection's credentials");
+                None
+            }
+        }
+    }
+
     /// Sends one text frame, giving up when the client does not take it in time.
     async fn text(&mut self, text: impl Into<ByteString>) -> Result<(), Gone> {
         let text: ByteString = text.into();
         match tokio::time::timeout(self.state.realtime.write_timeout, self.session.text(text)).await {
             Ok(Ok(())) => Ok(()),
-            _ => Err(Gone),
+            _ => Err(Gone::Stalled),
         }
     }
 
-    /// Sends a live frame from the hub, in order and once for followed conversations.
+    /// Sends a live frame from the hub, in order and once for followed conversations, and only
+    /// when the session was granted what it is about.
     async fn deliver(&mut self, frame: Arc<Frame>) -> Result<(), Gone> {
+        if !self.grant.admits(&frame, &self.followed) {
+            tracing::warn!(conversation = ?frame.conversation_id, "dropped an event the session was not granted");
+            return Ok(());
+        }
         let Some((conversation_id, sequence)) = frame.message else {
             return self.text(frame.text.clone()).await;
         };
@@ -229,9 +313,17 @@ impl Connection {
                 .state
                 .messaging
                 .messages
-                .list(&self.caller, conversation_id, MessageCursor::After(last), REPLAY_PAGE)
+                .list(&self.credential.caller, conversation_id, MessageCursor::After(last), REPLAY_PAGE)
                 .await;
-            let Ok(page) = page else { return Err(Gone) };
+            let page = match page {
+                Ok(page) => page,
+                Err(e) => {
+                    let error = ApiError::from(e);
+                    let fields = json!({ "conversation_id": conversation_id });
+                    let _ = self.text(protocol::api_error(&error, fields)).await;
+                    return Err(Gone::Failed);
+                }
+            };
             let full = page.len() as i64 == REPLAY_PAGE;
             for message in page {
                 if until.is_some_and(|u| message.sequence > u) {
@@ -253,6 +345,9 @@ impl Connection {
             Err(e) => return self.text(protocol::error("BAD_FRAME", format!("unreadable frame: {e}"))).await,
         };
         match frame {
+            ClientFrame::Auth { token: Some(token), .. } if self.credential.expires_at.is_some() => {
+                self.reauthenticate(&token).await
+            }
             ClientFrame::Auth { .. } => {
                 self.text(protocol::error("BAD_FRAME", "already authenticated")).await
             }
@@ -278,24 +373,48 @@ impl Connection {
         }
     }
 
-    /// Joins the conversation's room first, then reads its position, so that no message falls
-    /// between the two: anything committed later arrives live, anything earlier is in the store.
+    /// A fresh access token of the same user, sent in band, extends the connection's life.
+    async fn reauthenticate(&mut self, token: &str) -> Result<(), Gone> {
+        let (principal, expires_at) = match self.state.authenticator.user_until(token).await {
+            Ok(found) => found,
+            Err(e) => return self.text(protocol::api_error(&ApiError::from(e), json!({}))).await,
+        };
+        let Caller::User(current) = &self.credential.caller else {
+            return self.text(protocol::error("BAD_FRAME", "already authenticated")).await;
+        };
+        if principal.user_id != current.user_id || principal.company_id != current.company_id {
+            return self
+                .text(protocol::error("FORBIDDEN", "a connection keeps the user that opened it"))
+                .await;
+        }
+        self.credential = Credential { caller: Caller::User(principal), expires_at: Some(expires_at) };
+        self.text(protocol::control("authenticated", json!({ "expires_at": expires_at }))).await
+    }
+
+    /// Checks access first and joins the conversation's room only then, so that a refused session
+    /// is never in it; then reads the position, so that no message falls between the two: anything
+    /// committed later arrives live, anything earlier is in the store.
     async fn follow(
         &mut self,
         session_id: u64,
         conversation_id: ConversationId,
         after: Option<i64>,
     ) -> Result<(), Gone> {
+        let fields = json!({ "conversation_id": conversation_id });
+        if let Err(e) = self.state.messaging.conversations.get(&self.credential.caller, conversation_id).await
+        {
+            return self.text(protocol::api_error(&ApiError::from(e), fields)).await;
+        }
         let room = Room::Conversation(conversation_id);
         self.state.hub.join(session_id, room);
-        let conversation = match self.state.messaging.conversations.get(&self.caller, conversation_id).await {
-            Ok(summary) => summary.conversation,
-            Err(_) => {
-                self.state.hub.leave(session_id, room);
-                let message = json!({ "type": "error", "code": "NOT_FOUND", "message": "no such conversation", "conversation_id": conversation_id });
-                return self.text(message.to_string()).await;
-            }
-        };
+        let conversation =
+            match self.state.messaging.conversations.get(&self.credential.caller, conversation_id).await {
+                Ok(summary) => summary.conversation,
+                Err(e) => {
+                    self.state.hub.leave(session_id, room);
+                    return self.text(protocol::api_error(&ApiError::from(e), fields)).await;
+                }
+            };
         match after {
             None => {
                 self.followed.follow(conversation_id, conversation.last_sequence);
@@ -330,6 +449,41 @@ impl Connection {
     }
 }
 
+impl Gone {
+    fn reason(&self) -> CloseReason {
+        match self {
+            Gone::Stalled => slow_consumer(),
+            Gone::Failed => CloseReason {
+                code: CloseCode::Again,
+                description: Some("could not read the conversation: reconnect and resume".into()),
+            },
+        }
+    }
+}
+
+fn close(code: u16, description: &str) -> CloseReason {
+    CloseReason { code: CloseCode::Other(code), description: Some(description.into()) }
+}
+
 fn slow_consumer() -> CloseReason {
     CloseReason { code: CloseCode::Again, description: Some("slow consumer: reconnect and resume".into()) }
+}
+
+/// The close frame for a frame the codec or the size guard refused: too big (1009), not UTF-8
+/// (1007), or any other breach of the protocol (1002).
+fn rejected_frame(error: &ProtocolError) -> CloseReason {
+    let (code, description) = match (FrameRejected::within(error), error) {
+        (Some(FrameRejected::TooLarge), _) | (None, ProtocolError::Overflow) => {
+            (CloseCode::Size, "frame too large")
+        }
+        (Some(FrameRejected::ReservedBits), _) => (CloseCode::Protocol, "reserved bits set"),
+        (None, ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+            (CloseCode::Invalid, "text frame is not valid UTF-8")
+        }
+        (None, ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
+            (CloseCode::Size, "message too large")
+        }
+        _ => (CloseCode::Protocol, "protocol violation"),
+    };
+    CloseReason { code, description: Some(description.into()) }
 }

@@ -1,17 +1,27 @@
 //! `GET /v1/realtime`: the native WebSocket protocol (see `docs/realtime.md`).
 
 mod connection;
+mod frame_limit;
 mod protocol;
 mod settings;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use tidings_domain::Caller;
 
 pub use settings::RealtimeSettings;
 
-use crate::caller::AnyCaller;
+use crate::caller::{AnyCaller, bearer};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// Who opened a connection, and until when their credentials hold (access tokens expire; API
+/// keys are re-checked periodically instead).
+#[derive(Clone, Debug)]
+pub(crate) struct Credential {
+    caller: Caller,
+    expires_at: Option<DateTime<Utc>>,
+}
 
 /// Upgrades to a WebSocket. Credentials in the headers (as for HTTP) or in `?access_token=` are
 /// checked before the upgrade (401 when wrong); without any, the first frame must be `auth`.
@@ -20,27 +30,36 @@ pub async fn connect(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = credentials(&req, &state).await?;
+    let credential = credentials(&req, &state).await?;
+    let max = state.realtime.max_frame_bytes;
+    let mut guarded = frame_limit::limit(body.into_inner(), max);
+    let body = web::Payload::from_request(&req, &mut guarded).await.map_err(ApiError::internal)?;
     let (response, session, stream) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::validation(e.to_string()))?;
-    let stream = stream
-        .max_frame_size(state.realtime.max_frame_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(state.realtime.max_frame_bytes);
-    actix_web::rt::spawn(connection::run(state.into_inner(), caller, session, stream));
+    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+    actix_web::rt::spawn(connection::run(state.into_inner(), credential, session, stream));
     Ok(response)
 }
 
-async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Caller>, ApiError> {
+async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Credential>, ApiError> {
     let headers = req.headers();
+    if let Some(token) = bearer(headers) {
+        return Ok(Some(user(state, &token).await?));
+    }
     if ["authorization", "x-api-key", "x-app-id", "x-device-id"].iter().any(|h| headers.contains_key(*h)) {
         let AnyCaller(caller) = AnyCaller::extract(req).await?;
-        return Ok(Some(caller));
+        return Ok(Some(Credential { caller, expires_at: None }));
     }
     let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| ApiError::validation("invalid query string"))?;
     match query.get("access_token") {
-        Some(token) => Ok(Some(Caller::User(state.authenticator.user(token).await?))),
+        Some(token) => Ok(Some(user(state, token).await?)),
         None => Ok(None),
     }
+}
+
+/// A user's credential from an access token.
+async fn user(state: &AppState, token: &str) -> Result<Credential, ApiError> {
+    let (principal, expires_at) = state.authenticator.user_until(token).await?;
+    Ok(Credential { caller: Caller::User(principal), expires_at: Some(expires_at) })
 }

@@ -4,6 +4,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tidings_domain::ConversationId;
 
+use crate::error::ApiError;
+
 /// A frame from the client.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type")]
@@ -62,6 +64,16 @@ pub enum ClientFrame {
 /// `{"type":"error","code":..,"message":..}`
 pub fn error(code: &str, message: impl Into<String>) -> String {
     json!({ "type": "error", "code": code, "message": message.into() }).to_string()
+}
+
+/// An error of the API's one mapping as an error frame, with extra fields (such as the
+/// conversation it concerns). The mapping already logged what the client must not see.
+pub fn api_error(error: &ApiError, fields: Value) -> String {
+    let mut frame = json!({ "type": "error", "code": error.code(), "message": error.message() });
+    if let (Some(target), Value::Object(extra)) = (frame.as_object_mut(), fields) {
+        target.extend(extra);
+    }
+    frame.to_string()
 }
 
 /// Any other control frame: `{"type": kind, ...fields}`.

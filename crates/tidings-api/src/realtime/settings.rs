@@ -19,6 +19,8 @@ pub struct RealtimeSettings {
     pub auth_timeout: Duration,
     /// How long one frame may take to leave before the connection counts as a slow consumer (default 10 s).
     pub write_timeout: Duration,
+    /// How often a connection checks that the credentials that opened it still stand (default 60 s).
+    pub recheck_interval: Duration,
 }
 
 impl Default for RealtimeSettings {
@@ -31,6 +33,7 @@ impl Default for RealtimeSettings {
             max_frame_bytes: 64 * 1024,
             auth_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
+            recheck_interval: Duration::from_secs(60),
         }
     }
 }

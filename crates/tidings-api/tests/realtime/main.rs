@@ -4,3 +4,4 @@
 mod delivery;
 mod live;
 mod robustness;
+mod security;

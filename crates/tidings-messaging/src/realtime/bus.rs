@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tidings_domain::{CompanyId, Revocations};
+
 use crate::realtime::event::Envelope;
 use crate::realtime::hub::Hub;
 
@@ -27,5 +29,11 @@ impl LocalBus {
 impl Bus for LocalBus {
     fn publish(&self, envelope: Envelope) {
         self.hub.dispatch(envelope);
+    }
+}
+
+impl Revocations for LocalBus {
+    fn withdrawn(&self, company_id: CompanyId) {
+        self.hub.recheck(company_id);
     }
 }

@@ -101,6 +101,20 @@ pub enum ServerEvent {
     },
 }
 
+impl ServerEvent {
+    /// The conversation an event is about; `None` for company-wide events (presence).
+    pub fn conversation_id(&self) -> Option<ConversationId> {
+        match self {
+            ServerEvent::MessageNew { conversation_id, .. }
+            | ServerEvent::MessageUpdated { conversation_id, .. }
+            | ServerEvent::MessageStatus { conversation_id, .. }
+            | ServerEvent::Typing { conversation_id, .. } => Some(*conversation_id),
+            ServerEvent::ConversationUpdated { conversation } => Some(conversation.id),
+            ServerEvent::Presence { .. } => None,
+        }
+    }
+}
+
 /// Typing state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -151,27 +165,35 @@ impl Envelope {
 pub struct Frame {
     /// The JSON text frame; cloning it shares the bytes, so a fan-out never copies them.
     pub text: ByteString,
+    /// The company whose event it is; a session of another company never sends it.
+    pub company_id: CompanyId,
+    /// The conversation it is about, which a session must have been granted; `None` for
+    /// company-wide events, which only agents receive.
+    pub conversation_id: Option<ConversationId>,
     /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
     pub message: Option<(ConversationId, i64)>,
 }
 
 impl Frame {
-    /// Serializes an event.
-    pub fn of(event: &ServerEvent) -> Frame {
+    /// Serializes an event of `company_id`.
+    pub fn of(company_id: CompanyId, event: &ServerEvent) -> Frame {
         let message = match event {
             ServerEvent::MessageNew { conversation_id, sequence, .. } => Some((*conversation_id, *sequence)),
             _ => None,
         };
         let text = serde_json::to_string(event).expect("events serialize").into();
-        Frame { text, message }
+        Frame { text, company_id, conversation_id: event.conversation_id(), message }
     }
 
     /// The `message.new` frame of a stored message (for replays).
     pub fn message_new(message: Message) -> Frame {
-        Frame::of(&ServerEvent::MessageNew {
-            conversation_id: message.conversation_id,
-            sequence: message.sequence,
-            message,
-        })
+        Frame::of(
+            message.company_id,
+            &ServerEvent::MessageNew {
+                conversation_id: message.conversation_id,
+                sequence: message.sequence,
+                message,
+            },
+        )
     }
 }

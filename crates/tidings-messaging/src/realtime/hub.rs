@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_domain::{CompanyId, ConversationId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::realtime::event::{Envelope, Frame, Participant, PresenceStatus, Room, ServerEvent, TypingState};
 
@@ -51,6 +51,8 @@ pub struct SessionHandle {
     pub frames: mpsc::Receiver<Arc<Frame>>,
     /// Fires when the hub closes the session.
     pub closed: oneshot::Receiver<CloseCause>,
+    /// Signalled when credentials of the session's company were withdrawn: check yours again.
+    pub recheck: Arc<Notify>,
 }
 
 /// Presence of one participant.
@@ -70,6 +72,7 @@ struct Session {
     participant: Participant,
     frames: mpsc::Sender<Arc<Frame>>,
     close: Option<oneshot::Sender<CloseCause>>,
+    recheck: Arc<Notify>,
     rooms: HashSet<Room>,
 }
 
@@ -114,11 +117,13 @@ impl Hub {
         if state.stopping {
             return None;
         }
+        let recheck = Arc::new(Notify::new());
         let session = Session {
             company_id,
             participant,
             frames: frames_tx,
             close: Some(close_tx),
+            recheck: recheck.clone(),
             rooms: HashSet::new(),
         };
         state.sessions.insert(id, session);
@@ -136,9 +141,9 @@ impl Hub {
         if came_online {
             let event =
                 ServerEvent::Presence { participant, status: PresenceStatus::Online, last_seen_at: now };
-            deliver(&mut state, &[Room::Company(company_id)], Frame::of(&event), Some(id));
+            deliver(&mut state, &[Room::Company(company_id)], Frame::of(company_id, &event), Some(id));
         }
-        Some(SessionHandle { id, frames, closed })
+        Some(SessionHandle { id, frames, closed, recheck })
     }
 
     /// Removes a connection from every room; the last connection of a participant makes them offline.
@@ -161,7 +166,12 @@ impl Hub {
                 status: PresenceStatus::Offline,
                 last_seen_at: now,
             };
-            deliver(&mut state, &[Room::Company(session.company_id)], Frame::of(&event), None);
+            deliver(
+                &mut state,
+                &[Room::Company(session.company_id)],
+                Frame::of(session.company_id, &event),
+                None,
+            );
         }
     }
 
@@ -186,7 +196,7 @@ impl Hub {
 
     /// Delivers an envelope to the sessions of its rooms on this node, each once.
     pub fn dispatch(&self, envelope: Envelope) {
-        let frame = Frame::of(&envelope.event);
+        let frame = Frame::of(envelope.company_id, &envelope.event);
         deliver(&mut self.lock(), &envelope.rooms, frame, envelope.except);
     }
 
@@ -212,7 +222,7 @@ impl Hub {
             let state_now = if start { TypingState::Start } else { TypingState::Stop };
             let event = ServerEvent::Typing { conversation_id, participant, state: state_now };
             let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
-            deliver(&mut state, &rooms, Frame::of(&event), Some(session));
+            deliver(&mut state, &rooms, Frame::of(company_id, &event), Some(session));
         }
     }
 
@@ -230,7 +240,7 @@ impl Hub {
             state.typing.remove(&(conversation_id, participant));
             let event = ServerEvent::Typing { conversation_id, participant, state: TypingState::Stop };
             let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
-            deliver(&mut state, &rooms, Frame::of(&event), None);
+            deliver(&mut state, &rooms, Frame::of(company_id, &event), None);
         }
     }
 
@@ -263,6 +273,15 @@ impl Hub {
                 hub.expire_typing();
             }
         });
+    }
+
+    /// Asks every session of a company to check its credentials again (one was withdrawn).
+    pub fn recheck(&self, company_id: CompanyId) {
+        let state = self.lock();
+        for session in state.sessions.values().filter(|s| s.company_id == company_id) {
+            // A permit is stored when the session is busy, so the request is never lost.
+            session.recheck.notify_one();
+        }
     }
 
     /// Number of open sessions.

@@ -7,9 +7,11 @@
 pub mod bus;
 pub mod event;
 pub mod follow;
+pub mod grant;
 pub mod hub;
 
 pub use bus::{Bus, LocalBus};
 pub use event::{Envelope, Frame, Participant, Room, ServerEvent};
 pub use follow::{Followed, Step};
+pub use grant::Grant;
 pub use hub::{CloseCause, Hub, HubSettings, PresenceEntry, SessionHandle, SessionId};
