@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tidings_api::{AppState, RealtimeSettings, app};
 use tidings_auth::AuthSettings;
 use tidings_store::test_db::TestDb;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -27,10 +28,11 @@ pub struct Live {
 impl Live {
     /// Starts a server over `db`.
     pub async fn start(db: &TestDb, realtime: RealtimeSettings) -> Live {
-        let auth = AuthSettings {
-            bcrypt_cost: 4,
-            ..AuthSettings::with_secret(b"realtime-test-secret-0123456789abcdef".to_vec())
-        };
+        Live::start_with(db, realtime, auth_settings()).await
+    }
+
+    /// Starts a server over `db` with the given authentication settings.
+    pub async fn start_with(db: &TestDb, realtime: RealtimeSettings, auth: AuthSettings) -> Live {
         let state = AppState::new(db.store().clone(), auth, realtime);
         let shared = state.clone();
         let server = actix_web::HttpServer::new(move || app(shared.clone()))
@@ -189,6 +191,14 @@ impl Live {
     }
 }
 
+/// The authentication settings of test servers: cheap bcrypt, a fixed secret.
+pub fn auth_settings() -> AuthSettings {
+    AuthSettings {
+        bcrypt_cost: 4,
+        ..AuthSettings::with_secret(b"realtime-test-secret-0123456789abcdef".to_vec())
+    }
+}
+
 /// SDK headers of a device.
 pub fn sdk_headers(app: &(String, String), device: &str) -> Vec<(String, String)> {
     vec![
@@ -275,10 +285,118 @@ impl Ws {
         seen
     }
 
-    /// Asserts that no frame of `kind` arrives within `wait`.
+    /// Asserts that no frame of `kind` arrives within `wait`, and that the socket stays open.
     pub async fn quiet(&mut self, kind: &str, wait: Duration) {
-        while let Some(Received::Json(frame)) = self.next_within(wait).await {
-            assert_ne!(frame["type"], kind, "unexpected {frame}");
+        loop {
+            match self.next_within(wait).await {
+                Some(Received::Json(frame)) => assert_ne!(frame["type"], kind, "unexpected {frame}"),
+                Some(Received::Closed(code)) => panic!("the socket closed ({code:?})"),
+                None => return,
+            }
         }
+    }
+
+    /// Skips frames until the socket closes; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match self.next_within(WAIT).await {
+                Some(Received::Json(_)) => {}
+                Some(Received::Closed(code)) => return code,
+                None => panic!("the socket was not closed"),
+            }
+        }
+    }
+
+    /// Sends a close frame with `code`.
+    pub async fn close_with(&mut self, code: u16) {
+        let frame = CloseFrame { code: code.into(), reason: "bye".into() };
+        self.stream.send(Message::Close(Some(frame))).await.unwrap();
+    }
+}
+
+/// A WebSocket spoken byte by byte, to send what a well-behaved client library refuses to.
+pub struct RawWs {
+    tcp: TcpStream,
+}
+
+impl Live {
+    /// Opens a WebSocket by hand with the given headers.
+    pub async fn raw_ws(&self, headers: &[(&str, &str)]) -> RawWs {
+        let addr = self.base.trim_start_matches("http://");
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        let mut request = format!(
+            "GET /v1/realtime HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(tcp.read_u8().await.unwrap());
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        RawWs { tcp }
+    }
+}
+
+impl RawWs {
+    /// A frame header: `first` holds FIN, the reserved bits and the opcode; masked with a zero key
+    /// unless `masked` is false.
+    pub fn header(first: u8, len: u64, masked: bool) -> Vec<u8> {
+        let mask = if masked { 0x80 } else { 0 };
+        let mut out = vec![first];
+        match len {
+            0..=125 => out.push(mask | len as u8),
+            126..=65_535 => {
+                out.push(mask | 126);
+                out.extend((len as u16).to_be_bytes());
+            }
+            _ => {
+                out.push(mask | 127);
+                out.extend(len.to_be_bytes());
+            }
+        }
+        if masked {
+            // A zero mask leaves the payload as it is.
+            out.extend([0, 0, 0, 0]);
+        }
+        out
+    }
+
+    /// Sends a whole frame.
+    pub async fn frame(&mut self, first: u8, payload: &[u8], masked: bool) {
+        let mut bytes = RawWs::header(first, payload.len() as u64, masked);
+        bytes.extend_from_slice(payload);
+        self.tcp.write_all(&bytes).await.unwrap();
+    }
+
+    /// Writes raw bytes; false once the server has shut the connection.
+    pub async fn write(&mut self, bytes: &[u8]) -> bool {
+        self.tcp.write_all(bytes).await.is_ok()
+    }
+
+    /// Reads server frames until a close frame and returns its code; `None` when the connection
+    /// ends without one.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let Ok(first) = self.tcp.read_u8().await else { return None };
+                let len = match self.tcp.read_u8().await.ok()? & 0x7f {
+                    126 => u64::from(self.tcp.read_u16().await.ok()?),
+                    127 => self.tcp.read_u64().await.ok()?,
+                    n => u64::from(n),
+                };
+                let mut payload = vec![0; len as usize];
+                self.tcp.read_exact(&mut payload).await.ok()?;
+                if first & 0x0f == 8 {
+                    return payload.get(..2).map(|code| u16::from_be_bytes([code[0], code[1]]));
+                }
+            }
+        })
+        .await
+        .expect("the server neither closed nor answered")
     }
 }

@@ -17,6 +17,8 @@ backend_tests!(
     a_silent_client_is_dropped_after_the_heartbeat_timeout,
     credentials_are_checked_at_the_door_or_in_the_first_frame,
     shutdown_tells_every_socket_and_closes_normally,
+    protocol_breaches_close_with_their_codes,
+    a_clients_close_is_answered_with_its_code,
 );
 
 async fn a_slow_consumer_is_closed_while_others_keep_receiving(db: &TestDb) {
@@ -178,5 +180,32 @@ async fn shutdown_tells_every_socket_and_closes_normally(db: &TestDb) {
         None,
         "upgrade still answers"
     );
+    live.stop().await;
+}
+
+async fn protocol_breaches_close_with_their_codes(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings::default()).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let auth = format!("Bearer {owner}");
+    let breaches: [(&str, u8, &[u8], bool, u16); 3] = [
+        ("text that is not UTF-8", 0x81, &[0xff, 0xfe, 0xfd], true, 1007),
+        ("an unmasked client frame", 0x81, b"{}", false, 1002),
+        ("reserved bits", 0xc1, b"{}", true, 1002),
+    ];
+    for (what, first, payload, masked, code) in breaches {
+        let mut raw = live.raw_ws(&[("authorization", &auth)]).await;
+        raw.frame(first, payload, masked).await;
+        assert_eq!(raw.close_code().await, Some(code), "{what}");
+    }
+    live.stop().await;
+}
+
+async fn a_clients_close_is_answered_with_its_code(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings::default()).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let mut ws = live.ws(&[("authorization", &format!("Bearer {owner}"))]).await;
+    ws.until("connected").await;
+    ws.close_with(4000).await;
+    assert_eq!(ws.closed().await, Some(4000));
     live.stop().await;
 }
