@@ -44,13 +44,14 @@ impl AppState {
         });
         Hub::start_timers(&hub);
         let bus = Arc::new(LocalBus::new(hub.clone()));
+        let app_keys = AppKeys::new(repos.clone(), &auth, bus.clone());
         Self {
             store_health: store.clone(),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
-            team: Team::new(repos.clone(), &auth, bus.clone()),
-            app_keys: AppKeys::new(repos, &auth, bus.clone()),
-            messaging: Messaging::new(store.clone(), bus),
+            team: Team::new(repos, &auth, bus.clone()),
+            messaging: Messaging::new(store.clone(), bus).with_identity_verifier(Arc::new(app_keys.clone())),
+            app_keys,
             hub,
             realtime,
         }

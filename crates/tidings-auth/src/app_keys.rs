@@ -2,13 +2,20 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+use aws_lc_rs::hmac;
 use chrono::Utc;
 use garde::Validate;
-use tidings_domain::{ApiKey, ApiKeyId, App, AppId, IdentityRepos, NewApiKey, NewApp, Revocations};
+use rand::RngCore;
+use tidings_domain::{
+    ApiKey, ApiKeyId, App, AppId, CompanyId, IdentityRepos, IdentityVerdict, IdentityVerification,
+    IdentityVerifier, NewApiKey, NewApp, RepoError, RepoResult, Revocations,
+};
 
 use crate::api_key::generate_api_key;
+use crate::cipher::Cipher;
 use crate::error::AuthError;
-use crate::input::{AppInput, KeyInput};
+use crate::input::{AppInput, AppPatchInput, KeyInput};
 use crate::settings::AuthSettings;
 use tidings_domain::Principal;
 
@@ -27,6 +34,16 @@ pub struct AppKeys {
     repos: Arc<dyn IdentityRepos>,
     settings: AuthSettings,
     revocations: Arc<dyn Revocations>,
+    cipher: Cipher,
+}
+
+/// An identity secret just issued: the app, and the secret, which is never shown again.
+#[derive(Clone, Debug)]
+pub struct IssuedIdentitySecret {
+    /// The app, now with an identity secret.
+    pub app: App,
+    /// The secret the company's backend signs user ids with.
+    pub secret: String,
 }
 
 impl AppKeys {
@@ -36,7 +53,40 @@ impl AppKeys {
         settings: &AuthSettings,
         revocations: Arc<dyn Revocations>,
     ) -> Self {
-        Self { repos, settings: settings.clone(), revocations }
+        let cipher = Cipher::new(&settings.encryption_key);
+        Self { repos, settings: settings.clone(), revocations, cipher }
+    }
+
+    /// Changes an app's settings. Requiring identity verification needs an identity secret first.
+    pub async fn update_app(
+        &self,
+        actor: &Principal,
+        id: AppId,
+        input: AppPatchInput,
+    ) -> Result<App, AuthError> {
+        input.validate()?;
+        let app = self.repos.get_app(actor.company_id, id).await?;
+        let Some(mode) = input.identity_verification else { return Ok(app) };
+        if mode == IdentityVerification::Required && !app.has_identity_secret {
+            return Err(AuthError::Conflict("issue an identity secret before requiring verification"));
+        }
+        Ok(self.repos.set_identity_verification(actor.company_id, id, mode).await?)
+    }
+
+    /// Issues a new identity secret for an app, replacing the previous one at once. It is stored
+    /// encrypted and shown only in this answer.
+    pub async fn issue_identity_secret(
+        &self,
+        actor: &Principal,
+        id: AppId,
+    ) -> Result<IssuedIdentitySecret, AuthError> {
+        self.repos.get_app(actor.company_id, id).await?;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let secret = hex::encode(bytes);
+        let sealed = self.cipher.seal(secret.as_bytes(), &id.to_string())?;
+        let app = self.repos.set_identity_secret(actor.company_id, id, sealed).await?;
+        Ok(IssuedIdentitySecret { app, secret })
     }
 
     /// Creates an app.
@@ -116,5 +166,36 @@ impl AppKeys {
         let key = self.repos.revoke_api_key(actor.company_id, id, Utc::now()).await?;
         self.revocations.withdrawn(actor.company_id);
         Ok(key)
+    }
+}
+
+#[async_trait]
+impl IdentityVerifier for AppKeys {
+    async fn verify(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        external_id: Option<&str>,
+        user_hash: Option<&str>,
+    ) -> RepoResult<IdentityVerdict> {
+        let app = self.repos.get_app(company_id, app_id).await?;
+        let required = app.identity_verification == IdentityVerification::Required;
+        let (Some(external_id), Some(user_hash)) = (external_id, user_hash) else {
+            return Ok(IdentityVerdict { required, verified: false });
+        };
+        let Some(sealed) = self.repos.identity_secret(company_id, app_id).await? else {
+            return Ok(IdentityVerdict { required, verified: false });
+        };
+        let secret = self
+            .cipher
+            .open(&sealed, &app_id.to_string())
+            .map_err(|e| RepoError::Internal(format!("identity secret of app {app_id}: {e}")))?;
+        let Ok(presented) = hex::decode(user_hash.trim()) else {
+            return Ok(IdentityVerdict { required, verified: false });
+        };
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &secret);
+        // Constant-time comparison inside `verify`.
+        let verified = hmac::verify(&key, external_id.as_bytes(), &presented).is_ok();
+        Ok(IdentityVerdict { required, verified })
     }
 }

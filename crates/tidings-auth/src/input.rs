@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::Deserialize;
-use tidings_domain::{KeyKind, Role};
+use tidings_domain::{IdentityVerification, KeyKind, Role};
 
 /// Rejects names that are only whitespace.
 fn not_blank(value: &str, _ctx: &()) -> garde::Result {
@@ -78,6 +78,15 @@ pub struct AppInput {
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
     pub name: String,
+}
+
+/// `PATCH /v1/apps/{id}`: settings of an app.
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct AppPatchInput {
+    /// `optional` or `required`: whether every SDK identify must be signed.
+    #[garde(skip)]
+    pub identity_verification: Option<IdentityVerification>,
 }
 
 /// `POST /v1/apps/{id}/keys`.

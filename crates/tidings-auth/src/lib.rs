@@ -8,6 +8,7 @@ mod accounts;
 mod api_key;
 mod app_keys;
 mod authenticate;
+mod cipher;
 mod error;
 mod input;
 mod lockout;
@@ -20,10 +21,13 @@ mod team;
 pub use access_token::{AccessClaims, AccessTokens};
 pub use accounts::{Accounts, Session, TokenPair};
 pub use api_key::{GeneratedKey, ParsedKey, generate_api_key, parse_api_key, verify_api_key};
-pub use app_keys::{AppKeys, IssuedKey};
+pub use app_keys::{AppKeys, IssuedIdentitySecret, IssuedKey};
 pub use authenticate::Authenticator;
+pub use cipher::{Cipher, KEY_LEN};
 pub use error::AuthError;
-pub use input::{AppInput, KeyInput, LoginInput, NewMemberInput, RefreshInput, RegisterInput, RoleInput};
+pub use input::{
+    AppInput, AppPatchInput, KeyInput, LoginInput, NewMemberInput, RefreshInput, RegisterInput, RoleInput,
+};
 pub use lockout::LockoutPolicy;
 pub use opaque_token::{generate_refresh_token, hash_secret};
 pub use password::PasswordHasher;

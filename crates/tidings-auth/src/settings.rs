@@ -2,6 +2,9 @@
 
 use chrono::Duration;
 
+use sha2::{Digest, Sha256};
+
+use crate::cipher::KEY_LEN;
 use crate::lockout::LockoutPolicy;
 
 /// Settings of the identity services.
@@ -19,12 +22,21 @@ pub struct AuthSettings {
     pub lockout: LockoutPolicy,
     /// How long a rotated API key keeps working beside its successor (default 24 hours).
     pub key_rotation_overlap: Duration,
+    /// Key that encrypts stored secrets (such as apps' identity secrets) at rest.
+    pub encryption_key: [u8; KEY_LEN],
 }
 
 impl AuthSettings {
-    /// Defaults around a given signing secret.
+    /// Defaults around a given signing secret. The encryption key is derived from it; a server sets
+    /// its own (`TIDINGS_ENCRYPTION_KEY`) so that the two can be rotated apart.
     pub fn with_secret(jwt_secret: Vec<u8>) -> Self {
+        let encryption_key = Sha256::new()
+            .chain_update(b"tidings encryption key\0")
+            .chain_update(&jwt_secret)
+            .finalize()
+            .into();
         Self {
+            encryption_key,
             jwt_secret,
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
@@ -39,6 +51,7 @@ impl std::fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthSettings")
             .field("jwt_secret", &"***")
+            .field("encryption_key", &"***")
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("bcrypt_cost", &self.bcrypt_cost)

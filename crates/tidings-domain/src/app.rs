@@ -20,7 +20,22 @@ pub struct App {
     pub settings: serde_json::Value,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Whether an identity secret was issued (the secret itself is shown once, never stored in clear).
+    pub has_identity_secret: bool,
+    /// Whether SDK identifies must be signed with the identity secret.
+    pub identity_verification: IdentityVerification,
 }
+
+crate::named_enum::named_enum!(
+    /// How an app treats an SDK's claim of who uses a device.
+    IdentityVerification {
+        /// Unsigned identifies may name the device's own contact; only signed ones reach a known
+        /// contact (by `external_id`).
+        Optional = "optional",
+        /// Every identify must carry a valid signature.
+        Required = "required",
+    }
+);
 
 /// What is needed to create an app.
 #[derive(Clone, Debug)]
@@ -40,4 +55,15 @@ pub trait AppRepo: Send + Sync {
     async fn get_app(&self, company_id: CompanyId, id: AppId) -> RepoResult<App>;
     /// Lists a company's apps, oldest first.
     async fn list_apps(&self, company_id: CompanyId) -> RepoResult<Vec<App>>;
+    /// Replaces an app's sealed identity secret.
+    async fn set_identity_secret(&self, company_id: CompanyId, id: AppId, sealed: String) -> RepoResult<App>;
+    /// An app's sealed identity secret, if one was issued.
+    async fn identity_secret(&self, company_id: CompanyId, id: AppId) -> RepoResult<Option<String>>;
+    /// Sets whether identifies must be signed.
+    async fn set_identity_verification(
+        &self,
+        company_id: CompanyId,
+        id: AppId,
+        mode: IdentityVerification,
+    ) -> RepoResult<App>;
 }

@@ -67,12 +67,20 @@ pub trait DeviceRepo: Send + Sync {
         device_id: &str,
         platform: Platform,
     ) -> RepoResult<Device>;
-    /// Sets the platform and push token of a device.
+    /// Sets the platform and push token of a device of `company_id`.
     async fn update_device(
         &self,
+        company_id: CompanyId,
         id: DeviceId,
         platform: Platform,
         push_token: Option<String>,
+    ) -> RepoResult<Device>;
+    /// Moves one device of `company_id` to another contact of the company (its conversations stay).
+    async fn assign_device(
+        &self,
+        company_id: CompanyId,
+        id: DeviceId,
+        contact_id: ContactId,
     ) -> RepoResult<Device>;
     /// Moves every device and conversation of contact `from` to contact `into`, then deletes `from`,
     /// in one transaction.

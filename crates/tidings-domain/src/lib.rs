@@ -19,9 +19,10 @@ pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
 pub mod user;
+pub mod verification;
 
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
-pub use app::{App, AppRepo, NewApp};
+pub use app::{App, AppRepo, IdentityVerification, NewApp};
 pub use company::{Company, CompanyRepo, NewCompany};
 pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
 pub use conversation::{
@@ -41,3 +42,4 @@ pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
 pub use user::{NewUser, Role, User, UserRepo};
+pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};

@@ -87,12 +87,17 @@ pub struct IdentifyInput {
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
     pub name: Option<String>,
-    /// E-mail; a contact with the same e-mail is merged with this device's.
+    /// E-mail, recorded on the device's contact (never used to find another contact).
     #[garde(email, length(max = 254))]
     pub email: Option<String>,
-    /// The company's own id for the person; takes precedence over e-mail for merging.
+    /// The company's own id for the person; needs `user_hash`. A device identified with it joins the
+    /// contact that has it.
     #[garde(length(min = 1, max = 200))]
     pub external_id: Option<String>,
+    /// Hex HMAC-SHA256 of `external_id` under the app's identity secret, computed by the company's
+    /// backend.
+    #[garde(length(min = 1, max = 128))]
+    pub user_hash: Option<String>,
 }
 
 /// `PUT /v1/device`: what the SDK reports about its device.

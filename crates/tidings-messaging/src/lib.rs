@@ -56,6 +56,12 @@ impl Messaging {
         }
     }
 
+    /// Verifies SDK identifies with `verifier` (see [`Sdk::identify`]).
+    pub fn with_identity_verifier(mut self, verifier: Arc<dyn tidings_domain::IdentityVerifier>) -> Self {
+        self.sdk = self.sdk.with_verifier(verifier);
+        self
+    }
+
     /// Resolves a caller for live sessions (registering an SDK device on first contact).
     pub async fn actor(&self, caller: &tidings_domain::Caller) -> MessagingResult<Actor> {
         Actor::resolve(&*self.repos, caller).await

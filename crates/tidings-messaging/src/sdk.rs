@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use garde::Validate;
-use tidings_domain::{Caller, ClientPrincipal, Contact, ContactFields, Device, Event, NewEvent, RepoError};
+use tidings_domain::{
+    Caller, ClientPrincipal, Contact, ContactFields, ContactId, Device, Event, IdentityVerifier, NewEvent,
+    NoIdentityVerification, RepoError,
+};
 
 use crate::actor::Actor;
 use crate::error::{MessagingError, MessagingResult};
@@ -15,12 +18,18 @@ use crate::repos::MessagingRepos;
 #[derive(Clone)]
 pub struct Sdk {
     repos: Arc<dyn MessagingRepos>,
+    verifier: Arc<dyn IdentityVerifier>,
 }
 
 impl Sdk {
-    /// Builds the service over `repos`.
+    /// Builds the service over `repos`; no identify is verified until [`Sdk::with_verifier`].
     pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
-        Self { repos }
+        Self { repos, verifier: Arc::new(NoIdentityVerification) }
+    }
+
+    /// Checks identifies' signatures with `verifier`.
+    pub fn with_verifier(self, verifier: Arc<dyn IdentityVerifier>) -> Self {
+        Self { verifier, ..self }
     }
 
     async fn device(&self, client: &ClientPrincipal) -> MessagingResult<Device> {
@@ -30,9 +39,11 @@ impl Sdk {
         }
     }
 
-    /// Attaches a profile to the device's contact. When the company already has a contact with the
-    /// same external id (or else e-mail), the device's contact is merged into it: devices and
-    /// conversations move over, and the anonymous contact disappears.
+    /// Says who uses the device. Only a signed claim reaches beyond the device's own contact: with
+    /// an `external_id` and a valid `user_hash`, the device joins the contact that has that id (its
+    /// anonymous contact is merged in: devices and conversations move over). Anything unsigned
+    /// only describes the device's own contact, so a device can never take over, or read, somebody
+    /// else's. Apps that require verification refuse unsigned identifies.
     pub async fn identify(&self, client: &ClientPrincipal, input: IdentifyInput) -> MessagingResult<Contact> {
         input.validate()?;
         if input.name.is_none() && input.email.is_none() && input.external_id.is_none() {
@@ -42,20 +53,28 @@ impl Sdk {
             ));
         }
         let device = self.device(client).await?;
-        let existing = match (&input.external_id, &input.email) {
-            (None, None) => None,
-            (ext, email) => {
-                self.repos
-                    .find_contact_by_identity(device.company_id, ext.as_deref(), email.as_deref())
-                    .await?
-            }
-        };
-        let target = match existing {
-            Some(known) if known.id != device.contact_id => {
-                self.repos.merge_contacts(device.company_id, device.contact_id, known.id).await?;
-                known.id
-            }
-            _ => device.contact_id,
+        let verdict = self
+            .verifier
+            .verify(
+                device.company_id,
+                device.app_id,
+                input.external_id.as_deref(),
+                input.user_hash.as_deref(),
+            )
+            .await?;
+        if input.external_id.is_some() && !verdict.verified {
+            return Err(MessagingError::Forbidden(
+                "external_id must be signed: send user_hash, the HMAC-SHA256 of the external id under the app's identity secret",
+            ));
+        }
+        if verdict.required && !verdict.verified {
+            return Err(MessagingError::Forbidden(
+                "this app requires identity verification: send external_id with its user_hash",
+            ));
+        }
+        let target = match &input.external_id {
+            Some(external_id) => self.join_identified(&device, external_id).await?,
+            None => device.contact_id,
         };
         let fields = ContactFields {
             name: input.name.map(|n| n.trim().to_owned()),
@@ -71,6 +90,34 @@ impl Sdk {
         })
     }
 
+    /// The contact a device verified as `external_id` belongs to. An anonymous device brings its
+    /// history along (its contact is merged in); a device that was somebody else's changes hands
+    /// alone, so the next person never sees the previous one's conversations.
+    async fn join_identified(&self, device: &Device, external_id: &str) -> MessagingResult<ContactId> {
+        let company_id = device.company_id;
+        let own = self.repos.get_contact(company_id, device.contact_id).await?;
+        if own.external_id.as_deref() == Some(external_id) {
+            return Ok(own.id);
+        }
+        let known = self.repos.find_contact_by_identity(company_id, Some(external_id), None).await?;
+        match known {
+            Some(known) if own.external_id.is_none() => {
+                self.repos.merge_contacts(company_id, own.id, known.id).await?;
+                Ok(known.id)
+            }
+            Some(known) => {
+                self.repos.assign_device(company_id, device.id, known.id).await?;
+                Ok(known.id)
+            }
+            None if own.external_id.is_none() => Ok(own.id),
+            None => {
+                let fresh = self.repos.create_contact(company_id, ContactFields::default()).await?;
+                self.repos.assign_device(company_id, device.id, fresh.id).await?;
+                Ok(fresh.id)
+            }
+        }
+    }
+
     /// Records the device's platform and push token.
     pub async fn update_device(
         &self,
@@ -82,7 +129,7 @@ impl Sdk {
             return Err(MessagingError::Invalid("platform", "must be ios, android, web or desktop".into()));
         }
         let device = self.device(client).await?;
-        Ok(self.repos.update_device(device.id, input.platform, input.push_token).await?)
+        Ok(self.repos.update_device(device.company_id, device.id, input.platform, input.push_token).await?)
     }
 
     /// Appends an analytics event from the device.

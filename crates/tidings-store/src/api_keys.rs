@@ -30,8 +30,9 @@ impl ApiKeyRepo for Store {
             last_used_at: None,
             created_at: now(),
         };
-        with_conn!(self, |conn| {
-            diesel::insert_into(keys::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(keys::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }
@@ -64,8 +65,9 @@ impl ApiKeyRepo for Store {
     }
 
     async fn find_api_key_by_prefix(&self, prefix: &str) -> RepoResult<Option<ApiKey>> {
+        let prefix = prefix.to_owned();
         let row: Option<ApiKeyRow> = with_conn!(self, |conn| {
-            keys::table.filter(keys::prefix.eq(prefix)).first(conn).await.optional().map_err(db_error)
+            keys::table.filter(keys::prefix.eq(&prefix)).first(conn).await.optional().map_err(db_error)
         })?;
         row.map(TryInto::try_into).transpose()
     }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use tidings_domain::{App, AppId, AppRepo, CompanyId, NewApp, RepoResult};
+use tidings_domain::{App, AppId, AppRepo, CompanyId, IdentityVerification, NewApp, RepoResult};
 
 use crate::error::db_error;
 use crate::pool::with_conn;
@@ -20,9 +20,12 @@ impl AppRepo for Store {
             name: new.name,
             settings: "{}".into(),
             created_at: now(),
+            identity_secret_enc: None,
+            identity_verification: IdentityVerification::Optional.as_str().into(),
         };
-        with_conn!(self, |conn| {
-            diesel::insert_into(apps::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(apps::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }
@@ -51,5 +54,49 @@ impl AppRepo for Store {
                 .map_err(db_error)
         })?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn set_identity_secret(&self, company_id: CompanyId, id: AppId, sealed: String) -> RepoResult<App> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        let row: AppRow = with_conn!(self, |conn| {
+            diesel::update(apps::table.filter(apps::company_id.eq(&company_id)).filter(apps::id.eq(&id)))
+                .set(apps::identity_secret_enc.eq(Some(&sealed)))
+                .returning(apps::all_columns)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
+    async fn identity_secret(&self, company_id: CompanyId, id: AppId) -> RepoResult<Option<String>> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        with_conn!(self, |conn| {
+            apps::table
+                .filter(apps::company_id.eq(&company_id))
+                .filter(apps::id.eq(&id))
+                .select(apps::identity_secret_enc)
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })
+    }
+
+    async fn set_identity_verification(
+        &self,
+        company_id: CompanyId,
+        id: AppId,
+        mode: IdentityVerification,
+    ) -> RepoResult<App> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        let row: AppRow = with_conn!(self, |conn| {
+            diesel::update(apps::table.filter(apps::company_id.eq(&company_id)).filter(apps::id.eq(&id)))
+                .set(apps::identity_verification.eq(mode.as_str()))
+                .returning(apps::all_columns)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        row.try_into()
     }
 }

@@ -22,8 +22,9 @@ impl CompanyRepo for Store {
             settings: "{}".into(),
             created_at: now(),
         };
-        with_conn!(self, |conn| {
-            diesel::insert_into(companies::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(companies::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }
@@ -41,13 +42,14 @@ impl CompanyRepo for Store {
             created_at: now(),
         };
         let user = new_user_row(NewUser { company_id, ..owner });
-        with_conn!(self, |conn| {
+        let (company, user) = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
                 diesel::insert_into(companies::table).values(&company).execute(conn).await?;
                 diesel::insert_into(users::table).values(&user).execute(conn).await
             })
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+            Ok((company, user))
         })?;
         Ok((company.try_into()?, user.try_into()?))
     }

@@ -89,8 +89,9 @@ fn escape_like(s: &str) -> String {
 impl ContactRepo for Store {
     async fn create_contact(&self, company_id: CompanyId, fields: ContactFields) -> RepoResult<Contact> {
         let row = new_contact_row(company_id, fields);
-        with_conn!(self, |conn| {
-            diesel::insert_into(contacts::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(contacts::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }
@@ -177,8 +178,9 @@ impl ContactRepo for Store {
     ) -> RepoResult<Option<Contact>> {
         let company_id = company_id.to_string();
         let email = email.map(str::to_lowercase);
+        let external_id = external_id.map(str::to_owned);
         let row: Option<ContactRow> = with_conn!(self, |conn| {
-            let by_external = match external_id {
+            let by_external = match &external_id {
                 Some(ext) => contacts::table
                     .filter(contacts::company_id.eq(&company_id))
                     .filter(contacts::external_id.eq(ext))

@@ -66,18 +66,22 @@ struct ConversationChanges {
 impl Store {
     async fn find_open_conversation(
         &self,
+        company_id: &str,
         contact_id: &str,
         app_id: Option<&str>,
         platform: &str,
     ) -> RepoResult<Option<ConversationRow>> {
+        let (company_id, contact_id) = (company_id.to_owned(), contact_id.to_owned());
+        let (app_id, platform) = (app_id.map(str::to_owned), platform.to_owned());
         with_conn!(self, |conn| {
             let q = c::table
-                .filter(c::contact_id.eq(contact_id))
+                .filter(c::company_id.eq(&company_id))
+                .filter(c::contact_id.eq(&contact_id))
                 .filter(c::status.ne(ConversationStatus::Resolved.as_str()))
                 .into_boxed();
-            let q = match app_id {
+            let q = match &app_id {
                 Some(app) => q.filter(c::app_id.eq(app)),
-                None => q.filter(c::app_id.is_null()).filter(c::platform.eq(platform)),
+                None => q.filter(c::app_id.is_null()).filter(c::platform.eq(&platform)),
             };
             q.first(conn).await.optional().map_err(db_error)
         })
@@ -93,14 +97,17 @@ impl ConversationRepo for Store {
         app_id: Option<AppId>,
         platform: Platform,
     ) -> RepoResult<Conversation> {
-        let (contact, app) = (contact_id.to_string(), app_id.map(|a| a.to_string()));
-        if let Some(row) = self.find_open_conversation(&contact, app.as_deref(), platform.as_str()).await? {
+        let (company, contact) = (company_id.to_string(), contact_id.to_string());
+        let app = app_id.map(|a| a.to_string());
+        if let Some(row) =
+            self.find_open_conversation(&company, &contact, app.as_deref(), platform.as_str()).await?
+        {
             return row.try_into();
         }
         let now = now();
         let row = ConversationRow {
             id: ConversationId::new().to_string(),
-            company_id: company_id.to_string(),
+            company_id: company.clone(),
             contact_id: contact.clone(),
             app_id: app.clone(),
             platform: platform.as_str().into(),
@@ -113,16 +120,15 @@ impl ConversationRepo for Store {
             created_at: now,
             updated_at: now,
         };
-        let inserted = with_conn!(self, |conn| diesel::insert_into(c::table)
-            .values(&row)
-            .execute(conn)
-            .await
-            .map_err(db_error));
+        let inserted = with_conn!(self, |conn| {
+            diesel::insert_into(c::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
+        });
         match inserted {
-            Ok(_) => row.try_into(),
+            Ok(row) => row.try_into(),
             // A concurrent call opened it first (the unique index allows one): use that one.
             Err(RepoError::Conflict(_)) => self
-                .find_open_conversation(&contact, app.as_deref(), platform.as_str())
+                .find_open_conversation(&company, &contact, app.as_deref(), platform.as_str())
                 .await?
                 .ok_or(RepoError::NotFound)?
                 .try_into(),

@@ -46,11 +46,19 @@ impl TryFrom<DeviceRow> for Device {
 }
 
 impl Store {
-    async fn find_device(&self, app_id: &str, device_id: &str) -> RepoResult<Option<DeviceRow>> {
+    async fn find_device(
+        &self,
+        company_id: &str,
+        app_id: &str,
+        device_id: &str,
+    ) -> RepoResult<Option<DeviceRow>> {
+        let (company_id, app_id, device_id) =
+            (company_id.to_owned(), app_id.to_owned(), device_id.to_owned());
         with_conn!(self, |conn| {
             devices::table
-                .filter(devices::app_id.eq(app_id))
-                .filter(devices::device_id.eq(device_id))
+                .filter(devices::company_id.eq(&company_id))
+                .filter(devices::app_id.eq(&app_id))
+                .filter(devices::device_id.eq(&device_id))
                 .first(conn)
                 .await
                 .optional()
@@ -68,8 +76,8 @@ impl DeviceRepo for Store {
         device_id: &str,
         platform: Platform,
     ) -> RepoResult<Device> {
-        let app = app_id.to_string();
-        if let Some(row) = self.find_device(&app, device_id).await? {
+        let (company, app) = (company_id.to_string(), app_id.to_string());
+        if let Some(row) = self.find_device(&company, &app, device_id).await? {
             return row.try_into();
         }
         let contact = new_contact_row(company_id, ContactFields::default());
@@ -91,13 +99,14 @@ impl DeviceRepo for Store {
                 diesel::insert_into(devices::table).values(&row).execute(conn).await
             })
             .await
-            .map_err(db_error)
+            .map_err(db_error)?;
+            Ok(row)
         });
         match created {
-            Ok(_) => row.try_into(),
+            Ok(row) => row.try_into(),
             // Another request registered the same device first: use it.
             Err(RepoError::Conflict(_)) => {
-                self.find_device(&app, device_id).await?.ok_or(RepoError::NotFound)?.try_into()
+                self.find_device(&company, &app, device_id).await?.ok_or(RepoError::NotFound)?.try_into()
             }
             Err(e) => Err(e),
         }
@@ -105,22 +114,48 @@ impl DeviceRepo for Store {
 
     async fn update_device(
         &self,
+        company_id: CompanyId,
         id: DeviceId,
         platform: Platform,
         push_token: Option<String>,
     ) -> RepoResult<Device> {
-        let id = id.to_string();
+        let (company_id, id) = (company_id.to_string(), id.to_string());
         let row: DeviceRow = with_conn!(self, |conn| {
-            diesel::update(devices::table.find(&id))
+            diesel::update(devices::table.filter(devices::company_id.eq(&company_id)).find(&id))
                 .set((
                     devices::platform.eq(platform.as_str()),
                     devices::push_token.eq(&push_token),
                     devices::updated_at.eq(now()),
                 ))
-                .execute(conn)
+                .returning(devices::all_columns)
+                .get_result(conn)
                 .await
-                .map_err(db_error)?;
-            devices::table.find(&id).first(conn).await.map_err(db_error)
+                .map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
+    async fn assign_device(
+        &self,
+        company_id: CompanyId,
+        id: DeviceId,
+        contact_id: ContactId,
+    ) -> RepoResult<Device> {
+        let (company_id, id, contact_id) = (company_id.to_string(), id.to_string(), contact_id.to_string());
+        let row: DeviceRow = with_conn!(self, |conn| {
+            // The contact must be the company's too: the sub-select finds nothing otherwise, and the
+            // update then fails on the NOT NULL column instead of linking across companies.
+            let contact = contacts::table
+                .filter(contacts::company_id.eq(company_id.clone()))
+                .filter(contacts::id.eq(contact_id.clone()))
+                .select(contacts::id)
+                .single_value();
+            diesel::update(devices::table.filter(devices::company_id.eq(&company_id)).find(&id))
+                .set((devices::contact_id.eq(contact.assume_not_null()), devices::updated_at.eq(now())))
+                .returning(devices::all_columns)
+                .get_result(conn)
+                .await
+                .map_err(db_error)
         })?;
         row.try_into()
     }

@@ -57,8 +57,9 @@ impl EventRepo for Store {
             occurred_at: naive(new.occurred_at),
             received_at: now(),
         };
-        with_conn!(self, |conn| {
-            diesel::insert_into(events::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(events::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }

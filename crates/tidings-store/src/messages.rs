@@ -96,11 +96,13 @@ impl Store {
         conversation_id: &str,
         local_id: &str,
     ) -> RepoResult<Option<MessageRow>> {
+        let (company_id, conversation_id) = (company_id.to_owned(), conversation_id.to_owned());
+        let local_id = local_id.to_owned();
         with_conn!(self, |conn| {
             m::table
-                .filter(m::company_id.eq(company_id))
-                .filter(m::conversation_id.eq(conversation_id))
-                .filter(m::local_id.eq(local_id))
+                .filter(m::company_id.eq(&company_id))
+                .filter(m::conversation_id.eq(&conversation_id))
+                .filter(m::local_id.eq(&local_id))
                 .first(conn)
                 .await
                 .optional()
@@ -154,10 +156,11 @@ impl MessageRepo for Store {
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
         // senders therefore queue on it and each gets the next number; a failed insert rolls the
         // increment back, so no number is ever skipped.
+        let (company, conversation) = (company_id.clone(), conversation_id.clone());
         let appended = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
                 let (sequence, conversation_platform): (i64, String) =
-                    diesel::update(c::table.filter(c::company_id.eq(&company_id)).find(&conversation_id))
+                    diesel::update(c::table.filter(c::company_id.eq(&company)).find(&conversation))
                         .set((
                             c::last_sequence.eq(c::last_sequence + 1),
                             c::last_message_at.eq(now),
@@ -322,9 +325,10 @@ impl MessageRepo for Store {
         if text.trim().is_empty() {
             return Ok(Vec::new());
         }
+        let backend = self.backend();
         let rows: Vec<MessageRow> = with_conn!(self, |conn| {
             let q = diesel::sql_query(sql);
-            let q = match self.backend() {
+            let q = match backend {
                 Backend::Postgres => q.bind::<Text, _>(&company_id).bind::<Text, _>(&text).into_boxed(),
                 Backend::Sqlite => q.bind::<Text, _>(&text).bind::<Text, _>(&company_id).into_boxed(),
             };

@@ -10,6 +10,8 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
+use tidings_domain::{RepoError, RepoResult};
+
 use crate::error::StoreError;
 
 /// SQLite connection as diesel-async sees it: the sync driver run on tokio's blocking pool.
@@ -117,24 +119,44 @@ fn sqlite_path(url: &str) -> Result<String, StoreError> {
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store uses. The
 /// body is written once and compiled for both connection types; it must evaluate to a
-/// `Result<_, RepoError>`.
+/// `Result<_, RepoError>`, and own what it uses (it runs on a task of its own, see [`detached`]).
 macro_rules! with_conn {
-    ($store:expr, |$conn:ident| $body:expr) => {
-        match $store.pool() {
-            $crate::pool::DbPool::Postgres(pool) => {
-                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
-                let $conn = &mut *guard;
-                $body
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let pool = $store.pool().clone();
+        $crate::pool::detached(async move {
+            match pool {
+                $crate::pool::DbPool::Postgres(pool) => {
+                    let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                    let $conn = &mut *guard;
+                    $body
+                }
+                $crate::pool::DbPool::Sqlite(pool) => {
+                    let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                    let $conn = &mut *guard;
+                    $body
+                }
             }
-            $crate::pool::DbPool::Sqlite(pool) => {
-                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
-                let $conn = &mut *guard;
-                $body
-            }
-        }
-    };
+        })
+        .await
+    }};
 }
 pub(crate) use with_conn;
+
+/// Runs a store operation to completion on a task of its own, whatever happens to its caller.
+///
+/// A caller may stop waiting half-way: actix drops a request's futures when another extractor
+/// rejects it or the client hangs up. Dropped mid-statement, the SQLite driver (diesel-async's
+/// sync wrapper) blocks in place to finish its thread-pool job, which panics on actix's
+/// single-threaded workers; and on both backends a transaction dropped half-way would keep its
+/// locks until the pool happened to recycle the connection. Detached, the operation commits or
+/// rolls back as a whole and gives its connection back clean.
+pub(crate) async fn detached<T, F>(operation: F) -> RepoResult<T>
+where
+    F: Future<Output = RepoResult<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(operation).await.map_err(|e| RepoError::Internal(format!("store task failed: {e}")))?
+}
 
 #[cfg(test)]
 mod tests {

@@ -30,15 +30,17 @@ fn new_row(new: NewRefreshToken) -> RefreshTokenRow {
 impl RefreshTokenRepo for Store {
     async fn insert_refresh_token(&self, new: NewRefreshToken) -> RepoResult<RefreshTokenId> {
         let row = new_row(new);
+        let id = row.id.clone();
         with_conn!(self, |conn| {
             diesel::insert_into(rt::table).values(&row).execute(conn).await.map_err(db_error)
         })?;
-        crate::rows::parse_id(&row.id)
+        crate::rows::parse_id(&id)
     }
 
     async fn find_refresh_token(&self, token_hash: &str) -> RepoResult<Option<RefreshToken>> {
+        let token_hash = token_hash.to_owned();
         let row: Option<RefreshTokenRow> = with_conn!(self, |conn| {
-            rt::table.filter(rt::token_hash.eq(token_hash)).first(conn).await.optional().map_err(db_error)
+            rt::table.filter(rt::token_hash.eq(&token_hash)).first(conn).await.optional().map_err(db_error)
         })?;
         row.map(TryInto::try_into).transpose()
     }
@@ -54,6 +56,7 @@ impl RefreshTokenRepo for Store {
         let now = naive(now);
         // The spend is a conditional update and comes first: it is the write that takes the lock, so
         // a concurrent rotation of the same token waits, then finds it spent and stores nothing.
+        let new_id = row.id.clone();
         let rotated = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
                 let spent = diesel::update(
@@ -74,7 +77,7 @@ impl RefreshTokenRepo for Store {
             .await
             .map_err(db_error)
         })?;
-        if rotated { crate::rows::parse_id(&row.id).map(Some) } else { Ok(None) }
+        if rotated { crate::rows::parse_id(&new_id).map(Some) } else { Ok(None) }
     }
 
     async fn revoke_refresh_family(&self, family_id: RefreshTokenId, now: DateTime<Utc>) -> RepoResult<()> {

@@ -120,6 +120,8 @@ pub(crate) struct AppRow {
     pub name: String,
     pub settings: String,
     pub created_at: NaiveDateTime,
+    pub identity_secret_enc: Option<String>,
+    pub identity_verification: String,
 }
 
 impl TryFrom<AppRow> for App {
@@ -131,6 +133,8 @@ impl TryFrom<AppRow> for App {
             name: row.name,
             settings: json(&row.settings)?,
             created_at: utc(row.created_at),
+            has_identity_secret: row.identity_secret_enc.is_some(),
+            identity_verification: parse_id(&row.identity_verification)?,
         })
     }
 }

@@ -45,6 +45,8 @@ diesel::table! {
         name -> Text,
         settings -> Text,
         created_at -> Timestamp,
+        identity_secret_enc -> Nullable<Text>,
+        identity_verification -> Text,
     }
 }
 

@@ -32,8 +32,9 @@ pub(crate) fn new_user_row(new: NewUser) -> UserRow {
 impl UserRepo for Store {
     async fn create_user(&self, new: NewUser) -> RepoResult<User> {
         let row = new_user_row(new);
-        with_conn!(self, |conn| {
-            diesel::insert_into(users::table).values(&row).execute(conn).await.map_err(db_error)
+        let row = with_conn!(self, |conn| {
+            diesel::insert_into(users::table).values(&row).execute(conn).await.map_err(db_error)?;
+            Ok(row)
         })?;
         row.try_into()
     }

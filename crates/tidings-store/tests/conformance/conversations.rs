@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tidings_domain::{
-    AppRepo, ContactFields, ContactQuery, ContactRepo, ConversationPatch, ConversationQuery,
+    AppRepo, CompanyId, ContactFields, ContactQuery, ContactRepo, ConversationPatch, ConversationQuery,
     ConversationRepo, ConversationStatus, DeviceRepo, Direction, MessageRepo, NewApp, NewMessage, Platform,
     RepoError, Sender,
 };
@@ -97,9 +97,27 @@ async fn a_device_is_registered_once_with_an_anonymous_contact(db: &TestDb) {
     assert_eq!(db.count_rows("contacts").await, 1, "no orphan contact from the losing registrations");
     let contact = db.store().get_contact(web.company_id, devices[0].contact_id).await.unwrap();
     assert_eq!(contact.name, None);
-    let updated =
-        db.store().update_device(devices[0].id, Platform::Android, Some("push-tok".into())).await.unwrap();
+    let updated = db
+        .store()
+        .update_device(web.company_id, devices[0].id, Platform::Android, Some("push-tok".into()))
+        .await
+        .unwrap();
     assert_eq!((updated.platform, updated.push_token.as_deref()), (Platform::Android, Some("push-tok")));
+    let stranger = CompanyId::new();
+    let foreign = db.store().update_device(stranger, devices[0].id, Platform::Ios, None).await;
+    assert!(matches!(foreign, Err(RepoError::NotFound)), "another company cannot touch the device");
+
+    // A device moves to another contact of its company, never to one of another company.
+    let other = db.store().create_contact(web.company_id, ContactFields::default()).await.unwrap();
+    let moved = db.store().assign_device(web.company_id, devices[0].id, other.id).await.unwrap();
+    assert_eq!(moved.contact_id, other.id);
+    let globex = app(db, "Globex").await;
+    let theirs = db.store().create_contact(globex.company_id, ContactFields::default()).await.unwrap();
+    assert!(db.store().assign_device(web.company_id, devices[0].id, theirs.id).await.is_err());
+    assert!(db.store().assign_device(globex.company_id, devices[0].id, theirs.id).await.is_err());
+    let still =
+        db.store().device_for(web.company_id, web.id, &devices[0].device_id, Platform::Web).await.unwrap();
+    assert_eq!(still.contact_id, other.id);
 }
 
 async fn one_open_conversation_per_contact_and_app(db: &TestDb) {

@@ -1,0 +1,93 @@
+//! Encryption at rest of secrets the server must be able to read back (an app's identity secret,
+//! later third-party tokens): AES-256-GCM under the server's encryption key.
+//!
+//! A sealed value is `<key id>.<base64 of nonce and ciphertext>`. The key id (the first bytes of
+//! the key's SHA-256) names which key sealed it, so that a later key rotation can tell old values
+//! from new ones; a value sealed under another key is refused, never mis-decrypted.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::AuthError;
+
+/// Length of an encryption key.
+pub const KEY_LEN: usize = 32;
+
+/// Seals and opens secrets with one key.
+#[derive(Clone)]
+pub struct Cipher {
+    key: std::sync::Arc<LessSafeKey>,
+    key_id: String,
+}
+
+impl Cipher {
+    /// A cipher over a 32-byte key.
+    #[allow(clippy::expect_used, reason = "AES-256 takes any 32-byte key; only a wrong length fails")]
+    pub fn new(key: &[u8; KEY_LEN]) -> Self {
+        let unbound = UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is an AES-256 key");
+        let key_id = hex::encode(&Sha256::digest(key)[..4]);
+        Self { key: std::sync::Arc::new(LessSafeKey::new(unbound)), key_id }
+    }
+
+    /// Encrypts `plaintext`; `context` (for example the row's id) is authenticated with it, so a
+    /// sealed value copied onto another row does not open there.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<String, AuthError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let mut buffer = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut buffer,
+            )
+            .map_err(|_| AuthError::Hashing("encryption failed".into()))?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&buffer);
+        Ok(format!("{}.{}", self.key_id, B64.encode(sealed)))
+    }
+
+    /// Decrypts a value sealed by [`Cipher::seal`] with the same key and context.
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, AuthError> {
+        let fail = || AuthError::Hashing("a sealed value does not open with this encryption key".into());
+        let (key_id, body) = sealed.split_once('.').ok_or_else(fail)?;
+        if key_id != self.key_id {
+            return Err(fail());
+        }
+        let bytes = B64.decode(body).map_err(|_| fail())?;
+        if bytes.len() < NONCE_LEN {
+            return Err(fail());
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
+        let mut buffer = ciphertext.to_vec();
+        let plain =
+            self.key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer).map_err(|_| fail())?;
+        Ok(plain.to_vec())
+    }
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cipher").field("key_id", &self.key_id).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let cipher = Cipher::new(&[7; KEY_LEN]);
+        let sealed = cipher.seal(b"identity secret", "app-1").unwrap();
+        assert!(!sealed.contains("identity"), "{sealed}");
+        assert_eq!(cipher.open(&sealed, "app-1").unwrap(), b"identity secret");
+        assert!(cipher.open(&sealed, "app-2").is_err(), "another row's context");
+        assert!(Cipher::new(&[8; KEY_LEN]).open(&sealed, "app-1").is_err(), "another key");
+        assert_ne!(sealed, cipher.seal(b"identity secret", "app-1").unwrap(), "a fresh nonce each time");
+    }
+}
