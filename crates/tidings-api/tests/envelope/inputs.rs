@@ -1,5 +1,5 @@
 //! Request bodies, path and query parameters that do not fit: messages say what the field or body
-//! should be, in API terms (never a Rust type).
+//! should be, in API terms (never a Rust type), and unknown fields are refused by name.
 
 use actix_web::test::TestRequest;
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use crate::support::{Caller, Reply, get, patch, post, register, sdk, sdk_app};
 backend_tests!(
     type_errors_name_the_field_and_the_json_type_expected,
     path_and_query_errors_name_the_parameter,
+    unknown_fields_are_refused_by_name,
 );
 
 /// Asserts a 400 whose message contains each of `parts` and nothing that reads like Rust.
@@ -75,4 +76,46 @@ async fn path_and_query_errors_name_the_parameter(db: &TestDb) {
     let reply = svc.call(get("/v1/conversations?contact=7", &acme.token)).await;
     assert_says(&reply, &["`contact`", "UUID"]);
     assert_says(&svc.call(get("/v1/search/messages", &acme.token)).await, &["`q`", "missing"]);
+}
+
+async fn unknown_fields_are_refused_by_name(db: &TestDb) {
+    let svc = app!(db);
+    let register_body = json!({
+        "company_name": "Acme", "name": "Owner", "email": "owner@acme.test", "password": "password123",
+        "role": "admin",
+    });
+    let reply = svc.call(TestRequest::post().uri("/v1/auth/register").set_json(register_body)).await;
+    assert_says(&reply, &["unknown field `role`"]);
+    assert!(reply.body["error"]["details"]["fields"]["role"].is_array(), "{}", reply.body);
+    assert_eq!(db.count_rows("companies").await, 0, "nothing was registered");
+
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let login = json!({ "email": "owner@acme.test", "password": "password123", "remember": true });
+    let reply = svc.call(TestRequest::post().uri("/v1/auth/login").set_json(login)).await;
+    assert_says(&reply, &["unknown field `remember`"]);
+    let refresh = json!({ "refresh_token": acme.refresh_token, "family": "x" });
+    let reply = svc.call(TestRequest::post().uri("/v1/auth/refresh").set_json(refresh.clone())).await;
+    assert_says(&reply, &["unknown field `family`"]);
+    let reply = svc.call(TestRequest::post().uri("/v1/auth/logout").set_json(refresh)).await;
+    assert_says(&reply, &["unknown field `family`"]);
+
+    let member = json!({ "email": "m@acme.test", "name": "M", "password": "password123", "role": "agent",
+                         "company_id": acme.company_id });
+    assert_says(&svc.call(post("/v1/users", &acme.token, member)).await, &["unknown field `company_id`"]);
+    let reply = svc
+        .call(patch(
+            &format!("/v1/users/{}", acme.owner_id),
+            &acme.token,
+            json!({ "role": "agent", "name": "x" }),
+        ))
+        .await;
+    assert_says(&reply, &["unknown field `name`"]);
+    let reply = svc.call(post("/v1/apps", &acme.token, json!({ "name": "Web", "company_id": "x" }))).await;
+    assert_says(&reply, &["unknown field `company_id`"]);
+    let web = sdk_app(&svc, &acme).await;
+    let key = json!({ "kind": "server", "scopes": ["all"] });
+    let reply = svc.call(post(&format!("/v1/apps/{}/keys", web.app_id), &acme.token, key)).await;
+    assert_says(&reply, &["unknown field `scopes`"]);
+    assert_eq!((db.count_rows("users").await, db.count_rows("apps").await), (1, 1), "nothing was created");
+    assert_eq!(db.count_rows("api_keys").await, 1);
 }
