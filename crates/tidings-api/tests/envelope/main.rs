@@ -11,6 +11,7 @@ use tidings_store::test_db::TestDb;
 
 mod inputs;
 mod nul;
+mod parser;
 #[path = "../support/mod.rs"]
 mod support;
 
