@@ -7,8 +7,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use tidings_auth::{ClientPrincipal, Principal, ServicePrincipal};
-use tidings_domain::{Caller, Role};
+use tidings_auth::{ClientPrincipal, Principal, ServicePrincipal, parse_api_key};
+use tidings_domain::{Caller, KeyKind, Role};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -72,6 +72,11 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
 /// Valid-looking credentials of the wrong kind of caller for this endpoint.
 fn wrong_kind(message: &str) -> ApiError {
     ApiError::new(ErrorCode::Forbidden, message)
+}
+
+/// Whether `key` has the shape of a server key (whether it is valid is not checked).
+fn is_server_key(key: &str) -> bool {
+    parse_api_key(key.trim()).is_ok_and(|parsed| parsed.kind == KeyKind::Server)
 }
 
 fn unauthenticated(message: &str) -> ApiError {
@@ -159,6 +164,14 @@ impl FromRequest for SdkClient {
             if credentials.bearer.is_some() && credentials.api_key.is_none() {
                 return Err(wrong_kind(
                     "this endpoint is for SDK clients: send `X-App-Id`, `X-Device-Id` and `X-Api-Key`",
+                ));
+            }
+            // A server key here is a service calling an SDK endpoint: the wrong kind of caller (403,
+            // like a bearer token), not a missing credential. As in `Staff`, the credentials' shape
+            // decides, without a look-up.
+            if credentials.api_key.as_deref().is_some_and(is_server_key) {
+                return Err(wrong_kind(
+                    "this endpoint is for SDK clients: a server key cannot be used here, send a client key",
                 ));
             }
             Ok(SdkClient(client(&*state?, credentials).await?))

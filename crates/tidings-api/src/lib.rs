@@ -1,13 +1,15 @@
 //! Tidings HTTP API: the actix-web application that exposes the domain services over HTTP.
 //!
-//! Handlers are thin: they extract, call one service method and map the result. Every error, ours or
+//! Handlers are thin: they extract, call one service method and map the result. They read bodies,
+//! paths and queries with [`extract::Json`], [`extract::Path`] and [`extract::Query`] (not actix's
+//! own), which refuse NUL characters and name the field in their errors. Every error, ours or
 //! actix's own, leaves as the JSON envelope of [`error::ApiError`].
 
 pub mod app;
 pub mod caller;
 pub mod envelope;
 pub mod error;
-mod extract;
+pub mod extract;
 mod paging;
 pub mod realtime;
 pub mod request_id;

@@ -1,5 +1,6 @@
 //! Inputs of the identity services, with their validation rules (garde). The services validate them,
-//! so an embedding program gets the same rules as HTTP callers.
+//! so an embedding program gets the same rules as HTTP callers. Unknown fields are refused, so that a
+//! misspelt or unsupported field (`"role"` at registration) is an error rather than silently ignored.
 
 use chrono::{DateTime, Utc};
 use garde::Validate;
@@ -13,6 +14,7 @@ fn not_blank(value: &str, _ctx: &()) -> garde::Result {
 
 /// `POST /v1/auth/register`: a new company and its owner.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     /// Name of the new company.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
@@ -30,6 +32,7 @@ pub struct RegisterInput {
 
 /// `POST /v1/auth/login`.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// Login e-mail.
     #[garde(email, length(max = 254))]
@@ -41,6 +44,7 @@ pub struct LoginInput {
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     /// The refresh token from the last login or refresh.
     #[garde(length(min = 1, max = 512))]
@@ -49,6 +53,7 @@ pub struct RefreshInput {
 
 /// `POST /v1/users`: a new member of the caller's company.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct NewMemberInput {
     /// Login e-mail.
     #[garde(email, length(max = 254))]
@@ -66,6 +71,7 @@ pub struct NewMemberInput {
 
 /// `PATCH /v1/users/{id}`.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// The new role; at most the caller's own.
     #[garde(skip)]
@@ -74,6 +80,7 @@ pub struct RoleInput {
 
 /// `POST /v1/apps`.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct AppInput {
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
@@ -91,6 +98,7 @@ pub struct AppPatchInput {
 
 /// `POST /v1/apps/{id}/keys`.
 #[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct KeyInput {
     /// Client key (SDKs) or server key (services).
     #[garde(skip)]

@@ -7,6 +7,7 @@ use tidings_domain::{ApiKeyId, AppId};
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
+use crate::extract::{Json, Path};
 use crate::state::AppState;
 use crate::views::{IssuedKeyView, List};
 
@@ -20,7 +21,7 @@ pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpRespon
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    input: web::Json<AppInput>,
+    input: Json<AppInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app_keys.create_app(&staff.principal, input.into_inner()).await?;
     Ok(HttpResponse::Created().json(app))
@@ -30,7 +31,7 @@ pub async fn create(
 pub async fn list_keys(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<AppId>,
+    id: Path<AppId>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.app_keys.list_keys(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(List::complete(keys)))
@@ -40,8 +41,8 @@ pub async fn list_keys(
 pub async fn create_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<AppId>,
-    input: web::Json<KeyInput>,
+    id: Path<AppId>,
+    input: Json<KeyInput>,
 ) -> Result<HttpResponse, ApiError> {
     let issued = state.app_keys.create_key(&staff.principal, id.into_inner(), input.into_inner()).await?;
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
@@ -51,7 +52,7 @@ pub async fn create_key(
 pub async fn rotate_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<ApiKeyId>,
+    id: Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
     let issued = state.app_keys.rotate_key(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
@@ -61,7 +62,7 @@ pub async fn rotate_key(
 pub async fn revoke_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<ApiKeyId>,
+    id: Path<ApiKeyId>,
 ) -> Result<HttpResponse, ApiError> {
     state.app_keys.revoke_key(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,6 +8,7 @@ use tidings_domain::Caller;
 
 use crate::caller::AnyCaller;
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::state::AppState;
 use crate::views::{TokensView, UserView};
 
@@ -26,17 +27,14 @@ fn session_body(session: Session) -> serde_json::Value {
 /// `POST /v1/auth/register`
 pub async fn register(
     state: web::Data<AppState>,
-    input: web::Json<RegisterInput>,
+    input: Json<RegisterInput>,
 ) -> Result<HttpResponse, ApiError> {
     let session = state.accounts.register(input.into_inner()).await?;
     Ok(HttpResponse::Created().json(session_body(session)))
 }
 
 /// `POST /v1/auth/login`
-pub async fn login(
-    state: web::Data<AppState>,
-    input: web::Json<LoginInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: web::Data<AppState>, input: Json<LoginInput>) -> Result<HttpResponse, ApiError> {
     let session = state.accounts.login(input.into_inner()).await?;
     Ok(HttpResponse::Ok().json(session_body(session)))
 }
@@ -44,17 +42,14 @@ pub async fn login(
 /// `POST /v1/auth/refresh`
 pub async fn refresh(
     state: web::Data<AppState>,
-    input: web::Json<RefreshInput>,
+    input: Json<RefreshInput>,
 ) -> Result<HttpResponse, ApiError> {
     let tokens = state.accounts.refresh(input.into_inner()).await?;
     Ok(HttpResponse::Ok().json(TokensView::from(tokens)))
 }
 
 /// `POST /v1/auth/logout`
-pub async fn logout(
-    state: web::Data<AppState>,
-    input: web::Json<RefreshInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, input: Json<RefreshInput>) -> Result<HttpResponse, ApiError> {
     state.accounts.logout(input.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

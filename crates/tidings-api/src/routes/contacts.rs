@@ -7,6 +7,7 @@ use tidings_messaging::ContactInput;
 
 use crate::caller::Staff;
 use crate::error::ApiError;
+use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
 use crate::views::List;
@@ -23,7 +24,7 @@ pub struct ContactParams {
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
-    params: web::Query<ContactParams>,
+    params: Query<ContactParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let limit = paging::limit(params.limit)?;
@@ -38,7 +39,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
-    input: web::Json<ContactInput>,
+    input: Json<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = state.messaging.contacts.create(&staff.principal, input.into_inner()).await?;
     Ok(HttpResponse::Created().json(contact))
@@ -48,7 +49,7 @@ pub async fn create(
 pub async fn get(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<ContactId>,
+    id: Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = state.messaging.contacts.get(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(contact))
@@ -58,8 +59,8 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<ContactId>,
-    input: web::Json<ContactInput>,
+    id: Path<ContactId>,
+    input: Json<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let contact =
         state.messaging.contacts.update(&staff.principal, id.into_inner(), input.into_inner()).await?;

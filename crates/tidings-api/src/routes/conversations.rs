@@ -7,6 +7,7 @@ use tidings_messaging::ConversationPatchInput;
 
 use crate::caller::{AnyCaller, SdkClient, Staff};
 use crate::error::ApiError;
+use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
 use crate::views::List;
@@ -47,7 +48,7 @@ impl ConversationParams {
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
-    params: web::Query<ConversationParams>,
+    params: Query<ConversationParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = params.into_inner().into_query()?;
     let limit = query.limit;
@@ -71,7 +72,7 @@ pub async fn open(state: web::Data<AppState>, client: SdkClient) -> Result<HttpR
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<ConversationId>,
+    id: Path<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
     let summary = state.messaging.conversations.get(&caller, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(summary))
@@ -81,8 +82,8 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<ConversationId>,
-    input: web::Json<ConversationPatchInput>,
+    id: Path<ConversationId>,
+    input: Json<ConversationPatchInput>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation =
         state.messaging.conversations.update(&staff.principal, id.into_inner(), input.into_inner()).await?;

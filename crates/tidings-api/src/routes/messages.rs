@@ -9,6 +9,7 @@ use tidings_messaging::{EditMessageInput, Receipt, ReceiptInput, SendMessageInpu
 
 use crate::caller::{AnyCaller, Staff};
 use crate::error::ApiError;
+use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
 use crate::views::List;
@@ -18,8 +19,8 @@ use crate::views::List;
 pub async fn send(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<ConversationId>,
-    input: web::Json<SendMessageInput>,
+    id: Path<ConversationId>,
+    input: Json<SendMessageInput>,
 ) -> Result<HttpResponse, ApiError> {
     let sent = state.messaging.messages.send(&caller, id.into_inner(), input.into_inner()).await?;
     let mut response = if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() };
@@ -40,8 +41,8 @@ pub struct MessageParams {
 pub async fn list(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<ConversationId>,
-    params: web::Query<MessageParams>,
+    id: Path<ConversationId>,
+    params: Query<MessageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(params.limit)?;
     let cursor = match (params.after, params.before) {
@@ -75,8 +76,8 @@ async fn receipt(
 pub async fn delivered(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<ConversationId>,
-    input: web::Json<ReceiptInput>,
+    id: Path<ConversationId>,
+    input: Json<ReceiptInput>,
 ) -> Result<HttpResponse, ApiError> {
     receipt(state, caller, id.into_inner(), Receipt::Delivered, input.into_inner()).await
 }
@@ -85,8 +86,8 @@ pub async fn delivered(
 pub async fn read(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<ConversationId>,
-    input: web::Json<ReceiptInput>,
+    id: Path<ConversationId>,
+    input: Json<ReceiptInput>,
 ) -> Result<HttpResponse, ApiError> {
     receipt(state, caller, id.into_inner(), Receipt::Read, input.into_inner()).await
 }
@@ -95,7 +96,7 @@ pub async fn read(
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<MessageId>,
+    id: Path<MessageId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.messaging.messages.get(&caller, id.into_inner()).await?))
 }
@@ -104,8 +105,8 @@ pub async fn get(
 pub async fn edit(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<MessageId>,
-    input: web::Json<EditMessageInput>,
+    id: Path<MessageId>,
+    input: Json<EditMessageInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .json(state.messaging.messages.edit(&caller, id.into_inner(), input.into_inner()).await?))
@@ -115,7 +116,7 @@ pub async fn edit(
 pub async fn delete(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
-    id: web::Path<MessageId>,
+    id: Path<MessageId>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.messaging.messages.delete(&caller, id.into_inner()).await?))
 }
@@ -132,7 +133,7 @@ pub struct SearchParams {
 pub async fn search(
     state: web::Data<AppState>,
     staff: Staff,
-    params: web::Query<SearchParams>,
+    params: Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = paging::limit(params.limit)?;
     let offset = params.offset.unwrap_or(0);

@@ -5,13 +5,14 @@ use tidings_messaging::{DeviceInput, IdentifyInput, TrackInput};
 
 use crate::caller::SdkClient;
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::state::AppState;
 
 /// `POST /v1/identify`
 pub async fn identify(
     state: web::Data<AppState>,
     client: SdkClient,
-    input: web::Json<IdentifyInput>,
+    input: Json<IdentifyInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.messaging.sdk.identify(&client.0, input.into_inner()).await?))
 }
@@ -20,7 +21,7 @@ pub async fn identify(
 pub async fn device(
     state: web::Data<AppState>,
     client: SdkClient,
-    input: web::Json<DeviceInput>,
+    input: Json<DeviceInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.messaging.sdk.update_device(&client.0, input.into_inner()).await?))
 }
@@ -29,7 +30,7 @@ pub async fn device(
 pub async fn track(
     state: web::Data<AppState>,
     client: SdkClient,
-    input: web::Json<TrackInput>,
+    input: Json<TrackInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(state.messaging.sdk.track(&client.0, input.into_inner()).await?))
 }

@@ -6,6 +6,7 @@ use tidings_domain::UserId;
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
+use crate::extract::{Json, Path};
 use crate::state::AppState;
 use crate::views::{List, UserView};
 
@@ -19,7 +20,7 @@ pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpRespon
 pub async fn get(
     state: web::Data<AppState>,
     staff: Staff,
-    id: web::Path<UserId>,
+    id: Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.team.get(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
@@ -29,7 +30,7 @@ pub async fn get(
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    input: web::Json<NewMemberInput>,
+    input: Json<NewMemberInput>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.team.add(&staff.principal, input.into_inner()).await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
@@ -39,8 +40,8 @@ pub async fn create(
 pub async fn set_role(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<UserId>,
-    input: web::Json<RoleInput>,
+    id: Path<UserId>,
+    input: Json<RoleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.team.set_role(&staff.principal, id.into_inner(), input.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
@@ -50,7 +51,7 @@ pub async fn set_role(
 pub async fn remove(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
-    id: web::Path<UserId>,
+    id: Path<UserId>,
 ) -> Result<HttpResponse, ApiError> {
     state.team.remove(&staff.principal, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())

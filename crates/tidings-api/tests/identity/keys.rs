@@ -14,6 +14,7 @@ backend_tests!(
     admins_manage_apps_and_agents_only_list_them,
     a_client_key_authenticates_a_device_of_its_app,
     server_keys_authenticate_services_only,
+    a_server_key_on_an_sdk_endpoint_is_forbidden,
     revoked_expired_and_tampered_keys_are_refused,
     rotation_keeps_the_old_key_for_the_overlap,
     rotation_without_overlap_retires_the_old_key_at_once,
@@ -120,6 +121,45 @@ async fn server_keys_authenticate_services_only(db: &TestDb) {
     assert_eq!(me["kind"], "service");
     assert_eq!(me["company_id"], acme.company_id.as_str());
     send(&svc, sdk(&web, Some("device-1"), key_of(&issued))).await.assert_error(401, "UNAUTHENTICATED");
+}
+
+async fn a_server_key_on_an_sdk_endpoint_is_forbidden(db: &TestDb) {
+    let svc = app!(db);
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let web = new_app!(&svc, acme, "Web");
+    let server = new_key!(&svc, acme, web, "server");
+    let server = key_of(&server);
+    let endpoints = [
+        TestRequest::post().uri("/v1/conversations"),
+        TestRequest::post().uri("/v1/identify").set_json(json!({ "name": "Ada" })),
+        TestRequest::put().uri("/v1/device").set_json(json!({ "platform": "ios" })),
+        TestRequest::post().uri("/v1/events/track").set_json(json!({ "name": "opened" })),
+    ];
+    for endpoint in endpoints {
+        let alone = endpoint.insert_header(("x-api-key", server));
+        let reply = send(&svc, alone).await;
+        reply.assert_error(403, "FORBIDDEN");
+        assert!(reply.body["error"]["message"].as_str().unwrap().contains("client key"), "{}", reply.body);
+    }
+    let with_sdk_headers = TestRequest::post()
+        .uri("/v1/conversations")
+        .insert_header(("x-app-id", web.as_str()))
+        .insert_header(("x-device-id", "device-1"))
+        .insert_header(("x-api-key", server));
+    send(&svc, with_sdk_headers).await.assert_error(403, "FORBIDDEN");
+    assert_eq!(db.count_rows("devices").await + db.count_rows("conversations").await, 0);
+
+    // A key that is not a server key still authenticates, or not, as before.
+    let open = |key: &str| {
+        TestRequest::post()
+            .uri("/v1/conversations")
+            .insert_header(("x-app-id", web.as_str()))
+            .insert_header(("x-device-id", "device-1"))
+            .insert_header(("x-api-key", key))
+    };
+    send(&svc, open("tdk_c_nothing")).await.assert_error(401, "UNAUTHENTICATED");
+    let client = new_key!(&svc, acme, web, "client");
+    send(&svc, open(key_of(&client))).await.expect(200);
 }
 
 async fn revoked_expired_and_tampered_keys_are_refused(db: &TestDb) {

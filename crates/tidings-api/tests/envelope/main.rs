@@ -9,6 +9,12 @@ use tidings_auth::AuthSettings;
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
+mod inputs;
+mod nul;
+mod parser;
+#[path = "../support/mod.rs"]
+mod support;
+
 #[derive(Deserialize)]
 #[allow(dead_code)]
 struct Probe {
@@ -28,7 +34,9 @@ macro_rules! service {
     ($db:expr) => {
         test::init_service(app(state($db)).route(
             "/probe",
-            web::post().to(|probe: web::Json<Probe>| async move { web::Json(json!({ "name": probe.name })) }),
+            web::post().to(|probe: tidings_api::extract::Json<Probe>| async move {
+                web::Json(json!({ "name": probe.name }))
+            }),
         ))
         .await
     };
@@ -113,7 +121,8 @@ async fn wrong_field_type_is_a_validation_error(db: &TestDb) {
     let res = test::call_service(&svc, req).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let error = error_of(&test::read_body_json(res).await, "VALIDATION_ERROR");
-    assert!(error["message"].as_str().unwrap().contains("invalid type"), "{error}");
+    assert_eq!(error["message"], "field `count`: expected an integer, got a string", "{error}");
+    assert_eq!(error["details"]["fields"]["count"], json!(["expected an integer, got a string"]));
 }
 
 async fn wrong_content_type_is_415(db: &TestDb) {
