@@ -104,18 +104,19 @@ async fn sessions_survive_a_restart_with_the_generated_secret() {
     let token = registered["access_token"].as_str().expect("access token").to_owned();
     assert!(server.terminate().success());
 
-    let secret = dir.0.join("jwt-secret");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600, "the generated secret is readable by its owner only");
+    let log = server.remaining_log();
+    for name in ["jwt-secret", "encryption-key"] {
+        let secret = dir.0.join(name);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "the generated {name} is readable by its owner only");
+        }
+        let generated = std::fs::read_to_string(&secret).unwrap();
+        assert_eq!(generated.trim().len(), 64, "{name}: 32 random bytes in hex");
+        assert!(log.iter().all(|line| !line.contains(generated.trim())), "the {name} is not logged");
     }
-    let generated = std::fs::read_to_string(&secret).unwrap();
-    assert!(
-        server.remaining_log().iter().all(|line| !line.contains(generated.trim())),
-        "the secret is not logged"
-    );
 
     let server = Server::start(&dir.0, &vars);
     let me = client.get(server.url("/v1/auth/me")).bearer_auth(&token).send().await.unwrap();

@@ -40,6 +40,9 @@ pub struct Config {
     /// `TIDINGS_JWT_SECRET`: signs access tokens, at least 32 characters; generated into the data
     /// directory when unset (fine for one node, not for several).
     pub jwt_secret: Option<Secret>,
+    /// `TIDINGS_ENCRYPTION_KEY`: 64 hex digits (32 bytes) that encrypt stored secrets; generated into
+    /// the data directory when unset (set the same value on every node).
+    pub encryption_key: Option<Secret>,
     /// `TIDINGS_BCRYPT_COST`: bcrypt work factor, 4 to 31 (default 12).
     pub bcrypt_cost: u32,
     /// `TIDINGS_ACCESS_TOKEN_TTL_SECS`: access token lifetime (default 900).
@@ -157,6 +160,11 @@ impl Config {
                 Some(s) if s.len() >= 32 => Some(Secret(s)),
                 Some(_) => return Err(vars.error("JWT_SECRET", "a secret of at least 32 characters")),
             },
+            encryption_key: match vars.get("ENCRYPTION_KEY") {
+                None => None,
+                Some(s) if crate::secrets::decode_key(&s).is_some() => Some(Secret(s)),
+                Some(_) => return Err(vars.error("ENCRYPTION_KEY", "64 hex digits (a 32-byte key)")),
+            },
             bcrypt_cost: vars
                 .parse("BCRYPT_COST", 12, "a bcrypt cost from 4 to 31", |c| (4..=31).contains(c))?,
             access_token_ttl: Duration::from_secs(vars.parse(
@@ -264,6 +272,7 @@ pub fn unknown_variables() -> Vec<String> {
         "WORKERS",
         "DATA_DIR",
         "JWT_SECRET",
+        "ENCRYPTION_KEY",
         "BCRYPT_COST",
         "ACCESS_TOKEN_TTL_SECS",
         "REFRESH_TOKEN_TTL_DAYS",
@@ -338,6 +347,9 @@ mod tests {
             ("TIDINGS_JWT_SECRET", "short"),
             ("TIDINGS_BCRYPT_COST", "3"),
             ("TIDINGS_LOGIN_MAX_FAILURES", "0"),
+            ("TIDINGS_ENCRYPTION_KEY", "not-hex"),
+            ("TIDINGS_ENCRYPTION_KEY", "abcd"),
+            ("TIDINGS_WS_RECHECK_SECS", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -351,9 +363,11 @@ mod tests {
         let c = config(&[
             ("TIDINGS_DATABASE_URL", "postgres://u:hunter2@db/x"),
             ("TIDINGS_JWT_SECRET", "correct-horse-battery-staple-0123456789"),
+            ("TIDINGS_ENCRYPTION_KEY", &"5e".repeat(32)),
         ])
         .unwrap();
         let printed = format!("{c:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("correct-horse"), "{printed}");
+        assert!(!printed.contains("5e5e5e"), "{printed}");
     }
 }

@@ -3,7 +3,7 @@
 //! both run it.
 
 pub mod config;
-mod jwt_secret;
+mod secrets;
 pub mod telemetry;
 
 use actix_web::HttpServer;
@@ -57,7 +57,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Error>> {
-    let secret = jwt_secret::resolve(config).map_err(|e| format!("JWT secret: {e}"))?;
+    let secret = secrets::jwt_secret(config).map_err(|e| format!("JWT secret: {e}"))?;
+    let encryption_key = secrets::encryption_key(config).map_err(|e| format!("encryption key: {e}"))?;
     Ok(AuthSettings {
         access_ttl: chrono::Duration::from_std(config.access_token_ttl)?,
         refresh_ttl: chrono::Duration::days(config.refresh_token_ttl_days.into()),
@@ -67,6 +68,7 @@ fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Er
             lock_for: chrono::Duration::from_std(config.login_lock)?,
         },
         key_rotation_overlap: chrono::Duration::from_std(config.key_rotation_overlap)?,
+        encryption_key,
         ..AuthSettings::with_secret(secret)
     })
 }

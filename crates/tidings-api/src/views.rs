@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tidings_auth::{IssuedKey, TokenPair};
-use tidings_domain::{ApiKey, ApiKeyId, AppId, CompanyId, KeyKind, Role, User, UserId};
+use tidings_auth::{IssuedIdentitySecret, IssuedKey, TokenPair};
+use tidings_domain::{ApiKey, ApiKeyId, AppId, CompanyId, IdentityVerification, KeyKind, Role, User, UserId};
 
 /// A user without credentials or lockout state.
 #[derive(Serialize)]
@@ -73,6 +73,24 @@ impl From<IssuedKey> for IssuedKeyView {
             app_id: r.app_id,
             expires_at: r.expires_at,
             created_at: r.created_at,
+        }
+    }
+}
+
+/// An identity secret just issued: the one response that contains it.
+#[derive(Serialize)]
+pub struct IdentitySecretView {
+    pub app_id: AppId,
+    pub identity_secret: String,
+    pub identity_verification: IdentityVerification,
+}
+
+impl From<IssuedIdentitySecret> for IdentitySecretView {
+    fn from(issued: IssuedIdentitySecret) -> Self {
+        Self {
+            app_id: issued.app.id,
+            identity_secret: issued.secret,
+            identity_verification: issued.app.identity_verification,
         }
     }
 }

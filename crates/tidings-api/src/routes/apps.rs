@@ -2,14 +2,14 @@
 //! about keys is for admins and owners.
 
 use actix_web::{HttpResponse, web};
-use tidings_auth::{AppInput, KeyInput};
+use tidings_auth::{AppInput, AppPatchInput, KeyInput};
 use tidings_domain::{ApiKeyId, AppId};
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
 use crate::state::AppState;
-use crate::views::{IssuedKeyView, List};
+use crate::views::{IdentitySecretView, IssuedKeyView, List};
 
 /// `GET /v1/apps`
 pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
@@ -25,6 +25,27 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app_keys.create_app(&staff.principal, input.into_inner()).await?;
     Ok(HttpResponse::Created().json(app))
+}
+
+/// `PATCH /v1/apps/{id}`
+pub async fn update(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: Path<AppId>,
+    input: Json<AppPatchInput>,
+) -> Result<HttpResponse, ApiError> {
+    let app = state.app_keys.update_app(&staff.principal, id.into_inner(), input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(app))
+}
+
+/// `POST /v1/apps/{id}/identity_secret`
+pub async fn issue_identity_secret(
+    state: web::Data<AppState>,
+    staff: Staff<Admin>,
+    id: Path<AppId>,
+) -> Result<HttpResponse, ApiError> {
+    let issued = state.app_keys.issue_identity_secret(&staff.principal, id.into_inner()).await?;
+    Ok(HttpResponse::Created().json(IdentitySecretView::from(issued)))
 }
 
 /// `GET /v1/apps/{id}/keys`

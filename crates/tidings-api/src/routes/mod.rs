@@ -39,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(apps::list))
                         .route(web::post().to(apps::create)),
                 )
+                .service(web::resource("/apps/{id}").route(web::patch().to(apps::update)))
+                .service(
+                    web::resource("/apps/{id}/identity_secret")
+                        .route(web::post().to(apps::issue_identity_secret)),
+                )
                 .service(
                     web::resource("/apps/{id}/keys")
                         .route(web::get().to(apps::list_keys))

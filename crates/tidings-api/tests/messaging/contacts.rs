@@ -1,4 +1,4 @@
-//! Contacts: agents' CRUD and search, and SDK identification that merges contacts.
+//! Contacts: agents' CRUD and search, and SDK identification that merges contacts when signed.
 
 use actix_web::test::TestRequest;
 use serde_json::json;
@@ -7,6 +7,7 @@ use tidings_store::test_db::TestDb;
 
 use crate::app;
 use crate::guarantees::{body, setup};
+use crate::identity_verification::{identity_secret, user_hash};
 use crate::support::{get, patch, post, register, sdk, send};
 
 backend_tests!(agents_manage_and_search_contacts, identify_merges_the_device_into_a_known_contact);
@@ -61,14 +62,14 @@ async fn identify_merges_the_device_into_a_known_contact(db: &TestDb) {
     send(&svc, sdk(TestRequest::post().uri(&path).set_json(body("hi, it's me")), &web, "dev-1"))
         .await
         .expect(201);
-    let known =
-        send(&svc, post("/v1/contacts", &acme.token, json!({ "name": "Ada", "email": "ada@example.com" })))
-            .await
-            .expect(201);
+    let secret = identity_secret(&svc, &acme, &web).await;
+    let signed = json!({ "name": "Ada", "external_id": "crm-7", "user_hash": user_hash(&secret, "crm-7") });
+    let identify = TestRequest::post().uri("/v1/identify").set_json(signed);
+    let known = send(&svc, sdk(identify, &web, "laptop")).await.expect(200);
 
     let identify = TestRequest::post()
         .uri("/v1/identify")
-        .set_json(json!({ "email": "ADA@example.com", "external_id": "crm-7" }));
+        .set_json(json!({ "external_id": "crm-7", "user_hash": user_hash(&secret, "crm-7") }));
     let merged = send(&svc, sdk(identify, &web, "dev-1")).await.expect(200);
     assert_eq!(merged["id"], known["id"], "the device now belongs to the known contact");
     assert_eq!(merged["external_id"], "crm-7");
@@ -76,6 +77,7 @@ async fn identify_merges_the_device_into_a_known_contact(db: &TestDb) {
     assert_eq!(conversation["contact_id"], known["id"], "its conversation moved along");
     let history = send(&svc, sdk(TestRequest::get().uri(&path), &web, "dev-1")).await.expect(200);
     assert_eq!(history["data"][0]["body"], "hi, it's me", "the device still sees its history");
+    assert_eq!(merged["name"], "Ada");
     assert_eq!(db.count_rows("contacts").await, 1, "the anonymous contact is gone");
 
     let rename = TestRequest::post().uri("/v1/identify").set_json(json!({ "name": "Ada L." }));

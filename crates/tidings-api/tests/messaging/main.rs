@@ -4,5 +4,6 @@
 mod contacts;
 mod conversations;
 mod guarantees;
+mod identity_verification;
 #[path = "../support/mod.rs"]
 mod support;
