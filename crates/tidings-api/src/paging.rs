@@ -4,6 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use tidings_domain::ConversationId;
+use tidings_messaging::realtime::Participant;
 
 use crate::error::ApiError;
 
@@ -35,6 +36,25 @@ pub fn parse_conversation_cursor(cursor: &str) -> Result<(DateTime<Utc>, Convers
     Ok((at, id.parse().map_err(|_| invalid())?))
 }
 
+/// The opaque cursor of the presence list: the last participant.
+pub fn presence_cursor(participant: Participant) -> String {
+    match participant {
+        Participant::Agent(id) => B64.encode(format!("agent.{id}")),
+        Participant::Contact(id) => B64.encode(format!("contact.{id}")),
+    }
+}
+
+/// Reads a cursor made by [`presence_cursor`].
+pub fn parse_presence_cursor(cursor: &str) -> Result<Participant, ApiError> {
+    let invalid = || ApiError::validation("invalid cursor");
+    let raw = String::from_utf8(B64.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    match raw.split_once('.').ok_or_else(invalid)? {
+        ("agent", id) => Ok(Participant::Agent(id.parse().map_err(|_| invalid())?)),
+        ("contact", id) => Ok(Participant::Contact(id.parse().map_err(|_| invalid())?)),
+        _ => Err(invalid()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +68,8 @@ mod tests {
         assert!(parse_conversation_cursor(&B64.encode("12.not-an-id")).is_err());
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
         assert_eq!(limit(None).unwrap(), 50);
+        let someone = Participant::Contact(tidings_domain::ContactId::new());
+        assert_eq!(parse_presence_cursor(&presence_cursor(someone)).unwrap(), someone);
+        assert!(parse_presence_cursor(&B64.encode("robot.x")).is_err());
     }
 }

@@ -67,6 +67,13 @@ pub trait DeviceRepo: Send + Sync {
         device_id: &str,
         platform: Platform,
     ) -> RepoResult<Device>;
+    /// The device of `app_id` named `device_id`, if it was ever registered; never creates one.
+    async fn find_device(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        device_id: &str,
+    ) -> RepoResult<Option<Device>>;
     /// Sets the platform and push token of a device of `company_id`.
     async fn update_device(
         &self,

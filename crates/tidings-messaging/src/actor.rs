@@ -33,6 +33,21 @@ impl Actor {
         }
     }
 
+    /// Resolves a caller without registering anything: a device never seen before is `NotFound`.
+    /// Everything but opening a conversation, identifying and reporting uses this, so that device ids
+    /// which only read or probe leave no rows behind.
+    pub async fn find(repos: &dyn MessagingRepos, caller: &Caller) -> MessagingResult<Actor> {
+        match caller {
+            Caller::Client(client) => {
+                match repos.find_device(client.company_id, client.app_id, &client.device_id).await? {
+                    Some(device) => Ok(Actor::Contact(device)),
+                    None => Err(MessagingError::NotFound),
+                }
+            }
+            other => Actor::resolve(repos, other).await,
+        }
+    }
+
     /// The company the actor belongs to.
     pub fn company_id(&self) -> CompanyId {
         match self {

@@ -61,7 +61,7 @@ impl Conversations {
 
     /// One conversation the caller may see.
     pub async fn get(&self, caller: &Caller, id: ConversationId) -> MessagingResult<ConversationSummary> {
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, id).await?;
         let unread_count = match actor {
             Actor::Agent(_) => {

@@ -70,7 +70,7 @@ impl Messages {
         if input.body.trim().is_empty() && no_attachments {
             return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
         }
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let (sender, direction) = match &actor {
             // Agents write into any conversation of their company: the store's company-scoped
             // append is the check, which saves a query on the hottest path.
@@ -114,14 +114,14 @@ impl Messages {
         cursor: MessageCursor,
         limit: i64,
     ) -> MessagingResult<Vec<Message>> {
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
         Ok(self.repos.list_messages(conversation.company_id, conversation_id, cursor, limit).await?)
     }
 
     /// One message the caller may see.
     pub async fn get(&self, caller: &Caller, id: MessageId) -> MessagingResult<Message> {
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         self.visible_message(&actor, id).await
     }
 
@@ -133,7 +133,7 @@ impl Messages {
         input: EditMessageInput,
     ) -> MessagingResult<Message> {
         input.validate()?;
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let message = self.visible_message(&actor, id).await?;
         if !is_author(&actor, &message) {
             return Err(MessagingError::Forbidden("only the author can edit a message"));
@@ -152,7 +152,7 @@ impl Messages {
     /// Deletes a message: its author may, and so may admins and owners (moderation). The message keeps
     /// its sequence; its text and attachments are erased.
     pub async fn delete(&self, caller: &Caller, id: MessageId) -> MessagingResult<Message> {
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let message = self.visible_message(&actor, id).await?;
         let moderator = matches!(&actor, Actor::Agent(p) if p.role >= Role::Admin);
         if !is_author(&actor, &message) && !moderator {
@@ -173,7 +173,7 @@ impl Messages {
         input: ReceiptInput,
     ) -> MessagingResult<u64> {
         input.validate()?;
-        let actor = Actor::resolve(&*self.repos, caller).await?;
+        let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
         let direction = match actor {
             Actor::Agent(_) => Direction::Inbound,

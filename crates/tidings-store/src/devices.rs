@@ -46,7 +46,7 @@ impl TryFrom<DeviceRow> for Device {
 }
 
 impl Store {
-    async fn find_device(
+    async fn find_device_row(
         &self,
         company_id: &str,
         app_id: &str,
@@ -77,7 +77,7 @@ impl DeviceRepo for Store {
         platform: Platform,
     ) -> RepoResult<Device> {
         let (company, app) = (company_id.to_string(), app_id.to_string());
-        if let Some(row) = self.find_device(&company, &app, device_id).await? {
+        if let Some(row) = self.find_device_row(&company, &app, device_id).await? {
             return row.try_into();
         }
         let contact = new_contact_row(company_id, ContactFields::default());
@@ -106,10 +106,20 @@ impl DeviceRepo for Store {
             Ok(row) => row.try_into(),
             // Another request registered the same device first: use it.
             Err(RepoError::Conflict(_)) => {
-                self.find_device(&company, &app, device_id).await?.ok_or(RepoError::NotFound)?.try_into()
+                self.find_device_row(&company, &app, device_id).await?.ok_or(RepoError::NotFound)?.try_into()
             }
             Err(e) => Err(e),
         }
+    }
+
+    async fn find_device(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        device_id: &str,
+    ) -> RepoResult<Option<Device>> {
+        let (company, app) = (company_id.to_string(), app_id.to_string());
+        self.find_device_row(&company, &app, device_id).await?.map(TryInto::try_into).transpose()
     }
 
     async fn update_device(

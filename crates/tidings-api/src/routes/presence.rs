@@ -1,12 +1,33 @@
-//! `GET /v1/presence`: who of the company is online (on this node), with last-seen times.
+//! `GET /v1/presence`: who of the company is online (on this node), a page at a time.
 
 use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 
 use crate::caller::Staff;
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::paging::{limit, parse_presence_cursor, presence_cursor};
 use crate::state::AppState;
 use crate::views::List;
 
+/// `?limit=&cursor=`
+#[derive(Deserialize)]
+pub struct PresenceQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
 /// `GET /v1/presence`
-pub async fn list(state: web::Data<AppState>, staff: Staff) -> HttpResponse {
-    HttpResponse::Ok().json(List::complete(state.hub.presence(staff.principal.company_id)))
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    query: Query<PresenceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = usize::try_from(limit(query.limit)?).unwrap_or(usize::MAX);
+    let after = query.cursor.as_deref().map(parse_presence_cursor).transpose()?;
+    let page = state.hub.presence(staff.principal.company_id, after, limit);
+    let next_cursor =
+        (page.len() == limit).then(|| page.last().map(|e| presence_cursor(e.participant))).flatten();
+    Ok(HttpResponse::Ok().json(List { data: page, next_cursor }))
 }

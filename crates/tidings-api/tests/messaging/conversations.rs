@@ -15,6 +15,7 @@ backend_tests!(
     malformed_and_unknown_ids,
     authors_edit_and_moderators_delete,
     agents_assign_resolve_and_filter,
+    device_ids_that_only_read_leave_nothing_behind,
 );
 
 async fn each_endpoint_wants_its_kind_of_caller(db: &TestDb) {
@@ -212,4 +213,30 @@ async fn agents_assign_resolve_and_filter(db: &TestDb) {
     let second =
         send(&svc, get(&format!("/v1/conversations?limit=1&cursor={cursor}"), &acme.token)).await.expect(200);
     assert_ne!(first["data"][0]["id"], second["data"][0]["id"]);
+}
+
+async fn device_ids_that_only_read_leave_nothing_behind(db: &TestDb) {
+    let svc = app!(db);
+    let (acme, web, conv) = setup(&svc).await;
+    let sent = send(&svc, post(&format!("/v1/conversations/{conv}/messages"), &acme.token, body("hi"))).await;
+    let message = sent.expect(201)["id"].as_str().unwrap().to_owned();
+    let (devices, contacts) = (db.count_rows("devices").await, db.count_rows("contacts").await);
+    for n in 0..20 {
+        let device = format!("probe-{n}");
+        let messages = format!("/v1/conversations/{conv}/messages");
+        for req in [
+            TestRequest::get().uri(&format!("/v1/conversations/{conv}")),
+            TestRequest::get().uri(&messages),
+            TestRequest::post().uri(&messages).set_json(body("let me in")),
+            TestRequest::get().uri(&format!("/v1/messages/{message}")),
+            TestRequest::post().uri(&format!("{messages}/read")).set_json(json!({ "up_to_sequence": 1 })),
+        ] {
+            send(&svc, sdk(req, &web, &device)).await.assert_error(404, "NOT_FOUND");
+        }
+    }
+    assert_eq!(db.count_rows("devices").await, devices, "no device row for ids that only read");
+    assert_eq!(db.count_rows("contacts").await, contacts, "nor a contact");
+    // Opening a conversation is what registers a device.
+    send(&svc, sdk(TestRequest::post().uri("/v1/conversations"), &web, "probe-0")).await.expect(200);
+    assert_eq!(db.count_rows("devices").await, devices + 1);
 }

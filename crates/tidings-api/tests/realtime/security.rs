@@ -17,6 +17,7 @@ backend_tests!(
     the_periodic_check_notices_what_no_event_announced,
     an_expired_token_closes_the_socket_unless_renewed_in_band,
     a_huge_frame_is_refused_at_its_header_before_authentication,
+    presence_lists_who_is_online_a_page_at_a_time,
 );
 
 /// Sends `subscribe` frames for `conversation` in bursts while `posts` messages are written, then
@@ -221,5 +222,45 @@ async fn a_huge_frame_is_refused_at_its_header_before_authentication(db: &TestDb
     assert!(started.elapsed() < WAIT / 2);
     let (status, _) = live.call(reqwest::Method::GET, "/health", &[], None).await;
     assert_eq!(status, 200);
+    live.stop().await;
+}
+
+async fn presence_lists_who_is_online_a_page_at_a_time(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings::default()).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let auth = format!("Bearer {owner}");
+    let app = live.sdk_app(&owner).await;
+    // Thirty devices come and go; three stay.
+    for n in 0..30 {
+        let mut ws = live.ws(&as_refs(&sdk_headers(&app, &format!("passer-{n}")))).await;
+        ws.until("connected").await;
+    }
+    let mut staying = Vec::new();
+    for n in 0..3 {
+        let mut ws = live.ws(&as_refs(&sdk_headers(&app, &format!("stayer-{n}")))).await;
+        ws.until("connected").await;
+        staying.push(ws);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/v1/presence?limit=2".to_owned();
+    for _ in 0..10 {
+        let (status, page) = live.call(reqwest::Method::GET, &path, &[("authorization", &auth)], None).await;
+        assert_eq!(status, 200, "{page}");
+        for entry in page["data"].as_array().unwrap() {
+            assert_eq!(entry["status"], "online", "{entry}");
+            seen.push(entry["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/presence?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (3, 3), "each online contact once, nobody who left: {seen:?}");
+    let (status, _) =
+        live.call(reqwest::Method::GET, "/v1/presence?cursor=bogus", &[("authorization", &auth)], None).await;
+    assert_eq!(status, 400);
     live.stop().await;
 }

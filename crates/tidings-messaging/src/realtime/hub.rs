@@ -161,6 +161,9 @@ impl Hub {
             None => false,
         };
         if gone {
+            // Only who is online is kept, so the map is as big as the live sessions, whatever number
+            // of participants ever connected; the offline event carries the last-seen time.
+            state.presence.remove(&key);
             let event = ServerEvent::Presence {
                 participant: session.participant,
                 status: PresenceStatus::Offline,
@@ -244,20 +247,30 @@ impl Hub {
         }
     }
 
-    /// Who of a company is online, or was since this node started.
-    pub fn presence(&self, company_id: CompanyId) -> Vec<PresenceEntry> {
+    /// Who of a company is online on this node, in a stable order (agents, then contacts, by id):
+    /// at most `limit` entries after the participant `after`.
+    pub fn presence(
+        &self,
+        company_id: CompanyId,
+        after: Option<Participant>,
+        limit: usize,
+    ) -> Vec<PresenceEntry> {
         let state = self.lock();
         let mut entries: Vec<PresenceEntry> = state
             .presence
             .iter()
-            .filter(|((company, _), _)| *company == company_id)
+            .filter(|((company, participant), _)| {
+                *company == company_id
+                    && after.is_none_or(|after| presence_order(participant) > presence_order(&after))
+            })
             .map(|((_, participant), p)| PresenceEntry {
                 participant: *participant,
-                status: if p.connections > 0 { PresenceStatus::Online } else { PresenceStatus::Offline },
+                status: PresenceStatus::Online,
                 last_seen_at: p.last_seen_at,
             })
             .collect();
-        entries.sort_by_key(|e| std::cmp::Reverse(e.last_seen_at));
+        entries.sort_by_key(|e| presence_order(&e.participant));
+        entries.truncate(limit);
         entries
     }
 
@@ -305,6 +318,14 @@ impl Hub {
         while self.session_count() > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// The order presence is listed in.
+fn presence_order(participant: &Participant) -> (u8, String) {
+    match participant {
+        Participant::Agent(id) => (0, id.to_string()),
+        Participant::Contact(id) => (1, id.to_string()),
     }
 }
 
@@ -428,10 +449,31 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         hub.expire_typing();
         assert!(agent.frames.recv().await.unwrap().text.contains("\"stop\""));
+        assert_eq!(hub.presence(acme, None, 10).len(), 2);
         hub.disconnect(contact.id);
         assert!(agent.frames.recv().await.unwrap().text.contains("\"offline\""));
-        let presence = hub.presence(acme);
-        assert!(presence.iter().any(|p| p.participant == ada && p.status == PresenceStatus::Offline));
+        let presence = hub.presence(acme, None, 10);
+        assert!(presence.iter().all(|p| p.participant != ada), "offline entries are not kept");
+        assert_eq!(presence.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn presence_holds_only_who_is_online_and_pages() {
+        let hub = hub(16);
+        let acme = CompanyId::new();
+        for _ in 0..50 {
+            let gone = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
+            hub.disconnect(gone.id);
+        }
+        assert!(hub.lock().presence.is_empty(), "participants who left leave nothing behind");
+        let sessions: Vec<_> =
+            (0..5).map(|_| hub.connect(acme, Participant::Contact(ContactId::new())).unwrap()).collect();
+        let first = hub.presence(acme, None, 2);
+        let rest = hub.presence(acme, Some(first[1].participant), 10);
+        assert_eq!((first.len(), rest.len()), (2, 3));
+        assert!(rest.iter().all(|e| !first.contains(e)), "pages do not overlap");
+        assert!(hub.presence(CompanyId::new(), None, 10).is_empty());
+        drop(sessions);
     }
 
     #[tokio::test]
