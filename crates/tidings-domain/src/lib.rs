@@ -38,4 +38,4 @@ pub use ids::{
 pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
-pub use user::{NewUser, Role, User, UserRepo};
+pub use user::{FailedLogin, NewUser, Role, User, UserRepo};

@@ -2,10 +2,12 @@
 //! found.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Timestamp};
 use diesel_async::RunQueryDsl;
-use tidings_domain::{CompanyId, NewUser, RepoError, RepoResult, Role, User, UserId, UserRepo};
+use tidings_domain::{CompanyId, FailedLogin, NewUser, RepoError, RepoResult, Role, User, UserId, UserRepo};
 
 use crate::error::db_error;
 use crate::pool::with_conn;
@@ -100,39 +102,55 @@ impl UserRepo for Store {
         if deleted == 0 { Err(RepoError::NotFound) } else { Ok(()) }
     }
 
-    async fn record_failed_login(&self, id: UserId) -> RepoResult<i32> {
-        let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set(users::failed_logins.eq(users::failed_logins + 1))
-                .returning(users::failed_logins)
-                .get_result(conn)
-                .await
-                .map_err(db_error)
+    async fn record_failed_login(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        max_failures: i32,
+        lock_until: DateTime<Utc>,
+    ) -> RepoResult<FailedLogin> {
+        let (id, now, lock_until) = (id.to_string(), naive(now), naive(lock_until));
+        // Reaching the limit sets the lock and starts a fresh count; an expired lock is cleared.
+        let reaches_limit = (users::failed_logins + 1).ge(max_failures);
+        let count = case_when(reaches_limit, 0.into_sql::<Integer>()).otherwise(users::failed_logins + 1);
+        let lock = case_when(reaches_limit, Some(lock_until).into_sql::<Nullable<Timestamp>>())
+            .otherwise(None::<NaiveDateTime>.into_sql::<Nullable<Timestamp>>());
+        // One conditional update: on PostgreSQL it holds the user's row lock, and a concurrent one
+        // waiting for it re-checks the condition against the committed row; on SQLite the write lock
+        // serializes them. A failure judged after the lock-setting one therefore finds the user
+        // locked and is not counted: never more than `max_failures` failures are judged before the
+        // lock.
+        let counted: Option<(i32, Option<NaiveDateTime>)> = with_conn!(self, |conn| {
+            diesel::update(
+                users::table.find(&id).filter(users::locked_until.is_null().or(users::locked_until.le(now))),
+            )
+            .set((users::failed_logins.eq(count), users::locked_until.eq(lock)))
+            .returning((users::failed_logins, users::locked_until))
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(db_error)
+        })?;
+        Ok(match counted {
+            None => FailedLogin::AlreadyLocked,
+            Some((_, Some(_))) => FailedLogin::Locked,
+            Some((count, None)) => FailedLogin::Counted(count),
         })
     }
 
-    async fn lock_user(&self, id: UserId, until: DateTime<Utc>) -> RepoResult<()> {
-        let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set((users::locked_until.eq(Some(naive(until))), users::failed_logins.eq(0)))
-                .execute(conn)
-                .await
-                .map_err(db_error)
+    async fn record_successful_login(&self, id: UserId, now: DateTime<Utc>) -> RepoResult<bool> {
+        let (id, now) = (id.to_string(), naive(now));
+        // One conditional update: it waits for a failure being counted concurrently, and refuses
+        // once that failure has locked the user.
+        let cleared = with_conn!(self, |conn| {
+            diesel::update(
+                users::table.find(&id).filter(users::locked_until.is_null().or(users::locked_until.le(now))),
+            )
+            .set((users::locked_until.eq(None::<NaiveDateTime>), users::failed_logins.eq(0)))
+            .execute(conn)
+            .await
+            .map_err(db_error)
         })?;
-        Ok(())
-    }
-
-    async fn clear_failed_logins(&self, id: UserId) -> RepoResult<()> {
-        let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set((users::locked_until.eq(None::<chrono::NaiveDateTime>), users::failed_logins.eq(0)))
-                .execute(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        Ok(())
+        Ok(cleared == 1)
     }
 }
