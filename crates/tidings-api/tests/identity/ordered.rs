@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tidings_api::AppState;
-use tidings_auth::{Accounts, AuthSettings};
+use tidings_auth::{Accounts, AuthSettings, Team};
 use tidings_domain::{
     ApiKey, ApiKeyId, ApiKeyRepo, App, AppId, AppRepo, Company, CompanyId, CompanyRepo, FailedLogin,
     NewApiKey, NewApp, NewCompany, NewRefreshToken, NewUser, RefreshToken, RefreshTokenId, RefreshTokenRepo,
@@ -16,7 +16,7 @@ use tidings_domain::{
 };
 use tidings_store::Store;
 use tidings_store::test_db::TestDb;
-use tokio::sync::watch;
+use tokio::sync::{Barrier, watch};
 
 use crate::support::state;
 
@@ -26,13 +26,17 @@ pub enum Schedule {
     /// A burst of logins: no failure is judged before `reads` logins have read the account, and no
     /// success before `failures` failures have been judged.
     Logins { reads: usize, failures: usize },
+    /// Role changes and removals reach the store two at a time, together: each was checked by the
+    /// service before the other changed anything.
+    TeamChangesInPairs,
 }
 
-/// App state whose accounts service runs over an [`Ordered`] store; the store is returned too, for
-/// what it saw.
+/// App state whose accounts and team services run over an [`Ordered`] store; the store is returned
+/// too, for what it saw.
 pub fn ordered_state(db: &TestDb, auth: AuthSettings, schedule: Schedule) -> (AppState, Arc<Ordered>) {
     let store = Arc::new(Ordered::new(db.store().clone(), schedule));
     let mut app_state = state(db, auth.clone());
+    app_state.team = Team::new(store.clone(), &auth);
     app_state.accounts = Accounts::new(store.clone(), auth);
     (app_state, store)
 }
@@ -43,6 +47,7 @@ pub struct Ordered {
     schedule: Schedule,
     read: watch::Sender<usize>,
     judged: watch::Sender<usize>,
+    pairs: Barrier,
     /// What each judged failure did, in the order they were judged.
     pub failures: Mutex<Vec<FailedLogin>>,
 }
@@ -54,18 +59,27 @@ impl Ordered {
             schedule,
             read: watch::channel(0).0,
             judged: watch::channel(0).0,
+            pairs: Barrier::new(2),
             failures: Mutex::new(Vec::new()),
         }
     }
 
     async fn before_failure(&self) {
-        let Schedule::Logins { reads, .. } = self.schedule;
-        within_a_while(reached(&self.read, reads)).await;
+        if let Schedule::Logins { reads, .. } = self.schedule {
+            within_a_while(reached(&self.read, reads)).await;
+        }
     }
 
     async fn before_success(&self) {
-        let Schedule::Logins { failures, .. } = self.schedule;
-        within_a_while(reached(&self.judged, failures)).await;
+        if let Schedule::Logins { failures, .. } = self.schedule {
+            within_a_while(reached(&self.judged, failures)).await;
+        }
+    }
+
+    async fn before_team_change(&self) {
+        if let Schedule::TeamChangesInPairs = self.schedule {
+            within_a_while(self.pairs.wait()).await;
+        }
     }
 }
 
@@ -123,10 +137,12 @@ impl UserRepo for Ordered {
     }
 
     async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User> {
+        self.before_team_change().await;
         self.store.set_user_role(company_id, id, role).await
     }
 
     async fn delete_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<()> {
+        self.before_team_change().await;
         self.store.delete_user(company_id, id).await
     }
 }

@@ -1,7 +1,7 @@
 //! Companies and users.
 
 use chrono::{Duration, Utc};
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use tidings_domain::{
     CompanyId, CompanyRepo, FailedLogin, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
 };
@@ -20,6 +20,8 @@ backend_tests!(
     company_and_owner_are_created_together,
     a_taken_email_leaves_no_company_behind,
     roles_change_and_users_are_deleted_within_their_company,
+    the_last_owner_is_neither_demoted_nor_removed,
+    owners_demoting_or_removing_each_other_at_once_leave_one,
     failed_logins_count_up_to_the_lock_and_a_success_clears_them,
     a_lock_refuses_successes_and_counts_no_failures_until_it_ends,
     concurrent_failures_count_no_further_than_the_lock,
@@ -139,6 +141,8 @@ async fn a_taken_email_leaves_no_company_behind(db: &TestDb) {
 async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
     let acme = company(db, "Acme").await;
     let globex = company(db, "Globex").await;
+    // Acme keeps an owner whatever happens to Ada.
+    db.store().create_user(new_user(acme.id, "owner@acme.test")).await.unwrap();
     let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
 
     let err = db.store().set_user_role(globex.id, ada.id, Role::Agent).await.unwrap_err();
@@ -153,6 +157,58 @@ async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
     db.store().delete_user(acme.id, ada.id).await.unwrap();
     assert!(matches!(db.store().get_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
     assert!(matches!(db.store().delete_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
+}
+
+async fn the_last_owner_is_neither_demoted_nor_removed(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+    let bob = db
+        .store()
+        .create_user(NewUser { role: Role::Agent, ..new_user(acme.id, "bob@acme.test") })
+        .await
+        .unwrap();
+
+    let err = db.store().set_user_role(acme.id, ada.id, Role::Admin).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    let err = db.store().delete_user(acme.id, ada.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        db.store().get_user(acme.id, ada.id).await.unwrap(),
+        ada,
+        "the refused changes changed nothing"
+    );
+    // Changes that leave an owner go through; so does making the last owner an owner again.
+    assert_eq!(db.store().set_user_role(acme.id, ada.id, Role::Owner).await.unwrap().role, Role::Owner);
+    assert_eq!(db.store().set_user_role(acme.id, bob.id, Role::Owner).await.unwrap().role, Role::Owner);
+    assert_eq!(db.store().set_user_role(acme.id, ada.id, Role::Agent).await.unwrap().role, Role::Agent);
+    let err = db.store().delete_user(acme.id, bob.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    db.store().delete_user(acme.id, ada.id).await.unwrap();
+    // An unknown user is not found, not a conflict.
+    let err = db.store().delete_user(acme.id, UserId::new()).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+}
+
+async fn owners_demoting_or_removing_each_other_at_once_leave_one(db: &TestDb) {
+    for round in 0..10 {
+        let acme = company(db, &format!("Acme {round}")).await;
+        let ada = db.store().create_user(new_user(acme.id, &format!("ada{round}@acme.test"))).await.unwrap();
+        let bob = db.store().create_user(new_user(acme.id, &format!("bob{round}@acme.test"))).await.unwrap();
+        let (a, b) = if round % 2 == 0 {
+            let (a, b) = join(
+                db.store().set_user_role(acme.id, ada.id, Role::Admin),
+                db.store().set_user_role(acme.id, bob.id, Role::Admin),
+            )
+            .await;
+            (a.map(drop), b.map(drop))
+        } else {
+            join(db.store().delete_user(acme.id, ada.id), db.store().delete_user(acme.id, bob.id)).await
+        };
+        let conflicts = [&a, &b].iter().filter(|r| matches!(r, Err(RepoError::Conflict(_)))).count();
+        assert!(conflicts == 1 && (a.is_ok() || b.is_ok()), "round {round}: {a:?} {b:?}");
+        let owners = db.store().list_users(acme.id).await.unwrap();
+        assert_eq!(owners.iter().filter(|u| u.role == Role::Owner).count(), 1, "round {round}");
+    }
 }
 
 async fn failed_logins_count_up_to_the_lock_and_a_success_clears_them(db: &TestDb) {
