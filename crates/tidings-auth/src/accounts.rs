@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Company, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, RepoError, Role, User,
+    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, RepoError,
+    Role, User,
 };
 
 use crate::access_token::AccessTokens;
@@ -83,26 +84,31 @@ impl Accounts {
     /// answer after the same bcrypt work, so the response reveals nothing about the account.
     pub async fn login(&self, input: LoginInput) -> Result<Session, AuthError> {
         input.validate()?;
-        let now = Utc::now();
-        let Some(user) = self.repos.find_user_by_email(&input.email).await? else {
+        let Some(mut user) = self.repos.find_user_by_email(&input.email).await? else {
             self.passwords.verify_dummy(input.password).await;
             return Err(AuthError::InvalidCredentials);
         };
         let password_ok = self.passwords.verify(input.password, user.password_hash.clone()).await;
-        if self.settings.lockout.is_locked(user.locked_until, now) {
-            return Err(AuthError::InvalidCredentials);
-        }
+        // The lock is judged by the store after bcrypt, atomically with counting the failure or
+        // clearing the count, never from the row read above: every guess sent together would have
+        // read the account unlocked, and would be judged after the lock fell.
+        let now = Utc::now();
+        let lockout = &self.settings.lockout;
         if !password_ok {
-            let failures = self.repos.record_failed_login(user.id).await?;
-            if self.settings.lockout.should_lock(failures) {
-                self.repos.lock_user(user.id, now + self.settings.lockout.lock_for).await?;
+            let outcome = self
+                .repos
+                .record_failed_login(user.id, now, lockout.limit(), lockout.lock_until(now))
+                .await?;
+            if outcome == FailedLogin::Locked {
                 tracing::warn!(user_id = %user.id, "account locked after repeated failed logins");
             }
             return Err(AuthError::InvalidCredentials);
         }
-        if user.failed_logins > 0 || user.locked_until.is_some() {
-            self.repos.clear_failed_logins(user.id).await?;
+        if !self.repos.record_successful_login(user.id, now).await? {
+            return Err(AuthError::InvalidCredentials);
         }
+        // What the store now holds for the user.
+        (user.failed_logins, user.locked_until) = (0, None);
         let company = self.repos.get_company(user.company_id).await?;
         let tokens = self.start_session(&user).await?;
         Ok(Session { user, company, tokens })

@@ -19,14 +19,14 @@ impl Default for LockoutPolicy {
 }
 
 impl LockoutPolicy {
-    /// Whether an account locked until `locked_until` refuses logins at `now`.
-    pub fn is_locked(&self, locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-        locked_until.is_some_and(|until| until > now)
+    /// The failure count that locks an account, in the store's integer type.
+    pub fn limit(&self) -> i32 {
+        i32::try_from(self.max_failures).unwrap_or(i32::MAX)
     }
 
-    /// Whether the `failures`-th consecutive failure should lock the account.
-    pub fn should_lock(&self, failures: i32) -> bool {
-        i64::from(failures) >= i64::from(self.max_failures)
+    /// When a lock that falls at `now` ends.
+    pub fn lock_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.lock_for
     }
 }
 
@@ -35,13 +35,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locks_at_the_limit_and_expires() {
+    fn the_limit_saturates_and_a_lock_lasts_lock_for() {
         let policy = LockoutPolicy::default();
-        assert!(!policy.should_lock(4));
-        assert!(policy.should_lock(5));
+        assert_eq!(policy.limit(), 5);
+        assert_eq!(LockoutPolicy { max_failures: u32::MAX, ..policy }.limit(), i32::MAX);
         let now = Utc::now();
-        assert!(!policy.is_locked(None, now));
-        assert!(policy.is_locked(Some(now + policy.lock_for), now));
-        assert!(!policy.is_locked(Some(now - Duration::seconds(1)), now));
+        assert_eq!(policy.lock_until(now), now + Duration::minutes(15));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The API's role guard lets only admins and owners in; the rules here are finer: nobody acts on a
 //! user ranked above them or grants a role above their own, and nobody changes or removes
-//! themselves (so a company always keeps an owner).
+//! themselves. A company always keeps an owner: the store refuses, atomically, the change that would
+//! take away the last one (two owners demoting each other at once both pass the checks here).
 
 use std::sync::Arc;
 
@@ -70,7 +71,8 @@ impl Team {
         if input.role > actor.role {
             return Err(AuthError::Forbidden("cannot grant a role above your own"));
         }
-        let user = self.repos.set_user_role(actor.company_id, target.id, input.role).await?;
+        let user =
+            self.repos.set_user_role(actor.company_id, target.id, input.role).await.map_err(last_owner)?;
         self.revocations.withdrawn(actor.company_id);
         Ok(user)
     }
@@ -78,7 +80,7 @@ impl Team {
     /// Removes a colleague.
     pub async fn remove(&self, actor: &Principal, id: UserId) -> Result<(), AuthError> {
         let target = self.acted_on(actor, id).await?;
-        self.repos.delete_user(actor.company_id, target.id).await?;
+        self.repos.delete_user(actor.company_id, target.id).await.map_err(last_owner)?;
         self.revocations.withdrawn(actor.company_id);
         Ok(())
     }
@@ -93,5 +95,13 @@ impl Team {
             return Err(AuthError::Forbidden("cannot act on a user ranked above you"));
         }
         Ok(target)
+    }
+}
+
+/// The store's only conflict on a role change or removal: the company would be left without an owner.
+fn last_owner(err: RepoError) -> AuthError {
+    match err {
+        RepoError::Conflict(_) => AuthError::Conflict("a company must keep at least one owner"),
+        other => other.into(),
     }
 }

@@ -41,5 +41,5 @@ pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus,
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
-pub use user::{NewUser, Role, User, UserRepo};
+pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};

@@ -69,14 +69,34 @@ pub trait UserRepo: Send + Sync {
     async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>>;
     /// Lists the users of a company, oldest first.
     async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>>;
-    /// Changes the role of a user of `company_id`; returns the updated user.
+    /// Changes the role of a user of `company_id`; returns the updated user. `RepoError::Conflict`,
+    /// with nothing changed, when the company would be left without an owner.
     async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User>;
     /// Deletes a user of `company_id` and everything that hangs off it (refresh tokens).
+    /// `RepoError::Conflict`, with nothing deleted, when the company would be left without an owner.
     async fn delete_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<()>;
-    /// Counts one more failed login, atomically; returns the new count.
-    async fn record_failed_login(&self, id: UserId) -> RepoResult<i32>;
-    /// Refuses logins until `until` and starts a fresh count of failures.
-    async fn lock_user(&self, id: UserId, until: DateTime<Utc>) -> RepoResult<()>;
-    /// Forgets failed logins and any lock, after a successful login.
-    async fn clear_failed_logins(&self, id: UserId) -> RepoResult<()>;
+    /// Counts a failed login unless the user is locked at `now`; the failure that brings the count
+    /// to `max_failures` locks the user until `lock_until` and starts a fresh count. The check, the
+    /// count and the lock are one atomic step, so concurrent failures never count past the limit.
+    async fn record_failed_login(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        max_failures: i32,
+        lock_until: DateTime<Utc>,
+    ) -> RepoResult<FailedLogin>;
+    /// Records a successful login: forgets failed logins and an expired lock, atomically, unless the
+    /// user is locked at `now`. `false` (locked, or no such user) means the login must be refused.
+    async fn record_successful_login(&self, id: UserId, now: DateTime<Utc>) -> RepoResult<bool>;
+}
+
+/// What [`UserRepo::record_failed_login`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailedLogin {
+    /// Counted: the user has this many consecutive failures and is not locked.
+    Counted(i32),
+    /// Counted, and it reached the limit: the user is now locked.
+    Locked,
+    /// Not counted: the user was already locked (or does not exist).
+    AlreadyLocked,
 }

@@ -2,16 +2,56 @@
 //! found.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use tidings_domain::{CompanyId, NewUser, RepoError, RepoResult, Role, User, UserId, UserRepo};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tidings_domain::{CompanyId, FailedLogin, NewUser, RepoError, RepoResult, Role, User, UserId, UserRepo};
 
 use crate::error::db_error;
-use crate::pool::with_conn;
+use crate::pool::{Backend, with_conn};
 use crate::rows::{UserRow, naive, now};
 use crate::schema::users;
 use crate::store::Store;
+
+/// The rule a role change or removal breaks when it would leave a company without an owner; the
+/// name `RepoError::Conflict` carries.
+const LAST_OWNER_RULE: &str = "company_keeps_an_owner";
+
+/// Locks the company row on PostgreSQL, as the first statement of a team change. `NO KEY` so that
+/// inserts referencing the company (whose foreign-key checks take `KEY SHARE`) are not held up.
+const PG_LOCK_COMPANY: &str = "SELECT id FROM companies WHERE id = $1 FOR NO KEY UPDATE";
+
+/// A change to a company's team that may take away an owner.
+#[derive(Clone, Copy)]
+enum TeamChange {
+    SetRole(Role),
+    Remove,
+}
+
+/// Why a team change's transaction rolled back.
+enum TeamChangeError {
+    Db(diesel::result::Error),
+    NotFound,
+    NoOwnerLeft,
+}
+
+impl From<diesel::result::Error> for TeamChangeError {
+    fn from(err: diesel::result::Error) -> Self {
+        TeamChangeError::Db(err)
+    }
+}
+
+impl From<TeamChangeError> for RepoError {
+    fn from(err: TeamChangeError) -> Self {
+        match err {
+            TeamChangeError::Db(e) => db_error(e),
+            TeamChangeError::NotFound => RepoError::NotFound,
+            TeamChangeError::NoOwnerLeft => RepoError::Conflict(LAST_OWNER_RULE.into()),
+        }
+    }
+}
 
 /// The row for a new user: fresh id, lower-cased e-mail, no failures.
 pub(crate) fn new_user_row(new: NewUser) -> UserRow {
@@ -74,66 +114,108 @@ impl UserRepo for Store {
     }
 
     async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User> {
-        let (company_id_text, id_text) = (company_id.to_string(), id.to_string());
-        let updated = with_conn!(self, |conn| {
-            diesel::update(
-                users::table.filter(users::company_id.eq(&company_id_text)).filter(users::id.eq(&id_text)),
-            )
-            .set(users::role.eq(role.as_str()))
-            .execute(conn)
-            .await
-            .map_err(db_error)
-        })?;
-        if updated == 0 {
-            return Err(RepoError::NotFound);
-        }
+        self.change_team(company_id, id, TeamChange::SetRole(role)).await?;
         self.get_user(company_id, id).await
     }
 
     async fn delete_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<()> {
-        let (company_id, id) = (company_id.to_string(), id.to_string());
-        let deleted = with_conn!(self, |conn| {
-            diesel::delete(users::table.filter(users::company_id.eq(&company_id)).filter(users::id.eq(&id)))
-                .execute(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        if deleted == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+        self.change_team(company_id, id, TeamChange::Remove).await
     }
 
-    async fn record_failed_login(&self, id: UserId) -> RepoResult<i32> {
-        let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set(users::failed_logins.eq(users::failed_logins + 1))
-                .returning(users::failed_logins)
-                .get_result(conn)
-                .await
-                .map_err(db_error)
+    async fn record_failed_login(
+        &self,
+        id: UserId,
+        now: DateTime<Utc>,
+        max_failures: i32,
+        lock_until: DateTime<Utc>,
+    ) -> RepoResult<FailedLogin> {
+        let (id, now, lock_until) = (id.to_string(), naive(now), naive(lock_until));
+        // Reaching the limit sets the lock and starts a fresh count; an expired lock is cleared.
+        let reaches_limit = (users::failed_logins + 1).ge(max_failures);
+        let count = case_when(reaches_limit, 0.into_sql::<Integer>()).otherwise(users::failed_logins + 1);
+        let lock = case_when(reaches_limit, Some(lock_until).into_sql::<Nullable<Timestamp>>())
+            .otherwise(None::<NaiveDateTime>.into_sql::<Nullable<Timestamp>>());
+        // One conditional update: on PostgreSQL it holds the user's row lock, and a concurrent one
+        // waiting for it re-checks the condition against the committed row; on SQLite the write lock
+        // serializes them. A failure judged after the lock-setting one therefore finds the user
+        // locked and is not counted: never more than `max_failures` failures are judged before the
+        // lock.
+        let counted: Option<(i32, Option<NaiveDateTime>)> = with_conn!(self, |conn| {
+            diesel::update(
+                users::table.find(&id).filter(users::locked_until.is_null().or(users::locked_until.le(now))),
+            )
+            .set((users::failed_logins.eq(count), users::locked_until.eq(lock)))
+            .returning((users::failed_logins, users::locked_until))
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(db_error)
+        })?;
+        Ok(match counted {
+            None => FailedLogin::AlreadyLocked,
+            Some((_, Some(_))) => FailedLogin::Locked,
+            Some((count, None)) => FailedLogin::Counted(count),
         })
     }
 
-    async fn lock_user(&self, id: UserId, until: DateTime<Utc>) -> RepoResult<()> {
-        let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set((users::locked_until.eq(Some(naive(until))), users::failed_logins.eq(0)))
-                .execute(conn)
-                .await
-                .map_err(db_error)
+    async fn record_successful_login(&self, id: UserId, now: DateTime<Utc>) -> RepoResult<bool> {
+        let (id, now) = (id.to_string(), naive(now));
+        // One conditional update: it waits for a failure being counted concurrently, and refuses
+        // once that failure has locked the user.
+        let cleared = with_conn!(self, |conn| {
+            diesel::update(
+                users::table.find(&id).filter(users::locked_until.is_null().or(users::locked_until.le(now))),
+            )
+            .set((users::locked_until.eq(None::<NaiveDateTime>), users::failed_logins.eq(0)))
+            .execute(conn)
+            .await
+            .map_err(db_error)
         })?;
-        Ok(())
+        Ok(cleared == 1)
     }
+}
 
-    async fn clear_failed_logins(&self, id: UserId) -> RepoResult<()> {
-        let id = id.to_string();
+impl Store {
+    /// Changes a user's role or removes the user, in one transaction that rolls back when no owner
+    /// would be left: two owners demoting or removing each other at once must not both succeed.
+    async fn change_team(&self, company_id: CompanyId, id: UserId, change: TeamChange) -> RepoResult<()> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        // Team changes of one company are serialized so that the owner count below sees every change
+        // committed before this one and none still in flight. On PostgreSQL the company row lock
+        // does it; on SQLite the change is the transaction's first statement and a write, so it
+        // takes the database's write lock (a read first would fail with "database is locked").
+        let lock_company = match self.backend() {
+            Backend::Postgres => Some(PG_LOCK_COMPANY),
+            Backend::Sqlite => None,
+        };
         with_conn!(self, |conn| {
-            diesel::update(users::table.find(&id))
-                .set((users::locked_until.eq(None::<chrono::NaiveDateTime>), users::failed_logins.eq(0)))
-                .execute(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        Ok(())
+            conn.transaction(async |conn| {
+                if let Some(sql) = lock_company {
+                    diesel::sql_query(sql).bind::<Text, _>(&company_id).execute(conn).await?;
+                }
+                let target = users::table.filter(users::company_id.eq(&company_id)).filter(users::id.eq(&id));
+                let changed = match change {
+                    TeamChange::SetRole(role) => {
+                        diesel::update(target).set(users::role.eq(role.as_str())).execute(conn).await?
+                    }
+                    TeamChange::Remove => diesel::delete(target).execute(conn).await?,
+                };
+                if changed == 0 {
+                    return Err(TeamChangeError::NotFound);
+                }
+                let owners: i64 = users::table
+                    .filter(users::company_id.eq(&company_id))
+                    .filter(users::role.eq(Role::Owner.as_str()))
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if owners == 0 {
+                    return Err(TeamChangeError::NoOwnerLeft);
+                }
+                Ok(())
+            })
+            .await
+            .map_err(RepoError::from)
+        })
     }
 }

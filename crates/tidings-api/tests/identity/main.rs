@@ -3,6 +3,8 @@
 
 mod accounts;
 mod keys;
+mod lockout;
+mod ordered;
 #[path = "../support/mod.rs"]
 mod support;
 mod team;

@@ -1,11 +1,13 @@
 //! The team: roles enforced by the guard and the service rules, and tenants kept apart.
 
+use futures_util::future::join;
 use serde_json::json;
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
 use crate::app;
-use crate::support::{delete, get, member, patch, post, register, send};
+use crate::ordered::{Schedule, ordered_state};
+use crate::support::{delete, get, member, patch, post, register, send, settings};
 
 backend_tests!(
     owners_and_admins_manage_agents_read,
@@ -13,6 +15,7 @@ backend_tests!(
     a_role_change_applies_to_existing_tokens,
     another_company_sees_nothing,
     malformed_ids_are_rejected,
+    two_owners_removing_each_other_at_once_leave_one,
 );
 
 async fn owners_and_admins_manage_agents_read(db: &TestDb) {
@@ -111,4 +114,35 @@ async fn malformed_ids_are_rejected(db: &TestDb) {
     send(&svc, get("/v1/users/not-a-uuid", &acme.token)).await.assert_error(400, "VALIDATION_ERROR");
     let unknown = format!("/v1/users/{}", uuid::Uuid::now_v7());
     send(&svc, get(&unknown, &acme.token)).await.assert_error(404, "NOT_FOUND");
+}
+
+/// Two owners demote or remove each other at the same moment. Each request passes the service's
+/// rank checks, since the other is still an owner when it is checked (the store holds both changes
+/// back until both were checked); only the store's atomic owner count can then keep the company
+/// from losing its last owner.
+async fn two_owners_removing_each_other_at_once_leave_one(db: &TestDb) {
+    let (app_state, _) = ordered_state(db, settings(), Schedule::TeamChangesInPairs);
+    let svc = actix_web::test::init_service(tidings_api::app(app_state)).await;
+    for round in 0..9 {
+        let acme = register(&svc, &format!("Acme {round}"), &format!("owner-{round}@acme.test")).await;
+        let (other_id, other) = member(&svc, &acme, &format!("other-{round}@acme.test"), "owner").await;
+        let (other_path, owner_path) =
+            (format!("/v1/users/{other_id}"), format!("/v1/users/{}", acme.owner_id));
+        let demote = json!({ "role": "admin" });
+        let (first, second) = match round % 3 {
+            0 => (patch(&other_path, &acme.token, demote.clone()), patch(&owner_path, &other, demote)),
+            1 => (delete(&other_path, &acme.token), delete(&owner_path, &other)),
+            _ => (patch(&other_path, &acme.token, demote), delete(&owner_path, &other)),
+        };
+        let (first, second) = join(send(&svc, first), send(&svc, second)).await;
+        let (winner, loser) = match (first.status.is_success(), second.status.is_success()) {
+            (true, false) => (&acme.token, &second),
+            (false, true) => (&other, &first),
+            _ => panic!("round {round}: exactly one change must go through: {} {}", first.body, second.body),
+        };
+        loser.assert_error(409, "CONFLICT");
+        let team = send(&svc, get("/v1/users", winner)).await.expect(200);
+        let owners = team["data"].as_array().unwrap().iter().filter(|u| u["role"] == "owner").count();
+        assert_eq!(owners, 1, "round {round}: the company keeps its owner: {team}");
+    }
 }

@@ -93,6 +93,8 @@ async fn revoking_a_family_revokes_every_token(db: &TestDb) {
 
 async fn deleting_a_user_deletes_its_tokens(db: &TestDb) {
     let ada = user(db).await;
+    // Someone else owns the company, so Ada may go.
+    db.store().create_user(new_user(ada.company_id, "owner@acme.test")).await.unwrap();
     db.store().insert_refresh_token(token(&ada, RefreshTokenId::new(), "h1")).await.unwrap();
     db.store().delete_user(ada.company_id, ada.id).await.unwrap();
     assert_eq!(db.store().find_refresh_token("h1").await.unwrap(), None);

@@ -1,8 +1,9 @@
 //! Companies and users.
 
 use chrono::{Duration, Utc};
+use futures_util::future::{join, join_all};
 use tidings_domain::{
-    CompanyId, CompanyRepo, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
+    CompanyId, CompanyRepo, FailedLogin, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -19,7 +20,11 @@ backend_tests!(
     company_and_owner_are_created_together,
     a_taken_email_leaves_no_company_behind,
     roles_change_and_users_are_deleted_within_their_company,
-    failed_logins_count_lock_and_clear,
+    the_last_owner_is_neither_demoted_nor_removed,
+    owners_demoting_or_removing_each_other_at_once_leave_one,
+    failed_logins_count_up_to_the_lock_and_a_success_clears_them,
+    a_lock_refuses_successes_and_counts_no_failures_until_it_ends,
+    concurrent_failures_count_no_further_than_the_lock,
 );
 
 pub async fn company(db: &TestDb, name: &str) -> tidings_domain::Company {
@@ -136,6 +141,8 @@ async fn a_taken_email_leaves_no_company_behind(db: &TestDb) {
 async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
     let acme = company(db, "Acme").await;
     let globex = company(db, "Globex").await;
+    // Acme keeps an owner whatever happens to Ada.
+    db.store().create_user(new_user(acme.id, "owner@acme.test")).await.unwrap();
     let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
 
     let err = db.store().set_user_role(globex.id, ada.id, Role::Agent).await.unwrap_err();
@@ -152,18 +159,132 @@ async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
     assert!(matches!(db.store().delete_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
 }
 
-async fn failed_logins_count_lock_and_clear(db: &TestDb) {
+async fn the_last_owner_is_neither_demoted_nor_removed(db: &TestDb) {
     let acme = company(db, "Acme").await;
     let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
-    assert_eq!(db.store().record_failed_login(ada.id).await.unwrap(), 1);
-    assert_eq!(db.store().record_failed_login(ada.id).await.unwrap(), 2);
-    let until = Utc::now() + Duration::minutes(15);
-    db.store().lock_user(ada.id, until).await.unwrap();
+    let bob = db
+        .store()
+        .create_user(NewUser { role: Role::Agent, ..new_user(acme.id, "bob@acme.test") })
+        .await
+        .unwrap();
+
+    let err = db.store().set_user_role(acme.id, ada.id, Role::Admin).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    let err = db.store().delete_user(acme.id, ada.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        db.store().get_user(acme.id, ada.id).await.unwrap(),
+        ada,
+        "the refused changes changed nothing"
+    );
+    // Changes that leave an owner go through; so does making the last owner an owner again.
+    assert_eq!(db.store().set_user_role(acme.id, ada.id, Role::Owner).await.unwrap().role, Role::Owner);
+    assert_eq!(db.store().set_user_role(acme.id, bob.id, Role::Owner).await.unwrap().role, Role::Owner);
+    assert_eq!(db.store().set_user_role(acme.id, ada.id, Role::Agent).await.unwrap().role, Role::Agent);
+    let err = db.store().delete_user(acme.id, bob.id).await.unwrap_err();
+    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    db.store().delete_user(acme.id, ada.id).await.unwrap();
+    // An unknown user is not found, not a conflict.
+    let err = db.store().delete_user(acme.id, UserId::new()).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+}
+
+async fn owners_demoting_or_removing_each_other_at_once_leave_one(db: &TestDb) {
+    for round in 0..10 {
+        let acme = company(db, &format!("Acme {round}")).await;
+        let ada = db.store().create_user(new_user(acme.id, &format!("ada{round}@acme.test"))).await.unwrap();
+        let bob = db.store().create_user(new_user(acme.id, &format!("bob{round}@acme.test"))).await.unwrap();
+        let (a, b) = if round % 2 == 0 {
+            let (a, b) = join(
+                db.store().set_user_role(acme.id, ada.id, Role::Admin),
+                db.store().set_user_role(acme.id, bob.id, Role::Admin),
+            )
+            .await;
+            (a.map(drop), b.map(drop))
+        } else {
+            join(db.store().delete_user(acme.id, ada.id), db.store().delete_user(acme.id, bob.id)).await
+        };
+        let conflicts = [&a, &b].iter().filter(|r| matches!(r, Err(RepoError::Conflict(_)))).count();
+        assert!(conflicts == 1 && (a.is_ok() || b.is_ok()), "round {round}: {a:?} {b:?}");
+        let owners = db.store().list_users(acme.id).await.unwrap();
+        assert_eq!(owners.iter().filter(|u| u.role == Role::Owner).count(), 1, "round {round}");
+    }
+}
+
+async fn failed_logins_count_up_to_the_lock_and_a_success_clears_them(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    for n in 1..3 {
+        assert_eq!(
+            db.store().record_failed_login(ada.id, now, 3, until).await.unwrap(),
+            FailedLogin::Counted(n)
+        );
+    }
+    assert!(db.store().record_successful_login(ada.id, now).await.unwrap());
+    let cleared = db.store().get_user(acme.id, ada.id).await.unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+
+    for n in 1..3 {
+        assert_eq!(
+            db.store().record_failed_login(ada.id, now, 3, until).await.unwrap(),
+            FailedLogin::Counted(n)
+        );
+    }
+    assert_eq!(db.store().record_failed_login(ada.id, now, 3, until).await.unwrap(), FailedLogin::Locked);
     let locked = db.store().get_user(acme.id, ada.id).await.unwrap();
     assert_eq!(locked.failed_logins, 0, "a lock starts a fresh count");
     let stored = locked.locked_until.expect("locked");
     assert!((stored - until).num_milliseconds().abs() < 1, "{stored} vs {until}");
-    db.store().clear_failed_logins(ada.id).await.unwrap();
+}
+
+async fn a_lock_refuses_successes_and_counts_no_failures_until_it_ends(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    assert_eq!(db.store().record_failed_login(ada.id, now, 1, until).await.unwrap(), FailedLogin::Locked);
+
+    assert!(!db.store().record_successful_login(ada.id, now).await.unwrap(), "locked");
+    let later = until - Duration::seconds(1);
+    let outcome =
+        db.store().record_failed_login(ada.id, later, 1, later + Duration::minutes(15)).await.unwrap();
+    assert_eq!(outcome, FailedLogin::AlreadyLocked);
+    let still = db.store().get_user(acme.id, ada.id).await.unwrap();
+    assert_eq!(still.failed_logins, 0, "nothing counted during the lock");
+    assert!(
+        (still.locked_until.unwrap() - until).num_milliseconds().abs() < 1,
+        "the lock is not extended by failures during it"
+    );
+
+    // Once the lock has ended, failures count again from a fresh start, and a success goes through.
+    let after = until + Duration::seconds(1);
+    assert_eq!(
+        db.store().record_failed_login(ada.id, after, 2, after + Duration::minutes(15)).await.unwrap(),
+        FailedLogin::Counted(1)
+    );
+    assert!(db.store().record_successful_login(ada.id, after).await.unwrap());
     let cleared = db.store().get_user(acme.id, ada.id).await.unwrap();
     assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+    assert!(!db.store().record_successful_login(UserId::new(), after).await.unwrap(), "unknown user");
+}
+
+async fn concurrent_failures_count_no_further_than_the_lock(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
+    let now = Utc::now();
+    let until = now + Duration::minutes(15);
+    let failures = join_all((0..20).map(|_| db.store().record_failed_login(ada.id, now, 5, until))).await;
+    let mut outcomes: Vec<FailedLogin> = failures.into_iter().map(Result::unwrap).collect();
+    outcomes.sort_by_key(|o| match o {
+        FailedLogin::Counted(n) => *n,
+        FailedLogin::Locked => 5,
+        FailedLogin::AlreadyLocked => 6,
+    });
+    let mut expected: Vec<FailedLogin> = (1..5).map(FailedLogin::Counted).collect();
+    expected.push(FailedLogin::Locked);
+    expected.extend([FailedLogin::AlreadyLocked; 15]);
+    assert_eq!(outcomes, expected);
+    assert!(!db.store().record_successful_login(ada.id, now).await.unwrap());
 }
