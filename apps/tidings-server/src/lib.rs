@@ -5,15 +5,28 @@
 pub mod config;
 mod secrets;
 pub mod telemetry;
+mod workers;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpServer;
 use tidings_api::{AppState, RealtimeSettings};
 use tidings_auth::{AuthSettings, LockoutPolicy};
+use tidings_messaging::realtime::bus::LOCAL_QUEUE;
+use tidings_messaging::realtime::{Hub, LocalBus, LocalPresence, NodeId};
 use tidings_store::{PoolOptions, Store};
+
+use crate::workers::Workers;
 
 pub use crate::config::Config;
 
-/// Opens and migrates the store, then serves until SIGINT or SIGTERM, and stops gracefully.
+/// How long background workers get to finish after the HTTP server stopped.
+const WORKER_GRACE: Duration = Duration::from_secs(5);
+
+/// Opens and migrates the store, wires the application and its background workers, then serves
+/// until SIGINT or SIGTERM. Shutdown goes in order: stop accepting and tell live sockets, finish
+/// in-flight requests, drain the workers, close the store.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let options = PoolOptions { max_size: config.database_pool_size, ..PoolOptions::default() };
     let store = Store::connect(config.database_url.expose(), &options).await?;
@@ -27,8 +40,24 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         recheck_interval: config.ws_recheck,
         ..RealtimeSettings::default()
     };
-    let state = AppState::new(store.clone(), auth_settings(&config)?, realtime);
-    let hub = state.hub.clone();
+    let mut workers = Workers::new();
+    let node = NodeId::new();
+    let hub = Hub::with_presence(realtime.hub_settings(), node, Arc::new(LocalPresence::default()));
+    let (bus, dispatcher) = LocalBus::new(hub.clone(), LOCAL_QUEUE);
+    workers.spawn("event dispatcher", |stop| dispatcher.run(stop));
+    workers.spawn("hub timers", {
+        let hub = hub.clone();
+        |stop| Hub::run_timers(hub, stop)
+    });
+    let state = AppState::build(
+        Arc::new(store.clone()),
+        auth_settings(&config)?,
+        realtime,
+        hub.clone(),
+        bus.clone(),
+        bus,
+    );
+    tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
@@ -46,11 +75,13 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!(sessions = hub.session_count(), "shutdown requested; closing live connections");
-        hub.shutdown(std::time::Duration::from_secs(5)).await;
+        hub.shutdown(Duration::from_secs(5)).await;
         tracing::info!("finishing in-flight requests");
         handle.stop(true).await;
     });
     server.await?;
+    tracing::info!("draining background workers");
+    workers.drain(WORKER_GRACE).await;
     store.close();
     tracing::info!("stopped");
     Ok(())

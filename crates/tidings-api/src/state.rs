@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
-use tidings_domain::{IdentityRepos, StoreHealth};
-use tidings_messaging::{Hub, HubSettings, LocalBus, Messaging, MessagingRepos};
+use tidings_domain::{IdentityRepos, Revocations, StoreHealth};
+use tidings_messaging::{Bus, Hub, LocalBus, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
 
@@ -30,27 +30,40 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Wires every service over one store, with an in-process bus. Call within a tokio runtime: the
-    /// hub's timer is started here.
+    /// Everything over one store, on one node: a hub whose timer and an in-process bus whose
+    /// dispatcher run on the current tokio runtime for as long as they live. For tests and
+    /// embedding; the server wires its own parts with [`AppState::build`] and owns their tasks.
     pub fn new<S>(store: S, auth: AuthSettings, realtime: RealtimeSettings) -> Self
     where
         S: IdentityRepos + MessagingRepos + StoreHealth + 'static,
     {
-        let store = Arc::new(store);
-        let repos: Arc<dyn IdentityRepos> = store.clone();
-        let hub = Hub::new(HubSettings {
-            queue_capacity: realtime.queue_capacity,
-            typing_ttl: realtime.typing_ttl,
-        });
+        let hub = Hub::new(realtime.hub_settings());
         Hub::start_timers(&hub);
-        let bus = Arc::new(LocalBus::new(hub.clone()));
-        let app_keys = AppKeys::new(repos.clone(), &auth, bus.clone());
+        let bus = LocalBus::spawned(hub.clone());
+        Self::build(Arc::new(store), auth, realtime, hub, bus.clone(), bus)
+    }
+
+    /// Builds every service over `store`, publishing live events on `bus` for `hub`, and telling
+    /// `revocations` when credentials are withdrawn.
+    pub fn build<S>(
+        store: Arc<S>,
+        auth: AuthSettings,
+        realtime: RealtimeSettings,
+        hub: Arc<Hub>,
+        bus: Arc<dyn Bus>,
+        revocations: Arc<dyn Revocations>,
+    ) -> Self
+    where
+        S: IdentityRepos + MessagingRepos + StoreHealth + 'static,
+    {
+        let repos: Arc<dyn IdentityRepos> = store.clone();
+        let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         Self {
             store_health: store.clone(),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
-            team: Team::new(repos, &auth, bus.clone()),
-            messaging: Messaging::new(store.clone(), bus).with_identity_verifier(Arc::new(app_keys.clone())),
+            team: Team::new(repos, &auth, revocations),
+            messaging: Messaging::new(store, bus).with_identity_verifier(Arc::new(app_keys.clone())),
             app_keys,
             hub,
             realtime,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::device::Platform;
 use crate::error::RepoResult;
@@ -22,7 +22,7 @@ named_enum!(
 );
 
 /// A conversation as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Identifier.
     pub id: ConversationId,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::device::Platform;
 use crate::error::RepoResult;
@@ -54,7 +54,7 @@ named_enum!(
 );
 
 /// A message as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// Identifier.
     pub id: MessageId,

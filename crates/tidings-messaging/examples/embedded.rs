@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One node: live events go straight to this process's hub (nobody listens here).
     let hub = Hub::new(HubSettings::default());
-    let messaging = Messaging::new(Arc::new(store.clone()), Arc::new(LocalBus::new(hub)));
+    let messaging = Messaging::new(Arc::new(store.clone()), LocalBus::spawned(hub));
     let device = ClientPrincipal {
         company_id: company.id,
         app_id: app.id,

@@ -1,27 +1,19 @@
 //! `GET /v1/realtime`: the native WebSocket protocol (see `docs/realtime.md`).
 
 mod connection;
+mod credential;
 mod frame_limit;
 mod protocol;
 mod settings;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use tidings_domain::Caller;
 
+pub use credential::Credential;
 pub use settings::RealtimeSettings;
 
 use crate::caller::{AnyCaller, bearer};
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Who opened a connection, and until when their credentials hold (access tokens expire; API
-/// keys are re-checked periodically instead).
-#[derive(Clone, Debug)]
-pub(crate) struct Credential {
-    caller: Caller,
-    expires_at: Option<DateTime<Utc>>,
-}
 
 /// Upgrades to a WebSocket. Credentials in the headers (as for HTTP) or in `?access_token=` are
 /// checked before the upgrade (401 when wrong); without any, the first frame must be `auth`.
@@ -44,7 +36,7 @@ pub async fn connect(
 async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Credential>, ApiError> {
     let headers = req.headers();
     if let Some(token) = bearer(headers) {
-        return Ok(Some(user(state, &token).await?));
+        return Ok(Some(Credential::user(&state.authenticator, &token).await?));
     }
     if ["authorization", "x-api-key", "x-app-id", "x-device-id"].iter().any(|h| headers.contains_key(*h)) {
         let AnyCaller(caller) = AnyCaller::extract(req).await?;
@@ -53,13 +45,7 @@ async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Crede
     let query = web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| ApiError::validation("invalid query string"))?;
     match query.get("access_token") {
-        Some(token) => Ok(Some(user(state, token).await?)),
+        Some(token) => Ok(Some(Credential::user(&state.authenticator, token).await?)),
         None => Ok(None),
     }
-}
-
-/// A user's credential from an access token.
-async fn user(state: &AppState, token: &str) -> Result<Credential, ApiError> {
-    let (principal, expires_at) = state.authenticator.user_until(token).await?;
-    Ok(Credential { caller: Caller::User(principal), expires_at: Some(expires_at) })
 }

@@ -1,8 +1,10 @@
 //! Frames clients send, and the server's control frames (events are in `tidings_messaging::realtime`).
 
+use bytestring::ByteString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tidings_domain::ConversationId;
+use tidings_messaging::realtime::ServerEvent;
 
 use crate::error::ApiError;
 
@@ -64,6 +66,19 @@ pub enum ClientFrame {
 /// `{"type":"error","code":..,"message":..}`
 pub fn error(code: &str, message: impl Into<String>) -> String {
     json!({ "type": "error", "code": code, "message": message.into() }).to_string()
+}
+
+/// An error about one conversation: `{"type":"error","code":..,"message":..,"conversation_id":..}`
+pub fn error_about(code: &str, message: &str, conversation_id: ConversationId) -> String {
+    json!({ "type": "error", "code": code, "message": message, "conversation_id": conversation_id })
+        .to_string()
+}
+
+/// A server event as the native door sends it: the event's JSON, with `type` as in
+/// `docs/realtime.md`.
+pub fn event(event: &ServerEvent) -> ByteString {
+    // Events are plain data (ids, strings, numbers, times): serializing them cannot fail.
+    serde_json::to_string(event).unwrap_or_default().into()
 }
 
 /// An error of the API's one mapping as an error frame, with extra fields (such as the

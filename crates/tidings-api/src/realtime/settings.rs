@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use tidings_messaging::HubSettings;
+
 /// Settings of the WebSocket endpoint.
 #[derive(Clone, Copy, Debug)]
 pub struct RealtimeSettings {
@@ -35,5 +37,12 @@ impl Default for RealtimeSettings {
             write_timeout: Duration::from_secs(10),
             recheck_interval: Duration::from_secs(60),
         }
+    }
+}
+
+impl RealtimeSettings {
+    /// The hub's part of the settings.
+    pub fn hub_settings(&self) -> HubSettings {
+        HubSettings { queue_capacity: self.queue_capacity, typing_ttl: self.typing_ttl }
     }
 }

@@ -26,7 +26,7 @@ pub async fn list(
     let query = query.into_inner();
     let limit = usize::try_from(limit(query.limit)?).unwrap_or(usize::MAX);
     let after = query.cursor.as_deref().map(parse_presence_cursor).transpose()?;
-    let page = state.hub.presence(staff.principal.company_id, after, limit);
+    let page = state.hub.presence().online(staff.principal.company_id, after, limit).await;
     let next_cursor =
         (page.len() == limit).then(|| page.last().map(|e| presence_cursor(e.participant))).flatten();
     Ok(HttpResponse::Ok().json(List { data: page, next_cursor }))

@@ -1,16 +1,18 @@
 //! What travels live: rooms, the events the server sends, and their serialized frames.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use bytestring::ByteString;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tidings_domain::{
     CompanyId, ContactId, Conversation, ConversationId, Direction, Message, MessageStatus, UserId,
 };
 
 /// A set of sessions that receive the same events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Room {
     /// Every agent of a company (joined on connect).
     Company(CompanyId),
@@ -28,7 +30,7 @@ impl fmt::Display for Room {
 }
 
 /// Who is typing or present.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Participant {
     /// A user of the company.
@@ -38,7 +40,7 @@ pub enum Participant {
 }
 
 /// Events the server pushes; serialized with `type` as in `docs/realtime.md`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum ServerEvent {
     /// A message was stored.
@@ -116,7 +118,7 @@ impl ServerEvent {
 }
 
 /// Typing state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypingState {
     /// Started (or still) typing.
@@ -126,7 +128,7 @@ pub enum TypingState {
 }
 
 /// Presence state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceStatus {
     /// At least one connection open.
@@ -135,8 +137,25 @@ pub enum PresenceStatus {
     Offline,
 }
 
-/// An event on its way to rooms.
-#[derive(Clone, Debug)]
+/// Identifies a server process among the nodes that share a bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NodeId(pub uuid::Uuid);
+
+impl NodeId {
+    /// A fresh id for this process.
+    pub fn new() -> Self {
+        Self(uuid::Uuid::now_v7())
+    }
+}
+
+impl Default for NodeId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An event on its way to rooms; it crosses nodes as it is (serde both ways).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// The company it belongs to (every room of an envelope is of this company).
     pub company_id: CompanyId,
@@ -144,8 +163,9 @@ pub struct Envelope {
     pub rooms: Vec<Room>,
     /// What it says.
     pub event: ServerEvent,
-    /// A session that must not receive it (the one that caused it, for typing).
-    pub except: Option<u64>,
+    /// A session that must not receive it (the one that caused it, for typing), on the node that
+    /// published it: session ids mean nothing on other nodes.
+    pub except: Option<(NodeId, u64)>,
 }
 
 impl Envelope {
@@ -160,11 +180,21 @@ impl Envelope {
     }
 }
 
-/// An event serialized once, shared by every session that receives it.
+/// The doors a frame can be encoded for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    /// `GET /v1/realtime`: JSON text frames.
+    Native,
+    /// `GET /v1/socket.io/`: Socket.IO event packets.
+    SocketIo,
+}
+
+/// An event on its way to sessions, shared by every session that receives it. Each door encodes it
+/// once, on first use, and every session of that door shares the bytes.
 #[derive(Debug)]
 pub struct Frame {
-    /// The JSON text frame; cloning it shares the bytes, so a fan-out never copies them.
-    pub text: ByteString,
+    /// What it says.
+    pub event: ServerEvent,
     /// The company whose event it is; a session of another company never sends it.
     pub company_id: CompanyId,
     /// The conversation it is about, which a session must have been granted; `None` for
@@ -172,28 +202,82 @@ pub struct Frame {
     pub conversation_id: Option<ConversationId>,
     /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
     pub message: Option<(ConversationId, i64)>,
+    encodings: [OnceLock<ByteString>; 2],
 }
 
 impl Frame {
-    /// Serializes an event of `company_id`.
-    pub fn of(company_id: CompanyId, event: &ServerEvent) -> Frame {
-        let message = match event {
+    /// An event of `company_id`, not yet encoded.
+    pub fn new(company_id: CompanyId, event: ServerEvent) -> Frame {
+        let message = match &event {
             ServerEvent::MessageNew { conversation_id, sequence, .. } => Some((*conversation_id, *sequence)),
             _ => None,
         };
-        let text = serde_json::to_string(event).expect("events serialize").into();
-        Frame { text, company_id, conversation_id: event.conversation_id(), message }
+        let conversation_id = event.conversation_id();
+        Frame { event, company_id, conversation_id, message, encodings: Default::default() }
     }
 
     /// The `message.new` frame of a stored message (for replays).
     pub fn message_new(message: Message) -> Frame {
-        Frame::of(
+        Frame::new(
             message.company_id,
-            &ServerEvent::MessageNew {
+            ServerEvent::MessageNew {
                 conversation_id: message.conversation_id,
                 sequence: message.sequence,
                 message,
             },
         )
+    }
+
+    /// The frame as `door` sends it, encoded by `encode` the first time any session of that door
+    /// asks; cloning the result shares the bytes.
+    pub fn encoded(&self, door: Door, encode: impl FnOnce(&ServerEvent) -> ByteString) -> ByteString {
+        let slot = match door {
+            Door::Native => &self.encodings[0],
+            Door::SocketIo => &self.encodings[1],
+        };
+        slot.get_or_init(|| encode(&self.event)).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_cross_nodes_as_they_are() {
+        let company = CompanyId::new();
+        let mut envelope = Envelope::conversation(
+            company,
+            ConversationId::new(),
+            ServerEvent::Typing {
+                conversation_id: ConversationId::new(),
+                participant: Participant::Contact(ContactId::new()),
+                state: TypingState::Start,
+            },
+        );
+        envelope.except = Some((NodeId::new(), 7));
+        let wire = serde_json::to_string(&envelope).unwrap();
+        assert_eq!(serde_json::from_str::<Envelope>(&wire).unwrap(), envelope);
+    }
+
+    #[test]
+    fn each_door_encodes_a_frame_once() {
+        let frame = Frame::new(
+            CompanyId::new(),
+            ServerEvent::Presence {
+                participant: Participant::Agent(UserId::new()),
+                status: PresenceStatus::Online,
+                last_seen_at: Utc::now(),
+            },
+        );
+        let mut calls = 0;
+        for _ in 0..3 {
+            frame.encoded(Door::Native, |_| {
+                calls += 1;
+                ByteString::from_static("native")
+            });
+        }
+        let other = frame.encoded(Door::SocketIo, |_| ByteString::from_static("sio"));
+        assert_eq!((calls, &*other), (1, "sio"));
     }
 }

@@ -47,7 +47,7 @@ mod tests {
             status: MessageStatus::Read,
             up_to_sequence: 1,
         };
-        Frame::of(company, &event)
+        Frame::new(company, event)
     }
 
     #[test]
@@ -58,9 +58,9 @@ mod tests {
         followed.follow(mine, 0);
         let agent = Grant::of(acme, Participant::Agent(UserId::new()));
         let contact = Grant::of(acme, Participant::Contact(ContactId::new()));
-        let presence = Frame::of(
+        let presence = Frame::new(
             acme,
-            &ServerEvent::Presence {
+            ServerEvent::Presence {
                 participant: Participant::Agent(UserId::new()),
                 status: PresenceStatus::Online,
                 last_seen_at: chrono::Utc::now(),

@@ -9,12 +9,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 use tidings_domain::{CompanyId, ConversationId};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::realtime::event::{Envelope, Frame, Participant, PresenceStatus, Room, ServerEvent, TypingState};
+use crate::realtime::event::{
+    Envelope, Frame, NodeId, Participant, PresenceStatus, Room, ServerEvent, TypingState,
+};
+use crate::realtime::presence::{LocalPresence, Presence};
 
 /// Identifies a session on this node.
 pub type SessionId = u64;
@@ -55,18 +57,6 @@ pub struct SessionHandle {
     pub recheck: Arc<Notify>,
 }
 
-/// Presence of one participant.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PresenceEntry {
-    /// Who.
-    #[serde(flatten)]
-    pub participant: Participant,
-    /// Online or offline.
-    pub status: PresenceStatus,
-    /// Last time connected (now, while online).
-    pub last_seen_at: DateTime<Utc>,
-}
-
 struct Session {
     company_id: CompanyId,
     participant: Participant,
@@ -76,16 +66,10 @@ struct Session {
     rooms: HashSet<Room>,
 }
 
-struct Presence {
-    connections: usize,
-    last_seen_at: DateTime<Utc>,
-}
-
 #[derive(Default)]
 struct State {
     sessions: HashMap<SessionId, Session>,
     rooms: HashMap<Room, HashSet<SessionId>>,
-    presence: HashMap<(CompanyId, Participant), Presence>,
     typing: HashMap<(ConversationId, Participant), (CompanyId, Instant)>,
     stopping: bool,
 }
@@ -95,12 +79,35 @@ pub struct Hub {
     state: Mutex<State>,
     settings: HubSettings,
     next_id: AtomicU64,
+    node: NodeId,
+    presence: Arc<dyn Presence>,
 }
 
 impl Hub {
-    /// A hub with no session.
+    /// A hub with no session, counting presence in this process.
     pub fn new(settings: HubSettings) -> Arc<Hub> {
-        Arc::new(Hub { state: Mutex::new(State::default()), settings, next_id: AtomicU64::new(1) })
+        Hub::with_presence(settings, NodeId::new(), Arc::new(LocalPresence::default()))
+    }
+
+    /// A hub of node `node` whose presence is counted by `presence` (shared by every node, or not).
+    pub fn with_presence(settings: HubSettings, node: NodeId, presence: Arc<dyn Presence>) -> Arc<Hub> {
+        Arc::new(Hub {
+            state: Mutex::new(State::default()),
+            settings,
+            next_id: AtomicU64::new(1),
+            node,
+            presence,
+        })
+    }
+
+    /// This node's id, which envelopes carry so that session ids keep their meaning.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// Who counts as online.
+    pub fn presence(&self) -> &Arc<dyn Presence> {
+        &self.presence
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -131,17 +138,10 @@ impl Hub {
             join(&mut state, id, Room::Company(company_id));
         }
         let now = Utc::now();
-        let entry = state
-            .presence
-            .entry((company_id, participant))
-            .or_insert(Presence { connections: 0, last_seen_at: now });
-        entry.connections += 1;
-        entry.last_seen_at = now;
-        let came_online = entry.connections == 1;
-        if came_online {
+        if self.presence.connected(company_id, participant, now) {
             let event =
                 ServerEvent::Presence { participant, status: PresenceStatus::Online, last_seen_at: now };
-            deliver(&mut state, &[Room::Company(company_id)], Frame::of(company_id, &event), Some(id));
+            deliver(&mut state, &[Room::Company(company_id)], Frame::new(company_id, event), Some(id));
         }
         Some(SessionHandle { id, frames, closed, recheck })
     }
@@ -150,20 +150,8 @@ impl Hub {
     pub fn disconnect(&self, id: SessionId) {
         let mut state = self.lock();
         let Some(session) = remove(&mut state, id) else { return };
-        let key = (session.company_id, session.participant);
         let now = Utc::now();
-        let gone = match state.presence.get_mut(&key) {
-            Some(p) => {
-                p.connections = p.connections.saturating_sub(1);
-                p.last_seen_at = now;
-                p.connections == 0
-            }
-            None => false,
-        };
-        if gone {
-            // Only who is online is kept, so the map is as big as the live sessions, whatever number
-            // of participants ever connected; the offline event carries the last-seen time.
-            state.presence.remove(&key);
+        if self.presence.disconnected(session.company_id, session.participant, now) {
             let event = ServerEvent::Presence {
                 participant: session.participant,
                 status: PresenceStatus::Offline,
@@ -172,7 +160,7 @@ impl Hub {
             deliver(
                 &mut state,
                 &[Room::Company(session.company_id)],
-                Frame::of(session.company_id, &event),
+                Frame::new(session.company_id, event),
                 None,
             );
         }
@@ -199,8 +187,9 @@ impl Hub {
 
     /// Delivers an envelope to the sessions of its rooms on this node, each once.
     pub fn dispatch(&self, envelope: Envelope) {
-        let frame = Frame::of(envelope.company_id, &envelope.event);
-        deliver(&mut self.lock(), &envelope.rooms, frame, envelope.except);
+        let except = envelope.except.and_then(|(node, session)| (node == self.node).then_some(session));
+        let frame = Frame::new(envelope.company_id, envelope.event);
+        deliver(&mut self.lock(), &envelope.rooms, frame, except);
     }
 
     /// Records that `participant` types (or stopped typing) in a conversation, and tells the others
@@ -225,7 +214,7 @@ impl Hub {
             let state_now = if start { TypingState::Start } else { TypingState::Stop };
             let event = ServerEvent::Typing { conversation_id, participant, state: state_now };
             let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
-            deliver(&mut state, &rooms, Frame::of(company_id, &event), Some(session));
+            deliver(&mut state, &rooms, Frame::new(company_id, event), Some(session));
         }
     }
 
@@ -243,39 +232,23 @@ impl Hub {
             state.typing.remove(&(conversation_id, participant));
             let event = ServerEvent::Typing { conversation_id, participant, state: TypingState::Stop };
             let rooms = [Room::Conversation(conversation_id), Room::Company(company_id)];
-            deliver(&mut state, &rooms, Frame::of(company_id, &event), None);
+            deliver(&mut state, &rooms, Frame::new(company_id, event), None);
         }
     }
 
-    /// Who of a company is online on this node, in a stable order (agents, then contacts, by id):
-    /// at most `limit` entries after the participant `after`.
-    pub fn presence(
-        &self,
-        company_id: CompanyId,
-        after: Option<Participant>,
-        limit: usize,
-    ) -> Vec<PresenceEntry> {
-        let state = self.lock();
-        let mut entries: Vec<PresenceEntry> = state
-            .presence
-            .iter()
-            .filter(|((company, participant), _)| {
-                *company == company_id
-                    && after.is_none_or(|after| presence_order(participant) > presence_order(&after))
-            })
-            .map(|((_, participant), p)| PresenceEntry {
-                participant: *participant,
-                status: PresenceStatus::Online,
-                last_seen_at: p.last_seen_at,
-            })
-            .collect();
-        entries.sort_by_key(|e| presence_order(&e.participant));
-        entries.truncate(limit);
-        entries
+    /// Runs the hub's timer (typing expiry, every second) until `stop` turns true.
+    pub async fn run_timers(hub: Arc<Hub>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => hub.expire_typing(),
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+        }
     }
 
-    /// Starts the hub's timer (typing expiry, every second) on the current tokio runtime; it ends
-    /// when the hub is dropped.
+    /// Runs the hub's timer on the current tokio runtime for as long as the hub lives: for tests
+    /// and embedding, where nobody owns background tasks.
     pub fn start_timers(hub: &Arc<Hub>) {
         let weak = Arc::downgrade(hub);
         tokio::spawn(async move {
@@ -318,14 +291,6 @@ impl Hub {
         while self.session_count() > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-/// The order presence is listed in.
-fn presence_order(participant: &Participant) -> (u8, String) {
-    match participant {
-        Participant::Agent(id) => (0, id.to_string()),
-        Participant::Contact(id) => (1, id.to_string()),
     }
 }
 
@@ -385,6 +350,16 @@ mod tests {
 
     use super::*;
 
+    trait Json {
+        fn json(&self) -> String;
+    }
+
+    impl Json for Arc<Frame> {
+        fn json(&self) -> String {
+            serde_json::to_string(&self.event).unwrap()
+        }
+    }
+
     fn hub(capacity: usize) -> Arc<Hub> {
         Hub::new(HubSettings { queue_capacity: capacity, typing_ttl: Duration::from_millis(50) })
     }
@@ -411,9 +386,9 @@ mod tests {
         let mut contact = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
         let mut stranger = hub.connect(globex, Participant::Agent(UserId::new())).unwrap();
         // The agent saw the contact come online.
-        assert!(agent.frames.recv().await.unwrap().text.contains("\"online\""));
+        assert!(agent.frames.recv().await.unwrap().json().contains("\"online\""));
         hub.dispatch(status(acme, conv, 1));
-        assert!(agent.frames.recv().await.unwrap().text.contains("message.status"));
+        assert!(agent.frames.recv().await.unwrap().json().contains("message.status"));
         assert!(agent.frames.try_recv().is_err(), "once, though in two rooms");
         assert!(contact.frames.try_recv().is_err(), "a contact hears only conversations it follows");
         assert!(stranger.frames.try_recv().is_err(), "another company hears nothing");
@@ -444,36 +419,17 @@ mod tests {
         let _online = agent.frames.recv().await.unwrap();
         hub.typing(contact.id, acme, conv, ada, true);
         hub.typing(contact.id, acme, conv, ada, true);
-        assert!(agent.frames.recv().await.unwrap().text.contains("\"start\""));
+        assert!(agent.frames.recv().await.unwrap().json().contains("\"start\""));
         assert!(agent.frames.try_recv().is_err(), "a refresh is not news");
         tokio::time::sleep(Duration::from_millis(60)).await;
         hub.expire_typing();
-        assert!(agent.frames.recv().await.unwrap().text.contains("\"stop\""));
-        assert_eq!(hub.presence(acme, None, 10).len(), 2);
+        assert!(agent.frames.recv().await.unwrap().json().contains("\"stop\""));
+        assert_eq!(hub.presence().online(acme, None, 10).await.len(), 2);
         hub.disconnect(contact.id);
-        assert!(agent.frames.recv().await.unwrap().text.contains("\"offline\""));
-        let presence = hub.presence(acme, None, 10);
+        assert!(agent.frames.recv().await.unwrap().json().contains("\"offline\""));
+        let presence = hub.presence().online(acme, None, 10).await;
         assert!(presence.iter().all(|p| p.participant != ada), "offline entries are not kept");
         assert_eq!(presence.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn presence_holds_only_who_is_online_and_pages() {
-        let hub = hub(16);
-        let acme = CompanyId::new();
-        for _ in 0..50 {
-            let gone = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
-            hub.disconnect(gone.id);
-        }
-        assert!(hub.lock().presence.is_empty(), "participants who left leave nothing behind");
-        let sessions: Vec<_> =
-            (0..5).map(|_| hub.connect(acme, Participant::Contact(ContactId::new())).unwrap()).collect();
-        let first = hub.presence(acme, None, 2);
-        let rest = hub.presence(acme, Some(first[1].participant), 10);
-        assert_eq!((first.len(), rest.len()), (2, 3));
-        assert!(rest.iter().all(|e| !first.contains(e)), "pages do not overlap");
-        assert!(hub.presence(CompanyId::new(), None, 10).is_empty());
-        drop(sessions);
     }
 
     #[tokio::test]

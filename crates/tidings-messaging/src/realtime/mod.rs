@@ -9,9 +9,13 @@ pub mod event;
 pub mod follow;
 pub mod grant;
 pub mod hub;
+pub mod presence;
+pub mod session;
 
-pub use bus::{Bus, LocalBus};
-pub use event::{Envelope, Frame, Participant, Room, ServerEvent};
+pub use bus::{Bus, Dispatcher, LocalBus};
+pub use event::{Door, Envelope, Frame, NodeId, Participant, Room, ServerEvent};
 pub use follow::{Followed, Step};
 pub use grant::Grant;
-pub use hub::{CloseCause, Hub, HubSettings, PresenceEntry, SessionHandle, SessionId};
+pub use hub::{CloseCause, Hub, HubSettings, SessionHandle, SessionId};
+pub use presence::{LocalPresence, Presence, PresenceEntry};
+pub use session::{Gone, Intent, LiveSession, Outbound, Outlet, Refusal, Stop};

@@ -1,0 +1,307 @@
+//! One live session, whatever door the client came through: what it may hear, the conversations it
+//! follows, gapless replay, typing. Doors (the native WebSocket protocol, Socket.IO) only frame:
+//! they turn client frames into [`Intent`]s and send the [`Outbound`] items the session yields
+//! through their [`Outlet`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tidings_domain::{Caller, CompanyId, ConversationId, MessageCursor};
+
+use crate::Messaging;
+use crate::error::MessagingError;
+use crate::realtime::event::{Frame, Participant, Room};
+use crate::realtime::follow::{Followed, Step};
+use crate::realtime::grant::Grant;
+use crate::realtime::hub::{Hub, SessionHandle, SessionId};
+
+/// Messages read from the store per page while replaying.
+const REPLAY_PAGE: i64 = 200;
+
+/// What a client asks of its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// Follow a conversation from now on.
+    Subscribe {
+        /// Which.
+        conversation_id: ConversationId,
+    },
+    /// Follow a conversation, first receiving every stored message after `after_sequence`.
+    Resume {
+        /// Which.
+        conversation_id: ConversationId,
+        /// The last sequence the client has.
+        after_sequence: i64,
+    },
+    /// Stop following.
+    Unsubscribe {
+        /// Which.
+        conversation_id: ConversationId,
+    },
+    /// Started (`true`) or stopped typing.
+    Typing {
+        /// Where.
+        conversation_id: ConversationId,
+        /// Started or stopped.
+        start: bool,
+    },
+}
+
+/// What the session sends the client, for the door to encode.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A live or replayed event (replays are `message.new` frames of stored messages).
+    Event(Arc<Frame>),
+    /// Now following, from `last_sequence` on.
+    Subscribed {
+        /// Which.
+        conversation_id: ConversationId,
+        /// The conversation's last sequence when the session started following it.
+        last_sequence: i64,
+    },
+    /// The replay of a resume is complete.
+    Resumed {
+        /// Which.
+        conversation_id: ConversationId,
+        /// The last sequence replayed.
+        replayed_to: i64,
+    },
+    /// No longer following.
+    Unsubscribed {
+        /// Which.
+        conversation_id: ConversationId,
+    },
+    /// Typing needs a subscription first.
+    NotSubscribed {
+        /// Where the client tried to type.
+        conversation_id: ConversationId,
+    },
+    /// An intent was refused (no such conversation, the store could not answer, ...).
+    Refused {
+        /// The conversation concerned.
+        conversation_id: ConversationId,
+        /// Why, for the door to map through the API's one error mapping.
+        error: MessagingError,
+    },
+}
+
+/// The client could not take what was sent: it is gone, or too slow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gone;
+
+/// Why a session cannot go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The client is gone or too slow: it reconnects and resumes.
+    Gone,
+    /// A replay could not read the store (the client was told): it reconnects and resumes.
+    ReplayFailed,
+}
+
+impl From<Gone> for Stop {
+    fn from(_: Gone) -> Self {
+        Stop::Gone
+    }
+}
+
+/// Where a session's outbound items go: a door's framing and socket.
+pub trait Outlet {
+    /// Sends one item, in order; `Err(Gone)` when the client does not take it in time.
+    fn send(&mut self, item: Outbound) -> impl Future<Output = Result<(), Gone>>;
+}
+
+/// Why a session could not open.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The caller may not hold a live session (a server key), or resolving it failed.
+    Caller(MessagingError),
+    /// The server is stopping.
+    ShuttingDown,
+}
+
+/// A live session of one client; registered in the hub while it exists.
+pub struct LiveSession {
+    messaging: Messaging,
+    hub: Arc<Hub>,
+    caller: Caller,
+    id: SessionId,
+    company_id: CompanyId,
+    participant: Participant,
+    grant: Grant,
+    followed: Followed,
+}
+
+impl LiveSession {
+    /// Opens a session for `caller` (registering an SDK device on first contact); the handle
+    /// carries the hub's frames and signals for it.
+    pub async fn open(
+        messaging: Messaging,
+        hub: Arc<Hub>,
+        caller: Caller,
+    ) -> Result<(LiveSession, SessionHandle), Refusal> {
+        let actor = messaging.actor(&caller).await.map_err(Refusal::Caller)?;
+        let (company_id, participant) = (actor.company_id(), actor.participant());
+        let handle = hub.connect(company_id, participant).ok_or(Refusal::ShuttingDown)?;
+        let session = LiveSession {
+            messaging,
+            hub,
+            caller,
+            id: handle.id,
+            company_id,
+            participant,
+            grant: Grant::of(company_id, participant),
+            followed: Followed::default(),
+        };
+        Ok((session, handle))
+    }
+
+    /// The session id on this node.
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// Who the session is, as typing and presence show it.
+    pub fn participant(&self) -> Participant {
+        self.participant
+    }
+
+    /// The caller whose rights the session has.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// Replaces the caller after a renewal of the same principal's credentials (a fresh token).
+    pub fn renew(&mut self, caller: Caller) {
+        self.caller = caller;
+    }
+
+    /// Passes a frame from the hub on, in order and once for followed conversations, and only when
+    /// the session was granted what it is about.
+    pub async fn deliver<O: Outlet>(&mut self, frame: Arc<Frame>, out: &mut O) -> Result<(), Stop> {
+        if !self.grant.admits(&frame, &self.followed) {
+            tracing::warn!(session = self.id, conversation = ?frame.conversation_id, "dropped an event the session was not granted");
+            return Ok(());
+        }
+        let Some((conversation_id, sequence)) = frame.message else {
+            return Ok(out.send(Outbound::Event(frame)).await?);
+        };
+        match self.followed.step(conversation_id, sequence) {
+            Step::Pass => Ok(out.send(Outbound::Event(frame)).await?),
+            Step::Skip => Ok(()),
+            Step::Send => {
+                out.send(Outbound::Event(frame)).await?;
+                self.followed.sent(conversation_id, sequence);
+                Ok(())
+            }
+            Step::Fill { after } => {
+                self.replay(conversation_id, after, Some(sequence - 1), out).await?;
+                out.send(Outbound::Event(frame)).await?;
+                self.followed.sent(conversation_id, sequence);
+                Ok(())
+            }
+        }
+    }
+
+    /// Carries out a client's intent.
+    pub async fn handle<O: Outlet>(&mut self, intent: Intent, out: &mut O) -> Result<(), Stop> {
+        match intent {
+            Intent::Subscribe { conversation_id } => self.follow(conversation_id, None, out).await,
+            Intent::Resume { conversation_id, after_sequence } => {
+                self.follow(conversation_id, Some(after_sequence.max(0)), out).await
+            }
+            Intent::Unsubscribe { conversation_id } => {
+                self.followed.unfollow(conversation_id);
+                self.hub.leave(self.id, Room::Conversation(conversation_id));
+                Ok(out.send(Outbound::Unsubscribed { conversation_id }).await?)
+            }
+            Intent::Typing { conversation_id, start } => {
+                if !self.followed.follows(conversation_id) {
+                    return Ok(out.send(Outbound::NotSubscribed { conversation_id }).await?);
+                }
+                self.hub.typing(self.id, self.company_id, conversation_id, self.participant, start);
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks access first and joins the conversation's room only then, so that a refused session
+    /// is never in it; then reads the position, so that no message falls between the two: anything
+    /// committed later arrives live, anything earlier is in the store.
+    async fn follow<O: Outlet>(
+        &mut self,
+        conversation_id: ConversationId,
+        after: Option<i64>,
+        out: &mut O,
+    ) -> Result<(), Stop> {
+        let conversations = &self.messaging.conversations;
+        if let Err(error) = conversations.get(&self.caller, conversation_id).await {
+            return Ok(out.send(Outbound::Refused { conversation_id, error }).await?);
+        }
+        let room = Room::Conversation(conversation_id);
+        self.hub.join(self.id, room);
+        let conversation = match conversations.get(&self.caller, conversation_id).await {
+            Ok(summary) => summary.conversation,
+            Err(error) => {
+                self.hub.leave(self.id, room);
+                return Ok(out.send(Outbound::Refused { conversation_id, error }).await?);
+            }
+        };
+        match after {
+            None => {
+                self.followed.follow(conversation_id, conversation.last_sequence);
+                let last_sequence = conversation.last_sequence;
+                Ok(out.send(Outbound::Subscribed { conversation_id, last_sequence }).await?)
+            }
+            Some(after) => {
+                self.followed.follow(conversation_id, after);
+                self.replay(conversation_id, after, None, out).await?;
+                let replayed_to = self.followed.position(conversation_id).unwrap_or(after);
+                Ok(out.send(Outbound::Resumed { conversation_id, replayed_to }).await?)
+            }
+        }
+    }
+
+    /// Sends the stored messages after `after` (up to `until`), oldest first.
+    async fn replay<O: Outlet>(
+        &mut self,
+        conversation_id: ConversationId,
+        after: i64,
+        until: Option<i64>,
+        out: &mut O,
+    ) -> Result<(), Stop> {
+        let mut last = after;
+        loop {
+            let cursor = MessageCursor::After(last);
+            let page = match self
+                .messaging
+                .messages
+                .list(&self.caller, conversation_id, cursor, REPLAY_PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    out.send(Outbound::Refused { conversation_id, error }).await?;
+                    return Err(Stop::ReplayFailed);
+                }
+            };
+            let full = page.len() as i64 == REPLAY_PAGE;
+            for message in page {
+                if until.is_some_and(|u| message.sequence > u) {
+                    return Ok(());
+                }
+                last = message.sequence;
+                out.send(Outbound::Event(Arc::new(Frame::message_new(message)))).await?;
+                self.followed.sent(conversation_id, last);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        self.hub.disconnect(self.id);
+    }
+}
