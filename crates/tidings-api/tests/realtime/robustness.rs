@@ -19,6 +19,7 @@ backend_tests!(
     shutdown_tells_every_socket_and_closes_normally,
     protocol_breaches_close_with_their_codes,
     a_clients_close_is_answered_with_its_code,
+    a_store_failure_is_reported_as_such_and_shows_no_internals,
 );
 
 async fn a_slow_consumer_is_closed_while_others_keep_receiving(db: &TestDb) {
@@ -207,5 +208,28 @@ async fn a_clients_close_is_answered_with_its_code(db: &TestDb) {
     ws.until("connected").await;
     ws.close_with(4000).await;
     assert_eq!(ws.closed().await, Some(4000));
+    live.stop().await;
+}
+
+async fn a_store_failure_is_reported_as_such_and_shows_no_internals(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings::default()).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let app = live.sdk_app(&owner).await;
+    let conv = live.conversation(&app, "dev-1").await;
+    let mut ws = live.ws(&[("authorization", &format!("Bearer {owner}"))]).await;
+    ws.until("connected").await;
+
+    db.store().close();
+    ws.send(json!({ "type": "subscribe", "conversation_id": conv })).await;
+    let refused = ws.until("error").await;
+    assert_eq!(refused["code"], "UNAVAILABLE", "a store failure is not a missing conversation: {refused}");
+    assert_eq!(refused["conversation_id"], conv.as_str());
+    let text = refused["message"].as_str().unwrap().to_lowercase();
+    for internal in ["pool", "diesel", "closed", "sql", "error:"] {
+        assert!(!text.contains(internal), "internals leaked: {refused}");
+    }
+    // The connection itself goes on.
+    ws.send(json!({ "type": "ping" })).await;
+    ws.until("pong").await;
     live.stop().await;
 }
