@@ -45,8 +45,14 @@ impl TestDb {
     }
 
     /// A freshly created PostgreSQL database, or `None` when `TIDINGS_TEST_DATABASE_URL` is unset.
+    /// Under CI (`CI` set) a missing variable fails the test instead: a suite that silently passes
+    /// without its database proves nothing.
     pub async fn postgres() -> Option<TestDb> {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{POSTGRES_URL_VAR} must be set when CI is: the PostgreSQL suites would pass without running"
+            );
             static NOTICE: Once = Once::new();
             // Written past the test harness's capture so the skip is visible in a normal run.
             NOTICE.call_once(|| {
@@ -178,7 +184,33 @@ macro_rules! backend_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{POSTGRES_URL_VAR, TestDb, with_database};
+
+    /// Asks for a PostgreSQL database when run as the probe of the test below; passes otherwise.
+    #[tokio::test]
+    async fn postgres_probe() {
+        if std::env::var_os("TIDINGS_TEST_DB_PROBE").is_some() {
+            let _ = TestDb::postgres().await;
+        }
+    }
+
+    #[test]
+    fn under_ci_a_missing_database_fails_instead_of_skipping() {
+        let probe = |ci: bool| {
+            let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+            command
+                .args(["--exact", "test_db::tests::postgres_probe", "--test-threads=1"])
+                .env("TIDINGS_TEST_DB_PROBE", "1")
+                .env_remove(POSTGRES_URL_VAR)
+                .env_remove("CI");
+            if ci {
+                command.env("CI", "true");
+            }
+            command.output().unwrap().status.success()
+        };
+        assert!(probe(false), "without CI the PostgreSQL suites are skipped");
+        assert!(!probe(true), "under CI a missing database fails the suite");
+    }
 
     #[test]
     fn database_name_is_replaced() {
