@@ -187,9 +187,21 @@ impl DeviceRepo for Store {
                 .set(devices::contact_id.eq(&into))
                 .execute(conn)
                 .await?;
+                // Only into a contact of the same company (checked after the first write, which on
+                // SQLite takes the write lock): the transaction rolls back otherwise.
+                let target: i64 = contacts::table
+                    .filter(contacts::company_id.eq(&company))
+                    .filter(contacts::id.eq(&into))
+                    .count()
+                    .get_result(conn)
+                    .await?;
+                if target == 0 {
+                    return Err(diesel::result::Error::NotFound);
+                }
                 // Where both contacts have an unresolved conversation on the same app, the merged-in
                 // one is resolved (its messages stay) so the contact keeps a single open thread.
                 let open_targets: Vec<(Option<String>, String)> = conversations::table
+                    .filter(conversations::company_id.eq(&company))
                     .filter(conversations::contact_id.eq(&into))
                     .filter(conversations::status.ne("resolved"))
                     .select((conversations::app_id, conversations::platform))
@@ -197,6 +209,7 @@ impl DeviceRepo for Store {
                     .await?;
                 for (app_id, platform) in open_targets {
                     let colliding = conversations::table
+                        .filter(conversations::company_id.eq(&company))
                         .filter(conversations::contact_id.eq(&from))
                         .filter(conversations::status.ne("resolved"))
                         .filter(conversations::platform.eq(&platform))
@@ -206,10 +219,14 @@ impl DeviceRepo for Store {
                         None => colliding.filter(conversations::app_id.is_null()),
                     };
                     let ids: Vec<String> = colliding.select(conversations::id).load(conn).await?;
-                    diesel::update(conversations::table.filter(conversations::id.eq_any(&ids)))
-                        .set((conversations::status.eq("resolved"), conversations::updated_at.eq(now())))
-                        .execute(conn)
-                        .await?;
+                    diesel::update(
+                        conversations::table
+                            .filter(conversations::company_id.eq(&company))
+                            .filter(conversations::id.eq_any(&ids)),
+                    )
+                    .set((conversations::status.eq("resolved"), conversations::updated_at.eq(now())))
+                    .execute(conn)
+                    .await?;
                 }
                 diesel::update(
                     conversations::table

@@ -232,6 +232,19 @@ async fn merging_contacts_moves_devices_and_conversations(db: &TestDb) {
     );
     let open = s.open_conversation(web.company_id, known.id, Some(web.id), Platform::Web).await.unwrap();
     assert_eq!(open.id, old.id);
+
+    // Never into another company's contact, and never out of one: nothing moves.
+    let globex = app(db, "Globex").await;
+    let theirs = s.create_contact(globex.company_id, fields("Eve", "eve@example.com", "9")).await.unwrap();
+    let other = s.device_for(web.company_id, web.id, "dev-2", Platform::Web).await.unwrap();
+    let into_foreign = s.merge_contacts(web.company_id, other.contact_id, theirs.id).await;
+    assert!(matches!(into_foreign, Err(RepoError::NotFound)), "{into_foreign:?}");
+    let from_foreign = s.merge_contacts(globex.company_id, known.id, theirs.id).await;
+    assert!(from_foreign.is_ok(), "scoped to Globex, Acme's contact matches nothing");
+    let still = s.device_for(web.company_id, web.id, "dev-2", Platform::Web).await.unwrap();
+    assert_eq!(still.contact_id, other.contact_id, "the device stayed with its contact");
+    assert_eq!(s.get_conversation(web.company_id, old.id).await.unwrap().contact_id, known.id);
+    assert!(s.get_contact(web.company_id, known.id).await.is_ok(), "Acme's contact was not deleted");
 }
 
 async fn unread_counts_follow_the_agents_read_position(db: &TestDb) {
