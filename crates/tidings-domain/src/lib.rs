@@ -18,6 +18,7 @@ mod named_enum;
 pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
+pub mod unit_of_work;
 pub mod user;
 pub mod verification;
 
@@ -41,5 +42,6 @@ pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus,
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
+pub use unit_of_work::{Transaction, UnitOfWork};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};

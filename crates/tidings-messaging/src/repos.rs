@@ -1,14 +1,17 @@
 //! The repositories the messaging services use, as one trait object.
 
-use tidings_domain::{ContactRepo, ConversationRepo, DeviceRepo, EventRepo, MessageRepo, UserRepo};
+use tidings_domain::{
+    ContactRepo, ConversationRepo, DeviceRepo, EventRepo, MessageRepo, UnitOfWork, UserRepo,
+};
 
-/// Every repository the messaging services use; any store implementing all of them is one.
+/// Every repository the messaging services use, and units of work over them; any store
+/// implementing all of them is one.
 pub trait MessagingRepos:
-    ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo
+    ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo + UnitOfWork
 {
 }
 
-impl<T: ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo> MessagingRepos
-    for T
+impl<T> MessagingRepos for T where
+    T: ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo + UnitOfWork
 {
 }

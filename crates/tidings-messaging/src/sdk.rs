@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Caller, ClientPrincipal, Contact, ContactFields, ContactId, Device, Event, IdentityVerifier, NewEvent,
-    NoIdentityVerification, RepoError,
+    Caller, ClientPrincipal, Contact, ContactFields, ContactId, ContactRepo, Device, DeviceRepo, Event,
+    IdentityVerifier, NewEvent, NoIdentityVerification, RepoError,
 };
 
 use crate::actor::Actor;
@@ -72,8 +72,11 @@ impl Sdk {
                 "this app requires identity verification: send external_id with its user_hash",
             ));
         }
+        // Joining a known contact and recording the profile commit together: a failure half-way
+        // leaves the device where it was.
+        let unit = self.repos.begin().await?;
         let target = match &input.external_id {
-            Some(external_id) => self.join_identified(&device, external_id).await?,
+            Some(external_id) => join_identified(&*unit, &device, external_id).await?,
             None => device.contact_id,
         };
         let fields = ContactFields {
@@ -82,40 +85,14 @@ impl Sdk {
             external_id: input.external_id,
             ..ContactFields::default()
         };
-        self.repos.update_contact(device.company_id, target, fields).await.map_err(|e| match e {
+        let contact = unit.update_contact(device.company_id, target, fields).await.map_err(|e| match e {
             RepoError::Conflict(_) => {
                 MessagingError::Conflict("another contact already has this external id")
             }
             other => other.into(),
-        })
-    }
-
-    /// The contact a device verified as `external_id` belongs to. An anonymous device brings its
-    /// history along (its contact is merged in); a device that was somebody else's changes hands
-    /// alone, so the next person never sees the previous one's conversations.
-    async fn join_identified(&self, device: &Device, external_id: &str) -> MessagingResult<ContactId> {
-        let company_id = device.company_id;
-        let own = self.repos.get_contact(company_id, device.contact_id).await?;
-        if own.external_id.as_deref() == Some(external_id) {
-            return Ok(own.id);
-        }
-        let known = self.repos.find_contact_by_identity(company_id, Some(external_id), None).await?;
-        match known {
-            Some(known) if own.external_id.is_none() => {
-                self.repos.merge_contacts(company_id, own.id, known.id).await?;
-                Ok(known.id)
-            }
-            Some(known) => {
-                self.repos.assign_device(company_id, device.id, known.id).await?;
-                Ok(known.id)
-            }
-            None if own.external_id.is_none() => Ok(own.id),
-            None => {
-                let fresh = self.repos.create_contact(company_id, ContactFields::default()).await?;
-                self.repos.assign_device(company_id, device.id, fresh.id).await?;
-                Ok(fresh.id)
-            }
-        }
+        })?;
+        unit.commit().await?;
+        Ok(contact)
     }
 
     /// Records the device's platform and push token.
@@ -146,5 +123,36 @@ impl Sdk {
             occurred_at: input.occurred_at.unwrap_or_else(Utc::now),
         };
         Ok(self.repos.record_event(event).await?)
+    }
+}
+
+/// The contact a device verified as `external_id` belongs to. An anonymous device brings its
+/// history along (its contact is merged in); a device that was somebody else's changes hands
+/// alone, so the next person never sees the previous one's conversations.
+async fn join_identified<R>(repos: &R, device: &Device, external_id: &str) -> MessagingResult<ContactId>
+where
+    R: ContactRepo + DeviceRepo + ?Sized,
+{
+    let company_id = device.company_id;
+    let own = repos.get_contact(company_id, device.contact_id).await?;
+    if own.external_id.as_deref() == Some(external_id) {
+        return Ok(own.id);
+    }
+    let known = repos.find_contact_by_identity(company_id, Some(external_id), None).await?;
+    match known {
+        Some(known) if own.external_id.is_none() => {
+            repos.merge_contacts(company_id, own.id, known.id).await?;
+            Ok(known.id)
+        }
+        Some(known) => {
+            repos.assign_device(company_id, device.id, known.id).await?;
+            Ok(known.id)
+        }
+        None if own.external_id.is_none() => Ok(own.id),
+        None => {
+            let fresh = repos.create_contact(company_id, ContactFields::default()).await?;
+            repos.assign_device(company_id, device.id, fresh.id).await?;
+            Ok(fresh.id)
+        }
     }
 }

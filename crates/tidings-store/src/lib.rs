@@ -20,6 +20,7 @@ pub mod schema;
 mod store;
 #[cfg(feature = "test-util")]
 pub mod test_db;
+mod transaction;
 mod users;
 
 pub use error::StoreError;

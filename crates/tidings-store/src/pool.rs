@@ -117,23 +117,38 @@ fn sqlite_path(url: &str) -> Result<String, StoreError> {
     Ok(path.to_owned())
 }
 
-/// Runs `$body` with `$conn` bound to a pooled connection of whichever backend the store uses. The
-/// body is written once and compiled for both connection types; it must evaluate to a
+/// Runs `$body` with `$conn` bound to a connection of whichever backend the store uses (from the
+/// pool, or the one a unit of work holds). The body is written once and compiled for both
+/// connection types; it must evaluate to a
 /// `Result<_, RepoError>`, and own what it uses (it runs on a task of its own, see [`detached`]).
 macro_rules! with_conn {
     ($store:expr, |$conn:ident| $body:expr) => {{
-        let pool = $store.pool().clone();
+        let source = $store.source().clone();
         $crate::pool::detached(async move {
-            match pool {
-                $crate::pool::DbPool::Postgres(pool) => {
+            match source {
+                $crate::store::Source::Pool($crate::pool::DbPool::Postgres(pool)) => {
                     let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
                     let $conn = &mut *guard;
                     $body
                 }
-                $crate::pool::DbPool::Sqlite(pool) => {
+                $crate::store::Source::Pool($crate::pool::DbPool::Sqlite(pool)) => {
                     let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
                     let $conn = &mut *guard;
                     $body
+                }
+                $crate::store::Source::Held(held) => {
+                    let mut guard = held.conn.clone().lock_owned().await;
+                    match guard.as_mut() {
+                        Some($crate::transaction::HeldConn::Postgres(conn)) => {
+                            let $conn = &mut **conn;
+                            $body
+                        }
+                        Some($crate::transaction::HeldConn::Sqlite(conn)) => {
+                            let $conn = &mut **conn;
+                            $body
+                        }
+                        None => Err(tidings_domain::RepoError::Internal("the unit of work has ended".into())),
+                    }
                 }
             }
         })

@@ -5,40 +5,66 @@ use diesel_async::SimpleAsyncConnection;
 use tidings_domain::{RepoResult, StoreHealth};
 
 use crate::error::{StoreError, db_error};
-use crate::pool::{Backend, DbPool, PoolOptions, with_conn};
+use std::sync::Arc;
 
-/// Handle on the database; cheap to clone, shared by every service.
+use crate::pool::{Backend, DbPool, PoolOptions, with_conn};
+use crate::transaction::Held;
+
+/// Handle on the database; cheap to clone, shared by every service. Inside a unit of work (see
+/// [`Store::begin`]) it holds one connection in an open transaction instead of the pool.
 #[derive(Clone)]
 pub struct Store {
-    pool: DbPool,
+    source: Source,
+}
+
+/// Where a store's operations get their connection.
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// A connection from the pool per operation.
+    Pool(DbPool),
+    /// The connection of a unit of work.
+    Held(Arc<Held>),
 }
 
 impl Store {
     /// Opens a pool for `url` (`postgres://…` or `sqlite://PATH`) and checks that the database
     /// answers, so a bad URL fails at start rather than at the first request.
     pub async fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
-        let store = Store { pool: DbPool::new(url, options)? };
+        let store = Store { source: Source::Pool(DbPool::new(url, options)?) };
         store.ping().await.map_err(|e| StoreError::Connect(e.to_string()))?;
         Ok(store)
     }
 
+    /// A store over a unit of work's connection.
+    pub(crate) fn held(held: Arc<Held>) -> Self {
+        Store { source: Source::Held(held) }
+    }
+
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        crate::migrate::run(&self.pool).await
+        match &self.source {
+            Source::Pool(pool) => crate::migrate::run(pool).await,
+            Source::Held(_) => Err(StoreError::Migration("not inside a unit of work".into())),
+        }
     }
 
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
-        self.pool.backend()
+        match &self.source {
+            Source::Pool(pool) => pool.backend(),
+            Source::Held(held) => held.backend,
+        }
     }
 
     /// Closes the pool: waiting callers fail, idle connections are dropped.
     pub fn close(&self) {
-        self.pool.close();
+        if let Source::Pool(pool) = &self.source {
+            pool.close();
+        }
     }
 
-    pub(crate) fn pool(&self) -> &DbPool {
-        &self.pool
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
     }
 }
 

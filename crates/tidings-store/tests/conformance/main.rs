@@ -4,4 +4,5 @@ mod conversations;
 mod keys;
 mod messages;
 mod tokens;
+mod units;
 mod users;
