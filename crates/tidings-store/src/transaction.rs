@@ -16,6 +16,7 @@ use crate::pool::{Backend, DbPool, SqliteConn, detached};
 use crate::store::{Source, Store};
 
 /// A pooled connection with a transaction open on it.
+#[allow(clippy::large_enum_variant, reason = "one per unit of work, kept behind an Arc")]
 pub(crate) enum HeldConn {
     Postgres(Object<AsyncPgConnection>),
     Sqlite(Object<SqliteConn>),
