@@ -28,6 +28,11 @@ pub(crate) fn db_error(err: DieselError) -> RepoError {
             RepoError::Conflict(info.constraint_name().unwrap_or(info.message()).to_owned())
         }
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => RepoError::NotFound,
+        // SQLite's triggers that keep references inside one company (PostgreSQL's composite foreign
+        // keys report a foreign-key violation): another company's row is as good as missing.
+        DieselError::DatabaseError(_, info) if info.message().starts_with("tenant_violation") => {
+            RepoError::NotFound
+        }
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
             RepoError::Unavailable(info.message().to_owned())
         }

@@ -3,6 +3,7 @@
 mod conversations;
 mod keys;
 mod messages;
+mod tenancy;
 mod tokens;
 mod units;
 mod users;

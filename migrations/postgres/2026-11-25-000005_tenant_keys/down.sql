@@ -1,0 +1,11 @@
+ALTER TABLE messages DROP CONSTRAINT messages_conversation_tenant_fk;
+ALTER TABLE conversations DROP CONSTRAINT conversations_assignee_tenant_fk;
+ALTER TABLE conversations DROP CONSTRAINT conversations_app_tenant_fk;
+ALTER TABLE conversations DROP CONSTRAINT conversations_contact_tenant_fk;
+ALTER TABLE devices DROP CONSTRAINT devices_contact_tenant_fk;
+ALTER TABLE devices DROP CONSTRAINT devices_app_tenant_fk;
+ALTER TABLE api_keys DROP CONSTRAINT api_keys_app_tenant_fk;
+ALTER TABLE conversations DROP CONSTRAINT conversations_company_id_key;
+ALTER TABLE contacts DROP CONSTRAINT contacts_company_id_key;
+ALTER TABLE apps DROP CONSTRAINT apps_company_id_key;
+ALTER TABLE users DROP CONSTRAINT users_company_id_key;

@@ -1,0 +1,12 @@
+DROP TRIGGER api_keys_tenant_insert;
+DROP TRIGGER api_keys_tenant_update;
+DROP TRIGGER devices_tenant_insert;
+DROP TRIGGER devices_tenant_update;
+DROP TRIGGER conversations_tenant_insert;
+DROP TRIGGER conversations_tenant_update;
+DROP TRIGGER messages_tenant_insert;
+DROP TRIGGER messages_tenant_update;
+DROP INDEX conversations_company_id_key;
+DROP INDEX contacts_company_id_key;
+DROP INDEX apps_company_id_key;
+DROP INDEX users_company_id_key;
