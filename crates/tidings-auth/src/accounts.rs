@@ -71,12 +71,15 @@ impl Accounts {
             role: Role::Owner,
         };
         let company = NewCompany { name: input.company_name.trim().to_owned() };
-        let (company, user) =
-            self.repos.create_company_with_owner(company, owner).await.map_err(|e| match e {
-                RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
-                other => other.into(),
-            })?;
-        let tokens = self.start_session(&user).await?;
+        // The company, its owner and the owner's first session commit together.
+        let unit = self.repos.begin().await?;
+        let (company, user) = unit.create_company_with_owner(company, owner).await.map_err(|e| match e {
+            RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
+            other => other.into(),
+        })?;
+        let (new, tokens) = self.issue(&user, RefreshTokenId::new())?;
+        unit.insert_refresh_token(new).await?;
+        unit.commit().await?;
         Ok(Session { user, company, tokens })
     }
 

@@ -143,8 +143,10 @@ impl AppKeys {
             return Err(AuthError::Conflict("this key is revoked or expired; create a new one"));
         }
         let generated = generate_api_key(old.kind);
-        let record = self
-            .repos
+        // The successor and the end of the old key's life commit together: never two keys without
+        // an end, never a shortened key without its successor.
+        let unit = self.repos.begin().await?;
+        let record = unit
             .create_api_key(NewApiKey {
                 company_id: actor.company_id,
                 app_id: old.app_id,
@@ -156,7 +158,8 @@ impl AppKeys {
             .await?;
         let overlap_end = now + self.settings.key_rotation_overlap;
         let old_end = old.expires_at.map_or(overlap_end, |t| t.min(overlap_end));
-        self.repos.set_api_key_expiry(actor.company_id, old.id, old_end).await?;
+        unit.set_api_key_expiry(actor.company_id, old.id, old_end).await?;
+        unit.commit().await?;
         self.revocations.withdrawn(actor.company_id);
         Ok(IssuedKey { record, key: generated.key })
     }

@@ -4,9 +4,17 @@ use crate::api_key::ApiKeyRepo;
 use crate::app::AppRepo;
 use crate::company::CompanyRepo;
 use crate::refresh_token::RefreshTokenRepo;
+use crate::unit_of_work::UnitOfWork;
 use crate::user::UserRepo;
 
-/// Every repository the identity services use; any store implementing all of them is one.
-pub trait IdentityRepos: CompanyRepo + UserRepo + RefreshTokenRepo + AppRepo + ApiKeyRepo {}
+/// Every repository the identity services use, and units of work over them; any store
+/// implementing all of them is one.
+pub trait IdentityRepos:
+    CompanyRepo + UserRepo + RefreshTokenRepo + AppRepo + ApiKeyRepo + UnitOfWork
+{
+}
 
-impl<T: CompanyRepo + UserRepo + RefreshTokenRepo + AppRepo + ApiKeyRepo> IdentityRepos for T {}
+impl<T> IdentityRepos for T where
+    T: CompanyRepo + UserRepo + RefreshTokenRepo + AppRepo + ApiKeyRepo + UnitOfWork
+{
+}

@@ -12,7 +12,8 @@ use tidings_auth::{Accounts, AuthSettings, Team};
 use tidings_domain::{
     ApiKey, ApiKeyId, ApiKeyRepo, App, AppId, AppRepo, Company, CompanyId, CompanyRepo, FailedLogin,
     IdentityVerification, NewApiKey, NewApp, NewCompany, NewRefreshToken, NewUser, NoRevocations,
-    RefreshToken, RefreshTokenId, RefreshTokenRepo, RepoResult, Role, User, UserId, UserRepo,
+    RefreshToken, RefreshTokenId, RefreshTokenRepo, RepoResult, Role, Transaction, UnitOfWork, User, UserId,
+    UserRepo,
 };
 use tidings_store::Store;
 use tidings_store::test_db::TestDb;
@@ -260,5 +261,12 @@ impl ApiKeyRepo for Ordered {
 
     async fn touch_api_key(&self, id: ApiKeyId, now: DateTime<Utc>) -> RepoResult<()> {
         self.store.touch_api_key(id, now).await
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for Ordered {
+    async fn begin(&self) -> RepoResult<Box<dyn Transaction>> {
+        UnitOfWork::begin(&self.store).await
     }
 }
