@@ -4,6 +4,11 @@
 //! `cargo run --release -p tidings-bench -- [--quick] [--backend sqlite|postgres|both] [--json PATH]`
 //! PostgreSQL runs when `TIDINGS_BENCH_DATABASE_URL` (or `TIDINGS_TEST_DATABASE_URL`) names a server
 //! where a throw-away database may be created. Everything stays on loopback and ends by itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a load generator: failing loudly is its error handling"
+)]
 
 mod client;
 mod fanout;

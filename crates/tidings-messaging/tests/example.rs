@@ -1,4 +1,5 @@
 //! The embedding example runs, and shows the conversation it builds.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 use std::process::Command;
 

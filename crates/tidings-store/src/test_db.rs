@@ -1,5 +1,6 @@
 //! Throw-away databases for tests: a fresh SQLite file, or a freshly created PostgreSQL database when
 //! `TIDINGS_TEST_DATABASE_URL` is set. Each is migrated on creation and removed on drop.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failure here fails the test")]
 
 use std::io::Write;
 use std::path::PathBuf;

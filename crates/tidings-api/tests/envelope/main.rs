@@ -1,4 +1,5 @@
 //! Every error path answers with the documented envelope and a request id.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 use actix_web::http::StatusCode;
 use actix_web::{test, web};

@@ -1,5 +1,6 @@
 //! Identity and access through HTTP, on SQLite and PostgreSQL: accounts, tokens, the team, apps and
 //! API keys, and every attack the issue lists.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 mod accounts;
 mod keys;

@@ -1,5 +1,6 @@
 //! The realtime protocol through real WebSocket clients against a server listening on a free port,
 //! on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 mod cancellation;
 mod delivery;
