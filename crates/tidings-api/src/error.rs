@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
 use tidings_auth::AuthError;
-use tidings_domain::RepoError;
+use tidings_domain::{ErrorChain, RepoError, RepoErrorKind};
 use tidings_messaging::MessagingError;
 
 use crate::envelope::ErrorBody;
@@ -143,15 +143,22 @@ impl ResponseError for ApiError {
 
 impl From<RepoError> for ApiError {
     fn from(err: RepoError) -> Self {
-        match err {
-            RepoError::NotFound => ApiError::not_found(),
-            RepoError::Conflict(_) => ApiError::new(ErrorCode::Conflict, "conflicts with existing data"),
-            RepoError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "store unavailable");
+        // Only the kind reaches the client; the constraint and the driver's error go to the log.
+        match err.kind() {
+            RepoErrorKind::NotFound => ApiError::not_found(),
+            RepoErrorKind::Conflict | RepoErrorKind::Exclusion => {
+                ApiError::new(ErrorCode::Conflict, "conflicts with existing data")
+            }
+            RepoErrorKind::Transient => {
+                tracing::warn!(error = %ErrorChain(&err), "store busy");
+                ApiError::new(ErrorCode::Unavailable, "the store is busy, retry shortly").with_retry_after(1)
+            }
+            RepoErrorKind::Unavailable => {
+                tracing::warn!(error = %ErrorChain(&err), "store unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the store is unavailable, retry shortly")
                     .with_retry_after(1)
             }
-            RepoError::Internal(cause) => ApiError::internal(cause),
+            RepoErrorKind::Internal => ApiError::internal(ErrorChain(&err)),
         }
     }
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, RepoError,
-    Role, User,
+    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, Role, User,
 };
 
 use crate::access_token::AccessTokens;
@@ -71,11 +70,9 @@ impl Accounts {
             role: Role::Owner,
         };
         let company = NewCompany { name: input.company_name.trim().to_owned() };
-        let (company, user) =
-            self.repos.create_company_with_owner(company, owner).await.map_err(|e| match e {
-                RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
-                other => other.into(),
-            })?;
+        let (company, user) = self.repos.create_company_with_owner(company, owner).await.map_err(|e| {
+            if e.is_conflict() { AuthError::Conflict("this e-mail is already registered") } else { e.into() }
+        })?;
         let tokens = self.start_session(&user).await?;
         Ok(Session { user, company, tokens })
     }
@@ -131,7 +128,7 @@ impl Accounts {
         }
         let user = match self.repos.get_user(stored.company_id, stored.user_id).await {
             Ok(user) => user,
-            Err(RepoError::NotFound) => return Err(AuthError::InvalidRefreshToken),
+            Err(e) if e.is_not_found() => return Err(AuthError::InvalidRefreshToken),
             Err(e) => return Err(e.into()),
         };
         let (new, pair) = self.issue(&user, stored.family_id)?;

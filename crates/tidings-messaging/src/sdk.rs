@@ -6,7 +6,7 @@ use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
     Caller, ClientPrincipal, Contact, ContactFields, ContactId, Device, Event, IdentityVerifier, NewEvent,
-    NoIdentityVerification, RepoError,
+    NoIdentityVerification,
 };
 
 use crate::actor::Actor;
@@ -82,11 +82,12 @@ impl Sdk {
             external_id: input.external_id,
             ..ContactFields::default()
         };
-        self.repos.update_contact(device.company_id, target, fields).await.map_err(|e| match e {
-            RepoError::Conflict(_) => {
+        self.repos.update_contact(device.company_id, target, fields).await.map_err(|e| {
+            if e.is_conflict() {
                 MessagingError::Conflict("another contact already has this external id")
+            } else {
+                e.into()
             }
-            other => other.into(),
         })
     }
 

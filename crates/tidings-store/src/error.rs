@@ -4,7 +4,7 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::PoolError as ManagerError;
 use thiserror::Error;
-use tidings_domain::RepoError;
+use tidings_domain::{RepoError, RepoErrorKind};
 
 /// Why a store could not be opened or migrated.
 #[derive(Debug, Error)]
@@ -20,22 +20,29 @@ pub enum StoreError {
     Migration(String),
 }
 
-/// Maps a query error to the domain's error.
+/// Maps a query error to the domain's error, keeping it as the source.
 pub(crate) fn db_error(err: DieselError) -> RepoError {
-    match err {
-        DieselError::NotFound => RepoError::NotFound,
+    let (kind, constraint) = match &err {
+        DieselError::NotFound => (RepoErrorKind::NotFound, None),
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            RepoError::Conflict(info.constraint_name().unwrap_or(info.message()).to_owned())
+            (RepoErrorKind::Conflict, Some(info.constraint_name().unwrap_or(info.message()).to_owned()))
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => RepoError::NotFound,
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-            RepoError::Unavailable(info.message().to_owned())
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            (RepoErrorKind::NotFound, None)
         }
-        other => RepoError::Internal(other.to_string()),
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            (RepoErrorKind::Unavailable, None)
+        }
+        _ => (RepoErrorKind::Internal, None),
+    };
+    let mapped = RepoError::new(kind).with_source(err);
+    match constraint {
+        Some(constraint) => mapped.with_constraint(constraint),
+        None => mapped,
     }
 }
 
-/// Maps a failure to get a pooled connection to the domain's error.
+/// Maps a failure to get a pooled connection to the domain's error, keeping it as the source.
 pub(crate) fn pool_error(err: deadpool::managed::PoolError<ManagerError>) -> RepoError {
-    RepoError::Unavailable(err.to_string())
+    RepoError::unavailable(err)
 }

@@ -155,7 +155,7 @@ where
     F: Future<Output = RepoResult<T>> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::spawn(operation).await.map_err(|e| RepoError::Internal(format!("store task failed: {e}")))?
+    tokio::spawn(operation).await.map_err(RepoError::internal)?
 }
 
 #[cfg(test)]

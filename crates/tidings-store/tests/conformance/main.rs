@@ -1,7 +1,15 @@
 //! The store conformance suite: the same assertions against SQLite and PostgreSQL.
 
+use tidings_domain::{RepoErrorKind, RepoResult};
+
 mod conversations;
 mod keys;
 mod messages;
 mod tokens;
 mod users;
+
+/// The kind of a failed call's error, `None` for a success: compared in assertions whose failure
+/// then shows both kinds.
+pub fn error_kind<T>(result: &RepoResult<T>) -> Option<RepoErrorKind> {
+    result.as_ref().err().map(tidings_domain::RepoError::kind)
+}
