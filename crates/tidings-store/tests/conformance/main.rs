@@ -3,6 +3,7 @@
 use tidings_domain::{RepoErrorKind, RepoResult};
 
 mod conversations;
+mod errors;
 mod keys;
 mod messages;
 mod tokens;
