@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
 use tidings_auth::AuthError;
-use tidings_domain::RepoError;
+use tidings_domain::{ErrorChain, RepoError, RepoErrorKind};
 use tidings_messaging::MessagingError;
 
 use crate::envelope::ErrorBody;
@@ -143,15 +143,22 @@ impl ResponseError for ApiError {
 
 impl From<RepoError> for ApiError {
     fn from(err: RepoError) -> Self {
-        match err {
-            RepoError::NotFound => ApiError::not_found(),
-            RepoError::Conflict(_) => ApiError::new(ErrorCode::Conflict, "conflicts with existing data"),
-            RepoError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "store unavailable");
+        // Only the kind reaches the client; the constraint and the driver's error go to the log.
+        match err.kind() {
+            RepoErrorKind::NotFound => ApiError::not_found(),
+            RepoErrorKind::Conflict | RepoErrorKind::Exclusion => {
+                ApiError::new(ErrorCode::Conflict, "conflicts with existing data")
+            }
+            RepoErrorKind::Transient => {
+                tracing::warn!(error = %ErrorChain(&err), "store busy");
+                ApiError::new(ErrorCode::Unavailable, "the store is busy, retry shortly").with_retry_after(1)
+            }
+            RepoErrorKind::Unavailable => {
+                tracing::warn!(error = %ErrorChain(&err), "store unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the store is unavailable, retry shortly")
                     .with_retry_after(1)
             }
-            RepoError::Internal(cause) => ApiError::internal(cause),
+            RepoErrorKind::Internal => ApiError::internal(ErrorChain(&err)),
         }
     }
 }
@@ -205,5 +212,58 @@ impl From<AuthError> for ApiError {
             AuthError::Store(e) => e.into(),
             AuthError::Hashing(cause) => ApiError::internal(cause),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Status, code, message and `Retry-After` of the answer to a store error.
+    fn answer(err: RepoError) -> (StatusCode, ErrorCode, String, Option<u64>) {
+        let api = ApiError::from(err);
+        (api.status_code(), api.code(), api.message().to_owned(), api.retry_after_secs)
+    }
+
+    #[test]
+    fn conflicts_and_exclusions_are_409_without_the_constraint() {
+        for err in [
+            RepoError::conflict("users_email_key")
+                .with_source("duplicate key value violates unique constraint"),
+            RepoError::exclusion("appointments_no_overlap").with_source("conflicting key value"),
+        ] {
+            let (status, code, message, retry_after) = answer(err);
+            assert_eq!((status, code, retry_after), (StatusCode::CONFLICT, ErrorCode::Conflict, None));
+            assert_eq!(message, "conflicts with existing data");
+        }
+    }
+
+    #[test]
+    fn transient_and_unavailable_are_503_with_retry_after() {
+        let (status, code, message, retry_after) = answer(RepoError::transient("deadlock detected"));
+        assert_eq!(
+            (status, code, retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, Some(1))
+        );
+        assert_eq!(message, "the store is busy, retry shortly");
+        let (status, code, message, retry_after) = answer(RepoError::unavailable("Pool has been closed"));
+        assert_eq!(
+            (status, code, retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, Some(1))
+        );
+        assert_eq!(message, "the store is unavailable, retry shortly");
+        let response = ApiError::from(RepoError::transient("database is locked")).error_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+
+    #[test]
+    fn internal_is_500_with_the_generic_message_only() {
+        let err = RepoError::internal("malformed value in store: carrier-pigeon");
+        let api = ApiError::from(err);
+        assert_eq!((api.status_code(), api.code()), (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal));
+        assert_eq!(api.message(), "internal error");
+        assert_eq!(api.details, None);
+        assert_eq!(api.retry_after_secs, None);
+        assert_eq!(ApiError::from(RepoError::not_found()).code(), ErrorCode::NotFound);
     }
 }

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, RepoError,
-    Role, User,
+    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, Role, User,
 };
 
 use crate::access_token::AccessTokens;
@@ -73,9 +72,8 @@ impl Accounts {
         let company = NewCompany { name: input.company_name.trim().to_owned() };
         // The company, its owner and the owner's first session commit together.
         let unit = self.repos.begin().await?;
-        let (company, user) = unit.create_company_with_owner(company, owner).await.map_err(|e| match e {
-            RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
-            other => other.into(),
+        let (company, user) = unit.create_company_with_owner(company, owner).await.map_err(|e| {
+            if e.is_conflict() { AuthError::Conflict("this e-mail is already registered") } else { e.into() }
         })?;
         let (new, tokens) = self.issue(&user, RefreshTokenId::new())?;
         unit.insert_refresh_token(new).await?;
@@ -134,7 +132,7 @@ impl Accounts {
         }
         let user = match self.repos.get_user(stored.company_id, stored.user_id).await {
             Ok(user) => user,
-            Err(RepoError::NotFound) => return Err(AuthError::InvalidRefreshToken),
+            Err(e) if e.is_not_found() => return Err(AuthError::InvalidRefreshToken),
             Err(e) => return Err(e.into()),
         };
         let (new, pair) = self.issue(&user, stored.family_id)?;

@@ -192,7 +192,7 @@ impl IdentityVerifier for AppKeys {
         let secret = self
             .cipher
             .open(&sealed, &app_id.to_string())
-            .map_err(|e| RepoError::Internal(format!("identity secret of app {app_id}: {e}")))?;
+            .map_err(|e| RepoError::internal(format!("identity secret of app {app_id}: {e}")))?;
         let Ok(presented) = hex::decode(user_hash.trim()) else {
             return Ok(IdentityVerdict { required, verified: false });
         };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tidings_domain::{ApiKey, AppId, IdentityRepos, KeyKind, Platform, RepoError};
+use tidings_domain::{ApiKey, AppId, ErrorChain, IdentityRepos, KeyKind, Platform};
 
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
@@ -40,7 +40,7 @@ impl Authenticator {
             Ok(user) => {
                 Ok((Principal { user_id: user.id, company_id: user.company_id, role: user.role }, expires_at))
             }
-            Err(RepoError::NotFound) => Err(AuthError::Unauthenticated("this user no longer exists")),
+            Err(e) if e.is_not_found() => Err(AuthError::Unauthenticated("this user no longer exists")),
             Err(e) => Err(e.into()),
         }
     }
@@ -55,7 +55,9 @@ impl Authenticator {
                 match self.repos.get_user(principal.company_id, principal.user_id).await {
                     Ok(user) if user.role == principal.role => Ok(()),
                     Ok(_) => Err(AuthError::Unauthenticated("this user's role has changed")),
-                    Err(RepoError::NotFound) => Err(AuthError::Unauthenticated("this user no longer exists")),
+                    Err(e) if e.is_not_found() => {
+                        Err(AuthError::Unauthenticated("this user no longer exists"))
+                    }
                     Err(e) => Err(e.into()),
                 }
             }
@@ -67,7 +69,7 @@ impl Authenticator {
     async fn key_still_valid(&self, company_id: CompanyId, key_id: ApiKeyId) -> Result<(), AuthError> {
         let key = match self.repos.get_api_key(company_id, key_id).await {
             Ok(key) => key,
-            Err(RepoError::NotFound) => {
+            Err(e) if e.is_not_found() => {
                 return Err(AuthError::Unauthenticated("this API key no longer exists"));
             }
             Err(e) => return Err(e.into()),
@@ -147,7 +149,7 @@ impl Authenticator {
         }
         // Recording use is bookkeeping: a failure must not refuse a valid key.
         if let Err(e) = self.repos.touch_api_key(key.id, now).await {
-            tracing::warn!(key_id = %key.id, error = %e, "could not record API key use");
+            tracing::warn!(key_id = %key.id, error = %ErrorChain(&e), "could not record API key use");
         }
         Ok(key)
     }

@@ -58,9 +58,8 @@ impl Team {
             password_hash,
             role: input.role,
         };
-        self.repos.create_user(new).await.map_err(|e| match e {
-            RepoError::Conflict(_) => AuthError::Conflict("this e-mail is already registered"),
-            other => other.into(),
+        self.repos.create_user(new).await.map_err(|e| {
+            if e.is_conflict() { AuthError::Conflict("this e-mail is already registered") } else { e.into() }
         })
     }
 
@@ -100,8 +99,5 @@ impl Team {
 
 /// The store's only conflict on a role change or removal: the company would be left without an owner.
 fn last_owner(err: RepoError) -> AuthError {
-    match err {
-        RepoError::Conflict(_) => AuthError::Conflict("a company must keep at least one owner"),
-        other => other.into(),
-    }
+    if err.is_conflict() { AuthError::Conflict("a company must keep at least one owner") } else { err.into() }
 }

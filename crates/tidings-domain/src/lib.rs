@@ -30,7 +30,7 @@ pub use conversation::{
     Conversation, ConversationPatch, ConversationQuery, ConversationRepo, ConversationStatus,
 };
 pub use device::{Device, DeviceRepo, Platform};
-pub use error::{RepoError, RepoResult};
+pub use error::{BoxError, ErrorChain, RepoError, RepoErrorKind, RepoResult};
 pub use event::{Event, EventRepo, NewEvent};
 pub use health::StoreHealth;
 pub use identity::IdentityRepos;

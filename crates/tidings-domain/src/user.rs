@@ -61,7 +61,7 @@ pub struct NewUser {
 /// Persistence of users. Every lookup but the login one is scoped by company.
 #[async_trait]
 pub trait UserRepo: Send + Sync {
-    /// Stores a new user; `RepoError::Conflict` when the e-mail is taken.
+    /// Stores a new user; [`Conflict`](crate::RepoErrorKind::Conflict) when the e-mail is taken.
     async fn create_user(&self, new: NewUser) -> RepoResult<User>;
     /// Loads a user of `company_id`; another company's user is `NotFound`.
     async fn get_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<User>;
@@ -69,11 +69,13 @@ pub trait UserRepo: Send + Sync {
     async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>>;
     /// Lists the users of a company, oldest first.
     async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>>;
-    /// Changes the role of a user of `company_id`; returns the updated user. `RepoError::Conflict`,
-    /// with nothing changed, when the company would be left without an owner.
+    /// Changes the role of a user of `company_id`; returns the updated user. A
+    /// [`Conflict`](crate::RepoErrorKind::Conflict), with nothing changed, when the company would be
+    /// left without an owner.
     async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User>;
     /// Deletes a user of `company_id` and everything that hangs off it (refresh tokens).
-    /// `RepoError::Conflict`, with nothing deleted, when the company would be left without an owner.
+    /// A [`Conflict`](crate::RepoErrorKind::Conflict), with nothing deleted, when the company would be
+    /// left without an owner.
     async fn delete_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<()>;
     /// Counts a failed login unless the user is locked at `now`; the failure that brings the count
     /// to `max_failures` locks the user until `lock_until` and starts a fresh count. The check, the

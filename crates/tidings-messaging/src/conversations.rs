@@ -7,7 +7,6 @@ use garde::Validate;
 use serde::Serialize;
 use tidings_domain::{
     Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal,
-    RepoError,
 };
 
 use crate::actor::Actor;
@@ -84,7 +83,7 @@ impl Conversations {
         if let Some(Some(assignee)) = input.assignee_id {
             match self.repos.get_user(agent.company_id, assignee).await {
                 Ok(_) => {}
-                Err(RepoError::NotFound) => {
+                Err(e) if e.is_not_found() => {
                     return Err(MessagingError::Invalid(
                         "assignee_id",
                         "no such user in this company".into(),

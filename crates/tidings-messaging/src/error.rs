@@ -28,10 +28,7 @@ pub enum MessagingError {
 
 impl From<RepoError> for MessagingError {
     fn from(err: RepoError) -> Self {
-        match err {
-            RepoError::NotFound => MessagingError::NotFound,
-            other => MessagingError::Store(other),
-        }
+        if err.is_not_found() { MessagingError::NotFound } else { MessagingError::Store(err) }
     }
 }
 

@@ -138,13 +138,13 @@ impl Messages {
         if !is_author(&actor, &message) {
             return Err(MessagingError::Forbidden("only the author can edit a message"));
         }
-        let edited =
-            self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| match e {
-                tidings_domain::RepoError::Conflict(_) => {
-                    MessagingError::Conflict("a deleted message cannot be edited")
-                }
-                other => other.into(),
-            })?;
+        let edited = self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| {
+            if e.is_conflict() {
+                MessagingError::Conflict("a deleted message cannot be edited")
+            } else {
+                e.into()
+            }
+        })?;
         self.publish_message(&edited, false);
         Ok(edited)
     }

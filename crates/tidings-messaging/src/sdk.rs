@@ -6,7 +6,7 @@ use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
     Caller, ClientPrincipal, Contact, ContactFields, ContactId, ContactRepo, Device, DeviceRepo, Event,
-    IdentityVerifier, NewEvent, NoIdentityVerification, RepoError,
+    IdentityVerifier, NewEvent, NoIdentityVerification,
 };
 
 use crate::actor::Actor;
@@ -85,11 +85,12 @@ impl Sdk {
             external_id: input.external_id,
             ..ContactFields::default()
         };
-        let contact = unit.update_contact(device.company_id, target, fields).await.map_err(|e| match e {
-            RepoError::Conflict(_) => {
+        let contact = unit.update_contact(device.company_id, target, fields).await.map_err(|e| {
+            if e.is_conflict() {
                 MessagingError::Conflict("another contact already has this external id")
+            } else {
+                e.into()
             }
-            other => other.into(),
         })?;
         unit.commit().await?;
         Ok(contact)

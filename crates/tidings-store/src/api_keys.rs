@@ -112,7 +112,7 @@ impl ApiKeyRepo for Store {
             .map_err(db_error)
         })?;
         if updated == 0 {
-            return Err(RepoError::NotFound);
+            return Err(RepoError::not_found());
         }
         self.get_api_key(company_id, id).await
     }

@@ -138,7 +138,7 @@ impl ContactRepo for Store {
             .map_err(db_error)
         })?;
         if updated == 0 {
-            return Err(RepoError::NotFound);
+            return Err(RepoError::not_found());
         }
         self.get_contact(company_id, id).await
     }

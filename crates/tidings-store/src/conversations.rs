@@ -127,10 +127,10 @@ impl ConversationRepo for Store {
         match inserted {
             Ok(row) => row.try_into(),
             // A concurrent call opened it first (the unique index allows one): use that one.
-            Err(RepoError::Conflict(_)) => self
+            Err(e) if e.is_conflict() => self
                 .find_open_conversation(&company, &contact, app.as_deref(), platform.as_str())
                 .await?
-                .ok_or(RepoError::NotFound)?
+                .ok_or_else(RepoError::not_found)?
                 .try_into(),
             Err(e) => Err(e),
         }
@@ -208,7 +208,7 @@ impl ConversationRepo for Store {
                 .map_err(db_error)
         })?;
         if updated == 0 {
-            return Err(RepoError::NotFound);
+            return Err(RepoError::not_found());
         }
         self.get_conversation(company_id, id).await
     }

@@ -105,9 +105,11 @@ impl DeviceRepo for Store {
         match created {
             Ok(row) => row.try_into(),
             // Another request registered the same device first: use it.
-            Err(RepoError::Conflict(_)) => {
-                self.find_device_row(&company, &app, device_id).await?.ok_or(RepoError::NotFound)?.try_into()
-            }
+            Err(e) if e.is_conflict() => self
+                .find_device_row(&company, &app, device_id)
+                .await?
+                .ok_or_else(RepoError::not_found)?
+                .try_into(),
             Err(e) => Err(e),
         }
     }

@@ -180,13 +180,13 @@ impl MessageRepo for Store {
         match appended {
             Ok(stored) => Ok((stored.try_into()?, true)),
             // The same local_id won a race against us: answer with its message.
-            Err(RepoError::Conflict(conflict)) => match &new.local_id {
+            Err(conflict) if conflict.is_conflict() => match &new.local_id {
                 Some(local_id) => match self.find_by_local_id(&company_id, &conversation_id, local_id).await?
                 {
                     Some(existing) => Ok((existing.try_into()?, false)),
-                    None => Err(RepoError::Conflict(conflict)),
+                    None => Err(conflict),
                 },
-                None => Err(RepoError::Conflict(conflict)),
+                None => Err(conflict),
             },
             Err(e) => Err(e),
         }
@@ -239,7 +239,7 @@ impl MessageRepo for Store {
         })?;
         if updated == 0 {
             self.message_row(company_id, id).await?;
-            return Err(RepoError::Conflict("message is deleted".into()));
+            return Err(RepoError::conflict("message is deleted"));
         }
         self.get_message(company_id, id).await
     }

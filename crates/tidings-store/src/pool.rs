@@ -147,7 +147,7 @@ macro_rules! with_conn {
                             let $conn = &mut **conn;
                             $body
                         }
-                        None => Err(tidings_domain::RepoError::Internal("the unit of work has ended".into())),
+                        None => Err(tidings_domain::RepoError::internal("the unit of work has ended")),
                     }
                 }
             }
@@ -170,7 +170,7 @@ where
     F: Future<Output = RepoResult<T>> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::spawn(operation).await.map_err(|e| RepoError::Internal(format!("store task failed: {e}")))?
+    tokio::spawn(operation).await.map_err(RepoError::internal)?
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// Parses a stored id; a malformed one means the table was written by something else.
 pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, RepoError> {
-    raw.parse().map_err(|_| RepoError::Internal(format!("malformed value in store: {raw}")))
+    raw.parse().map_err(|_| RepoError::internal(format!("malformed value in store: {raw}")))
 }
 
 /// Stored form of a time.
@@ -27,7 +27,7 @@ pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
 }
 
 pub(crate) fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
-    serde_json::from_str(raw).map_err(|e| RepoError::Internal(format!("stored JSON: {e}")))
+    serde_json::from_str(raw).map_err(|e| RepoError::internal(format!("stored JSON: {e}")))
 }
 
 #[derive(Queryable, Insertable)]
@@ -74,7 +74,7 @@ impl TryFrom<UserRow> for User {
             email: row.email,
             name: row.name,
             password_hash: row.password_hash,
-            role: row.role.parse().map_err(RepoError::Internal)?,
+            role: row.role.parse().map_err(RepoError::internal)?,
             failed_logins: row.failed_logins,
             locked_until: row.locked_until.map(utc),
             created_at: utc(row.created_at),

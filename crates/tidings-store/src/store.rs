@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use diesel_async::SimpleAsyncConnection;
-use tidings_domain::{RepoResult, StoreHealth};
+use tidings_domain::{ErrorChain, RepoResult, StoreHealth};
 
 use crate::error::{StoreError, db_error};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ impl Store {
     /// answers, so a bad URL fails at start rather than at the first request.
     pub async fn connect(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
         let store = Store { source: Source::Pool(DbPool::new(url, options)?) };
-        store.ping().await.map_err(|e| StoreError::Connect(e.to_string()))?;
+        store.ping().await.map_err(|e| StoreError::Connect(ErrorChain(&e).to_string()))?;
         Ok(store)
     }
 

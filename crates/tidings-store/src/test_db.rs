@@ -99,6 +99,18 @@ impl TestDb {
         count.await.expect("count rows").n
     }
 
+    /// Runs `sql` (one or more statements) on a pooled connection, with errors classified as the
+    /// repositories classify theirs: to set up what no repository method writes, such as a corrupt
+    /// row, or to provoke a database error.
+    pub async fn execute(&self, sql: &str) -> tidings_domain::RepoResult<()> {
+        let (store, sql) = (&self.store, sql.to_owned());
+        crate::pool::with_conn!(store, |conn| {
+            diesel_async::SimpleAsyncConnection::batch_execute(conn, &sql)
+                .await
+                .map_err(crate::error::db_error)
+        })
+    }
+
     /// The URL of this database, for a server started by the test.
     pub fn url(&self) -> &str {
         &self.url

@@ -34,7 +34,7 @@ impl Store {
     /// IMMEDIATE`), so that reads followed by writes never fail on a concurrent writer.
     pub async fn begin(&self) -> RepoResult<Store> {
         let Source::Pool(pool) = self.source() else {
-            return Err(RepoError::Internal("units of work do not nest".into()));
+            return Err(RepoError::internal("units of work do not nest"));
         };
         let (pool, backend) = (pool.clone(), pool.backend());
         let conn = detached(async move {
@@ -61,7 +61,7 @@ impl Store {
     /// Commits a unit of work started by [`Store::begin`]; its connection goes back to the pool.
     pub async fn commit(&self) -> RepoResult<()> {
         let Source::Held(held) = self.source() else {
-            return Err(RepoError::Internal("no unit of work to commit".into()));
+            return Err(RepoError::internal("no unit of work to commit"));
         };
         let conn = held.conn.clone();
         detached(async move {
@@ -75,7 +75,7 @@ impl Store {
                         .await
                         .map_err(db_error)
                 }
-                None => Err(RepoError::Internal("the unit of work has already ended".into())),
+                None => Err(RepoError::internal("the unit of work has already ended")),
             }
         })
         .await

@@ -16,7 +16,7 @@ use crate::schema::users;
 use crate::store::Store;
 
 /// The rule a role change or removal breaks when it would leave a company without an owner; the
-/// name `RepoError::Conflict` carries.
+/// constraint its conflict names.
 const LAST_OWNER_RULE: &str = "company_keeps_an_owner";
 
 /// Locks the company row on PostgreSQL, as the first statement of a team change. `NO KEY` so that
@@ -47,8 +47,8 @@ impl From<TeamChangeError> for RepoError {
     fn from(err: TeamChangeError) -> Self {
         match err {
             TeamChangeError::Db(e) => db_error(e),
-            TeamChangeError::NotFound => RepoError::NotFound,
-            TeamChangeError::NoOwnerLeft => RepoError::Conflict(LAST_OWNER_RULE.into()),
+            TeamChangeError::NotFound => RepoError::not_found(),
+            TeamChangeError::NoOwnerLeft => RepoError::conflict(LAST_OWNER_RULE),
         }
     }
 }

@@ -49,7 +49,7 @@ impl Credential {
             Ok(()) => Check::Valid,
             Err(AuthError::Unauthenticated(why)) => Check::Withdrawn(why),
             Err(e) => {
-                tracing::warn!(error = %e, "could not re-check a live connection's credentials");
+                tracing::warn!(error = %tidings_domain::ErrorChain(&e), "could not re-check a live connection's credentials");
                 Check::Valid
             }
         }

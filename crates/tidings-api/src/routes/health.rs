@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
+use tidings_domain::ErrorChain;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -21,7 +22,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.store_health.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready", "checks": { "store": "ok" } }))),
         Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: store check failed");
+            tracing::warn!(error = %ErrorChain(&err), "readiness: store check failed");
             Err(not_ready())
         }
         Err(_) => {

@@ -13,6 +13,7 @@ use tidings_store::test_db::TestDb;
 mod inputs;
 mod nul;
 mod parser;
+mod store_errors;
 #[path = "../support/mod.rs"]
 mod support;
 

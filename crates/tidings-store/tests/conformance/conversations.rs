@@ -5,11 +5,12 @@ use std::sync::Arc;
 use tidings_domain::{
     AppRepo, CompanyId, ContactFields, ContactQuery, ContactRepo, ConversationPatch, ConversationQuery,
     ConversationRepo, ConversationStatus, DeviceRepo, Direction, MessageRepo, NewApp, NewMessage, Platform,
-    RepoError, Sender,
+    RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
+use crate::error_kind;
 use crate::users::company;
 
 backend_tests!(
@@ -65,9 +66,12 @@ async fn contacts_are_searched_within_their_company(db: &TestDb) {
     assert_eq!(ids(page), vec![bob.id]);
 
     let err = s.get_contact(globex.id, ada.id).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     let patch = ContactFields { name: Some("Ada King".into()), ..ContactFields::default() };
-    assert!(matches!(s.update_contact(globex.id, ada.id, patch.clone()).await, Err(RepoError::NotFound)));
+    assert_eq!(
+        error_kind(&s.update_contact(globex.id, ada.id, patch.clone()).await),
+        Some(RepoErrorKind::NotFound)
+    );
     let updated = s.update_contact(acme.id, ada.id, patch).await.unwrap();
     assert_eq!(updated.name.as_deref(), Some("Ada King"));
     assert_eq!(updated.email.as_deref(), Some("ada@example.com"), "unset fields are kept");
@@ -105,7 +109,11 @@ async fn a_device_is_registered_once_with_an_anonymous_contact(db: &TestDb) {
     assert_eq!((updated.platform, updated.push_token.as_deref()), (Platform::Android, Some("push-tok")));
     let stranger = CompanyId::new();
     let foreign = db.store().update_device(stranger, devices[0].id, Platform::Ios, None).await;
-    assert!(matches!(foreign, Err(RepoError::NotFound)), "another company cannot touch the device");
+    assert_eq!(
+        error_kind(&foreign),
+        Some(RepoErrorKind::NotFound),
+        "another company cannot touch the device"
+    );
 
     // A device moves to another contact of its company, never to one of another company.
     let other = db.store().create_contact(web.company_id, ContactFields::default()).await.unwrap();
@@ -207,7 +215,10 @@ async fn conversations_list_by_activity_with_filters(db: &TestDb) {
     assert_eq!(s.list_conversations(web.company_id, by_contact).await.unwrap().len(), 1);
     let ios = ConversationQuery { platform: Some(Platform::Ios), limit: 50, ..Default::default() };
     assert!(s.list_conversations(web.company_id, ios).await.unwrap().is_empty());
-    assert!(matches!(s.get_conversation(other.company_id, convs[0].id).await, Err(RepoError::NotFound)));
+    assert_eq!(
+        error_kind(&s.get_conversation(other.company_id, convs[0].id).await),
+        Some(RepoErrorKind::NotFound)
+    );
 }
 
 async fn merging_contacts_moves_devices_and_conversations(db: &TestDb) {
@@ -222,7 +233,10 @@ async fn merging_contacts_moves_devices_and_conversations(db: &TestDb) {
     s.merge_contacts(web.company_id, device.contact_id, known.id).await.unwrap();
     let moved = s.device_for(web.company_id, web.id, "dev-1", Platform::Web).await.unwrap();
     assert_eq!(moved.contact_id, known.id);
-    assert!(matches!(s.get_contact(web.company_id, device.contact_id).await, Err(RepoError::NotFound)));
+    assert_eq!(
+        error_kind(&s.get_contact(web.company_id, device.contact_id).await),
+        Some(RepoErrorKind::NotFound)
+    );
     let anon_after = s.get_conversation(web.company_id, anon.id).await.unwrap();
     assert_eq!(anon_after.contact_id, known.id);
     assert_eq!(
@@ -238,7 +252,7 @@ async fn merging_contacts_moves_devices_and_conversations(db: &TestDb) {
     let theirs = s.create_contact(globex.company_id, fields("Eve", "eve@example.com", "9")).await.unwrap();
     let other = s.device_for(web.company_id, web.id, "dev-2", Platform::Web).await.unwrap();
     let into_foreign = s.merge_contacts(web.company_id, other.contact_id, theirs.id).await;
-    assert!(matches!(into_foreign, Err(RepoError::NotFound)), "{into_foreign:?}");
+    assert!(into_foreign.as_ref().is_err_and(|e| e.is_not_found()), "{into_foreign:?}");
     let from_foreign = s.merge_contacts(globex.company_id, known.id, theirs.id).await;
     assert!(from_foreign.is_ok(), "scoped to Globex, Acme's contact matches nothing");
     let still = s.device_for(web.company_id, web.id, "dev-2", Platform::Web).await.unwrap();

@@ -1,10 +1,11 @@
 //! Apps and API keys, always within their company.
 
 use chrono::{Duration, Utc};
-use tidings_domain::{ApiKeyId, ApiKeyRepo, AppId, AppRepo, KeyKind, NewApiKey, NewApp, RepoError};
+use tidings_domain::{ApiKeyId, ApiKeyRepo, AppId, AppRepo, KeyKind, NewApiKey, NewApp, RepoErrorKind};
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
+use crate::error_kind;
 use crate::users::company;
 
 backend_tests!(
@@ -35,8 +36,14 @@ async fn apps_stay_within_their_company(db: &TestDb) {
     let web = app(db, "Acme").await;
     let other = app(db, "Globex").await;
     assert_eq!(db.store().get_app(web.company_id, web.id).await.unwrap(), web);
-    assert!(matches!(db.store().get_app(other.company_id, web.id).await, Err(RepoError::NotFound)));
-    assert!(matches!(db.store().get_app(web.company_id, AppId::new()).await, Err(RepoError::NotFound)));
+    assert_eq!(
+        error_kind(&db.store().get_app(other.company_id, web.id).await),
+        Some(RepoErrorKind::NotFound)
+    );
+    assert_eq!(
+        error_kind(&db.store().get_app(web.company_id, AppId::new()).await),
+        Some(RepoErrorKind::NotFound)
+    );
     assert_eq!(db.store().list_apps(web.company_id).await.unwrap(), vec![web]);
 }
 
@@ -53,7 +60,7 @@ async fn key_prefixes_are_unique(db: &TestDb) {
     let web = app(db, "Acme").await;
     db.store().create_api_key(key(&web, "same")).await.unwrap();
     let err = db.store().create_api_key(key(&web, "same")).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
 }
 
 async fn keys_are_revoked_and_expired_within_their_company(db: &TestDb) {
@@ -62,11 +69,14 @@ async fn keys_are_revoked_and_expired_within_their_company(db: &TestDb) {
     let k = db.store().create_api_key(key(&web, "k1")).await.unwrap();
     let now = Utc::now();
 
-    assert!(matches!(db.store().revoke_api_key(other.company_id, k.id, now).await, Err(RepoError::NotFound)));
-    assert!(matches!(
-        db.store().set_api_key_expiry(other.company_id, k.id, now).await,
-        Err(RepoError::NotFound)
-    ));
+    assert_eq!(
+        error_kind(&db.store().revoke_api_key(other.company_id, k.id, now).await),
+        Some(RepoErrorKind::NotFound)
+    );
+    assert_eq!(
+        error_kind(&db.store().set_api_key_expiry(other.company_id, k.id, now).await),
+        Some(RepoErrorKind::NotFound)
+    );
     assert!(db.store().get_api_key(web.company_id, k.id).await.unwrap().is_active(now));
 
     let soon = now + Duration::hours(1);
@@ -78,10 +88,10 @@ async fn keys_are_revoked_and_expired_within_their_company(db: &TestDb) {
     let first_revocation = revoked.revoked_at;
     let again = db.store().revoke_api_key(web.company_id, k.id, now + Duration::hours(2)).await.unwrap();
     assert_eq!(again.revoked_at, first_revocation, "revoking twice keeps the first time");
-    assert!(matches!(
-        db.store().revoke_api_key(web.company_id, ApiKeyId::new(), now).await,
-        Err(RepoError::NotFound)
-    ));
+    assert_eq!(
+        error_kind(&db.store().revoke_api_key(web.company_id, ApiKeyId::new(), now).await),
+        Some(RepoErrorKind::NotFound)
+    );
 }
 
 async fn key_use_is_recorded_at_most_once_a_minute(db: &TestDb) {

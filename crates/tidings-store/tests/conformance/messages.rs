@@ -6,12 +6,13 @@ use std::sync::Arc;
 use chrono::Utc;
 use tidings_domain::{
     ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor, MessageRepo,
-    MessageStatus, NewEvent, NewMessage, Platform, RepoError, Sender,
+    MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
 use crate::conversations::app;
+use crate::error_kind;
 
 backend_tests!(
     concurrent_writers_get_gapless_sequences,
@@ -197,11 +198,14 @@ async fn edits_and_deletions_keep_the_sequence(db: &TestDb) {
     assert!(edited.edited_at.is_some());
     let deleted = s.delete_message(f.company_id, a.id).await.unwrap();
     assert!(deleted.deleted_at.is_some() && deleted.body.is_empty());
-    assert!(matches!(s.edit_message(f.company_id, a.id, "again".into()).await, Err(RepoError::Conflict(_))));
+    assert_eq!(
+        error_kind(&s.edit_message(f.company_id, a.id, "again".into()).await),
+        Some(RepoErrorKind::Conflict)
+    );
     assert_eq!(all_messages(db, &f).await.iter().map(|m| m.sequence).collect::<Vec<_>>(), vec![1, 2]);
     let other = fixture(db, "Globex").await;
-    assert!(matches!(s.get_message(other.company_id, a.id).await, Err(RepoError::NotFound)));
-    assert!(matches!(s.delete_message(other.company_id, a.id).await, Err(RepoError::NotFound)));
+    assert_eq!(error_kind(&s.get_message(other.company_id, a.id).await), Some(RepoErrorKind::NotFound));
+    assert_eq!(error_kind(&s.delete_message(other.company_id, a.id).await), Some(RepoErrorKind::NotFound));
 }
 
 async fn search_finds_words_within_the_company_only(db: &TestDb) {
@@ -267,10 +271,10 @@ async fn appends_stay_within_the_company(db: &TestDb) {
     // Globex presents Acme's conversation with the same local_id: neither the original nor a new row.
     let foreign =
         NewMessage { company_id: globex.company_id, ..message(&acme, Direction::Inbound, "x", Some("l-1")) };
-    assert!(matches!(s.append_message(foreign).await, Err(RepoError::NotFound)));
+    assert_eq!(error_kind(&s.append_message(foreign).await), Some(RepoErrorKind::NotFound));
     let foreign =
         NewMessage { company_id: globex.company_id, ..message(&acme, Direction::Inbound, "x", None) };
-    assert!(matches!(s.append_message(foreign).await, Err(RepoError::NotFound)));
+    assert_eq!(error_kind(&s.append_message(foreign).await), Some(RepoErrorKind::NotFound));
     assert_eq!(db.count_rows("messages").await, 1);
     assert_eq!(s.get_conversation(acme.company_id, acme.conversation_id).await.unwrap().last_sequence, 1);
     // Without a platform, the message takes the conversation's.

@@ -2,8 +2,7 @@
 //! in a service) cannot link a row to another company's.
 
 use tidings_domain::{
-    ContactFields, ContactRepo, ConversationPatch, ConversationRepo, DeviceRepo, Platform, RepoError,
-    UserRepo,
+    ContactFields, ContactRepo, ConversationPatch, ConversationRepo, DeviceRepo, Platform, UserRepo,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -24,17 +23,17 @@ async fn references_never_cross_companies(db: &TestDb) {
 
     let assign = ConversationPatch { status: None, assignee_id: Some(Some(stranger.id)) };
     let assigned = s.update_conversation(acme.company_id, conv.id, assign).await;
-    assert!(matches!(assigned, Err(RepoError::NotFound)), "another company's assignee: {assigned:?}");
+    assert!(assigned.as_ref().is_err_and(|e| e.is_not_found()), "another company's assignee: {assigned:?}");
     assert_eq!(s.get_conversation(acme.company_id, conv.id).await.unwrap().assignee_id, None);
 
     let opened = s.open_conversation(acme.company_id, theirs.id, Some(acme.id), Platform::Web).await;
-    assert!(matches!(opened, Err(RepoError::NotFound)), "another company's contact: {opened:?}");
+    assert!(opened.as_ref().is_err_and(|e| e.is_not_found()), "another company's contact: {opened:?}");
     let foreign_app =
         s.open_conversation(acme.company_id, device.contact_id, Some(globex.id), Platform::Web).await;
-    assert!(matches!(foreign_app, Err(RepoError::NotFound)), "another company's app: {foreign_app:?}");
+    assert!(foreign_app.as_ref().is_err_and(|e| e.is_not_found()), "another company's app: {foreign_app:?}");
     let registered = s.device_for(acme.company_id, globex.id, "dev-9", Platform::Web).await;
     assert!(
-        matches!(registered, Err(RepoError::NotFound)),
+        registered.as_ref().is_err_and(|e| e.is_not_found()),
         "a device of another company's app: {registered:?}"
     );
     let moved = s.assign_device(acme.company_id, device.id, theirs.id).await;

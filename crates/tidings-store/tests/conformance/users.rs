@@ -3,10 +3,13 @@
 use chrono::{Duration, Utc};
 use futures_util::future::{join, join_all};
 use tidings_domain::{
-    CompanyId, CompanyRepo, FailedLogin, NewCompany, NewUser, RepoError, Role, StoreHealth, UserId, UserRepo,
+    CompanyId, CompanyRepo, FailedLogin, NewCompany, NewUser, RepoError, RepoErrorKind, Role, StoreHealth,
+    UserId, UserRepo,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
+
+use crate::error_kind;
 
 backend_tests!(
     ping_answers,
@@ -55,7 +58,7 @@ async fn company_round_trip(db: &TestDb) {
 
 async fn unknown_company_is_not_found(db: &TestDb) {
     let err = db.store().get_company(CompanyId::new()).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
 }
 
 async fn user_round_trip_lowercases_email(db: &TestDb) {
@@ -76,7 +79,7 @@ async fn duplicate_email_is_a_conflict(db: &TestDb) {
     let globex = company(db, "Globex").await;
     db.store().create_user(new_user(acme.id, "ada@example.com")).await.unwrap();
     let err = db.store().create_user(new_user(globex.id, "ADA@example.com")).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
     assert!(db.store().list_users(globex.id).await.unwrap().is_empty());
 }
 
@@ -85,14 +88,14 @@ async fn user_of_another_company_is_not_found(db: &TestDb) {
     let globex = company(db, "Globex").await;
     let ada = db.store().create_user(new_user(acme.id, "ada@example.com")).await.unwrap();
     let err = db.store().get_user(globex.id, ada.id).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     let err = db.store().get_user(acme.id, UserId::new()).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
 }
 
 async fn user_needs_an_existing_company(db: &TestDb) {
     let err = db.store().create_user(new_user(CompanyId::new(), "ada@example.com")).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     assert_eq!(db.store().find_user_by_email("ada@example.com").await.unwrap(), None);
 }
 
@@ -133,7 +136,7 @@ async fn a_taken_email_leaves_no_company_behind(db: &TestDb) {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
     assert_eq!(db.count_rows("companies").await, 1);
     assert_eq!(db.count_rows("users").await, 1);
 }
@@ -146,17 +149,17 @@ async fn roles_change_and_users_are_deleted_within_their_company(db: &TestDb) {
     let ada = db.store().create_user(new_user(acme.id, "ada@acme.test")).await.unwrap();
 
     let err = db.store().set_user_role(globex.id, ada.id, Role::Agent).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     assert_eq!(db.store().get_user(acme.id, ada.id).await.unwrap().role, Role::Owner);
 
     let demoted = db.store().set_user_role(acme.id, ada.id, Role::Agent).await.unwrap();
     assert_eq!(demoted.role, Role::Agent);
 
     let err = db.store().delete_user(globex.id, ada.id).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
     db.store().delete_user(acme.id, ada.id).await.unwrap();
-    assert!(matches!(db.store().get_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
-    assert!(matches!(db.store().delete_user(acme.id, ada.id).await, Err(RepoError::NotFound)));
+    assert_eq!(error_kind(&db.store().get_user(acme.id, ada.id).await), Some(RepoErrorKind::NotFound));
+    assert_eq!(error_kind(&db.store().delete_user(acme.id, ada.id).await), Some(RepoErrorKind::NotFound));
 }
 
 async fn the_last_owner_is_neither_demoted_nor_removed(db: &TestDb) {
@@ -169,9 +172,9 @@ async fn the_last_owner_is_neither_demoted_nor_removed(db: &TestDb) {
         .unwrap();
 
     let err = db.store().set_user_role(acme.id, ada.id, Role::Admin).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
     let err = db.store().delete_user(acme.id, ada.id).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
     assert_eq!(
         db.store().get_user(acme.id, ada.id).await.unwrap(),
         ada,
@@ -182,11 +185,11 @@ async fn the_last_owner_is_neither_demoted_nor_removed(db: &TestDb) {
     assert_eq!(db.store().set_user_role(acme.id, bob.id, Role::Owner).await.unwrap().role, Role::Owner);
     assert_eq!(db.store().set_user_role(acme.id, ada.id, Role::Agent).await.unwrap().role, Role::Agent);
     let err = db.store().delete_user(acme.id, bob.id).await.unwrap_err();
-    assert!(matches!(err, RepoError::Conflict(_)), "{err:?}");
+    assert!(err.is_conflict(), "{err:?}");
     db.store().delete_user(acme.id, ada.id).await.unwrap();
     // An unknown user is not found, not a conflict.
     let err = db.store().delete_user(acme.id, UserId::new()).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(err.is_not_found(), "{err:?}");
 }
 
 async fn owners_demoting_or_removing_each_other_at_once_leave_one(db: &TestDb) {
@@ -204,7 +207,7 @@ async fn owners_demoting_or_removing_each_other_at_once_leave_one(db: &TestDb) {
         } else {
             join(db.store().delete_user(acme.id, ada.id), db.store().delete_user(acme.id, bob.id)).await
         };
-        let conflicts = [&a, &b].iter().filter(|r| matches!(r, Err(RepoError::Conflict(_)))).count();
+        let conflicts = [&a, &b].iter().filter(|r| r.as_ref().is_err_and(RepoError::is_conflict)).count();
         assert!(conflicts == 1 && (a.is_ok() || b.is_ok()), "round {round}: {a:?} {b:?}");
         let owners = db.store().list_users(acme.id).await.unwrap();
         assert_eq!(owners.iter().filter(|u| u.role == Role::Owner).count(), 1, "round {round}");
