@@ -68,8 +68,11 @@ async fn receipt(
     kind: Receipt,
     input: ReceiptInput,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = state.messaging.messages.receipt(&caller, id, kind, input).await?;
-    Ok(HttpResponse::Ok().json(json!({ "updated": updated, "up_to_sequence": input.up_to_sequence })))
+    // The service lowers `up_to_sequence` to the conversation's last message: answer what it applied,
+    // so a client never believes it has covered messages that do not exist yet.
+    let applied = state.messaging.messages.receipt(&caller, id, kind, input).await?;
+    let body = json!({ "updated": applied.updated, "up_to_sequence": applied.up_to_sequence });
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// `POST /v1/conversations/{id}/messages/delivered`
