@@ -101,10 +101,3 @@ pub struct List<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
 }
-
-impl<T> List<T> {
-    /// A complete list (no further page).
-    pub fn complete(data: Vec<T>) -> Self {
-        Self { data, next_cursor: None }
-    }
-}

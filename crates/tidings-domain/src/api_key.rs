@@ -76,8 +76,15 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn create_api_key(&self, new: NewApiKey) -> RepoResult<ApiKey>;
     /// Loads a key of `company_id`.
     async fn get_api_key(&self, company_id: CompanyId, id: ApiKeyId) -> RepoResult<ApiKey>;
-    /// Lists the keys of an app of `company_id`, oldest first.
-    async fn list_api_keys(&self, company_id: CompanyId, app_id: AppId) -> RepoResult<Vec<ApiKey>>;
+    /// Lists at most `limit` keys of an app of `company_id`, oldest first, starting after the key
+    /// `after` (ids sort by creation time).
+    async fn list_api_keys(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        after: Option<ApiKeyId>,
+        limit: i64,
+    ) -> RepoResult<Vec<ApiKey>>;
     /// Finds a key by its prefix, across companies (the prefix is what a request presents).
     async fn find_api_key_by_prefix(&self, prefix: &str) -> RepoResult<Option<ApiKey>>;
     /// Revokes a key of `company_id` (idempotent); returns the key.

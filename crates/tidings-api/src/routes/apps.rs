@@ -7,14 +7,21 @@ use tidings_domain::{ApiKeyId, AppId};
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
+use crate::paging::{self, IdPageParams};
 use crate::state::AppState;
 use crate::views::{IdentitySecretView, IssuedKeyView, List};
 
-/// `GET /v1/apps`
-pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
-    let apps = state.app_keys.list_apps(&staff.principal).await?;
-    Ok(HttpResponse::Ok().json(List::complete(apps)))
+/// `GET /v1/apps?limit=&cursor=`: oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    params: Query<IdPageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (after, limit) = params.parse()?;
+    let apps = state.app_keys.list_apps(&staff.principal, after, limit).await?;
+    let next = paging::next_cursor(&apps, limit, |a| paging::id_cursor(a.id));
+    Ok(HttpResponse::Ok().json(List { data: apps, next_cursor: next }))
 }
 
 /// `POST /v1/apps`
@@ -48,14 +55,17 @@ pub async fn issue_identity_secret(
     Ok(HttpResponse::Created().json(IdentitySecretView::from(issued)))
 }
 
-/// `GET /v1/apps/{id}/keys`
+/// `GET /v1/apps/{id}/keys?limit=&cursor=`: oldest first.
 pub async fn list_keys(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
     id: Path<AppId>,
+    params: Query<IdPageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state.app_keys.list_keys(&staff.principal, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(List::complete(keys)))
+    let (after, limit) = params.parse()?;
+    let keys = state.app_keys.list_keys(&staff.principal, id.into_inner(), after, limit).await?;
+    let next = paging::next_cursor(&keys, limit, |k| paging::id_cursor(k.id));
+    Ok(HttpResponse::Ok().json(List { data: keys, next_cursor: next }))
 }
 
 /// `POST /v1/apps/{id}/keys`

@@ -3,5 +3,6 @@
 mod conversations;
 mod keys;
 mod messages;
+mod paging;
 mod tokens;
 mod users;
