@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{ApiKeyId, AppId, CompanyId};
@@ -20,7 +19,7 @@ named_enum!(
 );
 
 /// An API key as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ApiKey {
     /// Identifier.
     pub id: ApiKeyId,
@@ -33,7 +32,6 @@ pub struct ApiKey {
     /// The public part of the key, used to find it; safe to show.
     pub prefix: String,
     /// SHA-256 of the whole key.
-    #[serde(skip)]
     pub key_hash: String,
     /// After this time the key is refused.
     pub expires_at: Option<DateTime<Utc>>,

@@ -20,8 +20,7 @@ pub async fn list(
     let (after, limit) = params.parse()?;
     let users = state.team.list(&staff.principal, after, limit).await?;
     let next = paging::next_cursor(&users, limit, |u| paging::id_cursor(u.id));
-    Ok(HttpResponse::Ok()
-        .json(List { data: users.into_iter().map(UserView::from).collect(), next_cursor: next }))
+    Ok(HttpResponse::Ok().json(List::<UserView>::of(users, next)))
 }
 
 /// `GET /v1/users/{id}`
