@@ -15,7 +15,7 @@ pub mod realtime;
 pub mod request_id;
 mod routes;
 pub mod state;
-mod views;
+pub mod views;
 
 pub use app::app;
 pub use error::{ApiError, ErrorCode};

@@ -1,8 +1,12 @@
 //! Query parameters shared by list endpoints: `limit` and opaque cursors.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use tidings_domain::ConversationId;
 use tidings_messaging::realtime::Participant;
 
@@ -20,6 +24,40 @@ pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         Some(_) => Err(ApiError::validation(format!("limit must be between 1 and {MAX_LIMIT}"))),
     }
+}
+
+/// `?limit=&cursor=` of the lists that page by id (users, apps, API keys).
+#[derive(Debug, Deserialize)]
+pub struct IdPageParams {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+impl IdPageParams {
+    /// The checked page size, and the id the page starts after.
+    pub fn parse<Id: FromStr>(&self) -> Result<(Option<Id>, i64), ApiError> {
+        let after = self.cursor.as_deref().map(parse_id_cursor).transpose()?;
+        Ok((after, limit(self.limit)?))
+    }
+}
+
+/// The next cursor of a page: a full page may have a successor (it starts after the last item), a
+/// shorter one is the last.
+pub fn next_cursor<T>(page: &[T], limit: i64, cursor: impl FnOnce(&T) -> String) -> Option<String> {
+    if page.len() as i64 == limit { page.last().map(cursor) } else { None }
+}
+
+/// The opaque cursor of a list that pages by id: the last item's id. Ids are UUID v7, so they sort
+/// by creation time.
+pub fn id_cursor(id: impl Display) -> String {
+    B64.encode(id.to_string())
+}
+
+/// Reads a cursor made by [`id_cursor`].
+pub fn parse_id_cursor<Id: FromStr>(cursor: &str) -> Result<Id, ApiError> {
+    let invalid = || ApiError::validation("invalid cursor");
+    let raw = String::from_utf8(B64.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    raw.parse().map_err(|_| invalid())
 }
 
 /// The opaque cursor of a conversation list: the last item's activity time and id.
@@ -71,5 +109,11 @@ mod tests {
         let someone = Participant::Contact(tidings_domain::ContactId::new());
         assert_eq!(parse_presence_cursor(&presence_cursor(someone)).unwrap(), someone);
         assert!(parse_presence_cursor(&B64.encode("robot.x")).is_err());
+        let user = tidings_domain::UserId::new();
+        assert_eq!(parse_id_cursor::<tidings_domain::UserId>(&id_cursor(user)).unwrap(), user);
+        assert!(parse_id_cursor::<tidings_domain::UserId>(&B64.encode("not-an-id")).is_err());
+        assert!(parse_id_cursor::<tidings_domain::UserId>("not base64!").is_err());
+        assert_eq!(next_cursor(&[1, 2], 2, |n| n.to_string()), Some("2".into()));
+        assert_eq!(next_cursor(&[1], 2, |n| n.to_string()), None);
     }
 }

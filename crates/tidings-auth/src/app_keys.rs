@@ -96,9 +96,14 @@ impl AppKeys {
         Ok(self.repos.create_app(new).await?)
     }
 
-    /// The company's apps.
-    pub async fn list_apps(&self, actor: &Principal) -> Result<Vec<App>, AuthError> {
-        Ok(self.repos.list_apps(actor.company_id).await?)
+    /// A page of at most `limit` of the company's apps, oldest first, after the app `after`.
+    pub async fn list_apps(
+        &self,
+        actor: &Principal,
+        after: Option<AppId>,
+        limit: i64,
+    ) -> Result<Vec<App>, AuthError> {
+        Ok(self.repos.list_apps(actor.company_id, after, limit).await?)
     }
 
     /// Issues a key for an app of the company.
@@ -128,10 +133,18 @@ impl AppKeys {
         Ok(IssuedKey { record, key: generated.key })
     }
 
-    /// The keys of an app (records only; keys are never shown again).
-    pub async fn list_keys(&self, actor: &Principal, app_id: AppId) -> Result<Vec<ApiKey>, AuthError> {
+    /// A page of at most `limit` keys of an app, oldest first, after the key `after` (records only;
+    /// keys are never shown again).
+    pub async fn list_keys(
+        &self,
+        actor: &Principal,
+        app_id: AppId,
+        after: Option<ApiKeyId>,
+        limit: i64,
+    ) -> Result<Vec<ApiKey>, AuthError> {
+        // Loaded first so that another company's app, or none, is NOT_FOUND rather than an empty page.
         let app = self.repos.get_app(actor.company_id, app_id).await?;
-        Ok(self.repos.list_api_keys(actor.company_id, app.id).await?)
+        Ok(self.repos.list_api_keys(actor.company_id, app.id, after, limit).await?)
     }
 
     /// Issues a successor for a key; the old key keeps working for the configured overlap so that

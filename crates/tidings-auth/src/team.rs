@@ -34,9 +34,14 @@ impl Team {
         Self { repos, passwords: Passwords::new(settings.bcrypt_cost), revocations }
     }
 
-    /// The caller's colleagues, oldest first.
-    pub async fn list(&self, actor: &Principal) -> Result<Vec<User>, AuthError> {
-        Ok(self.repos.list_users(actor.company_id).await?)
+    /// A page of at most `limit` of the caller's colleagues, oldest first, after the user `after`.
+    pub async fn list(
+        &self,
+        actor: &Principal,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> Result<Vec<User>, AuthError> {
+        Ok(self.repos.list_users(actor.company_id, after, limit).await?)
     }
 
     /// One colleague.

@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{ApiKeyId, AppId, CompanyId};
@@ -20,7 +19,7 @@ named_enum!(
 );
 
 /// An API key as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ApiKey {
     /// Identifier.
     pub id: ApiKeyId,
@@ -33,7 +32,6 @@ pub struct ApiKey {
     /// The public part of the key, used to find it; safe to show.
     pub prefix: String,
     /// SHA-256 of the whole key.
-    #[serde(skip)]
     pub key_hash: String,
     /// After this time the key is refused.
     pub expires_at: Option<DateTime<Utc>>,
@@ -76,8 +74,15 @@ pub trait ApiKeyRepo: Send + Sync {
     async fn create_api_key(&self, new: NewApiKey) -> RepoResult<ApiKey>;
     /// Loads a key of `company_id`.
     async fn get_api_key(&self, company_id: CompanyId, id: ApiKeyId) -> RepoResult<ApiKey>;
-    /// Lists the keys of an app of `company_id`, oldest first.
-    async fn list_api_keys(&self, company_id: CompanyId, app_id: AppId) -> RepoResult<Vec<ApiKey>>;
+    /// Lists at most `limit` keys of an app of `company_id`, oldest first, starting after the key
+    /// `after` (ids sort by creation time).
+    async fn list_api_keys(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        after: Option<ApiKeyId>,
+        limit: i64,
+    ) -> RepoResult<Vec<ApiKey>>;
     /// Finds a key by its prefix, across companies (the prefix is what a request presents).
     async fn find_api_key_by_prefix(&self, prefix: &str) -> RepoResult<Option<ApiKey>>;
     /// Revokes a key of `company_id` (idempotent); returns the key.

@@ -2,13 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{AppId, CompanyId};
 
 /// An app of a company.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct App {
     /// Identifier, sent by SDKs as `X-App-Id`.
     pub id: AppId,
@@ -53,8 +52,14 @@ pub trait AppRepo: Send + Sync {
     async fn create_app(&self, new: NewApp) -> RepoResult<App>;
     /// Loads an app of `company_id`; another company's app is `NotFound`.
     async fn get_app(&self, company_id: CompanyId, id: AppId) -> RepoResult<App>;
-    /// Lists a company's apps, oldest first.
-    async fn list_apps(&self, company_id: CompanyId) -> RepoResult<Vec<App>>;
+    /// Lists at most `limit` apps of a company, oldest first, starting after the app `after` (ids
+    /// sort by creation time).
+    async fn list_apps(
+        &self,
+        company_id: CompanyId,
+        after: Option<AppId>,
+        limit: i64,
+    ) -> RepoResult<Vec<App>>;
     /// Replaces an app's sealed identity secret.
     async fn set_identity_secret(&self, company_id: CompanyId, id: AppId, sealed: String) -> RepoResult<App>;
     /// An app's sealed identity secret, if one was issued.

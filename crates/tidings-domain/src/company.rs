@@ -2,14 +2,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::CompanyId;
 use crate::user::{NewUser, User};
 
 /// A tenant of Tidings.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Company {
     /// Identifier.
     pub id: CompanyId,

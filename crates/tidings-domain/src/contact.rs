@@ -2,13 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{CompanyId, ContactId};
 
 /// A customer of a company.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Contact {
     /// Identifier.
     pub id: ContactId,

@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{AppId, CompanyId, ContactId, DeviceId};
@@ -35,7 +34,7 @@ impl Platform {
 }
 
 /// An SDK installation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Device {
     /// Identifier.
     pub id: DeviceId,
@@ -50,7 +49,6 @@ pub struct Device {
     /// ios, android, web or desktop.
     pub platform: Platform,
     /// Push notification token, when the SDK registered one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub push_token: Option<String>,
     /// First seen.
     pub created_at: DateTime<Utc>,

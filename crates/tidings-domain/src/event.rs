@@ -2,13 +2,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::error::RepoResult;
 use crate::ids::{AppId, CompanyId, ContactId, EventId};
 
 /// A tracked event as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// Identifier.
     pub id: EventId,

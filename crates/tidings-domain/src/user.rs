@@ -67,8 +67,14 @@ pub trait UserRepo: Send + Sync {
     async fn get_user(&self, company_id: CompanyId, id: UserId) -> RepoResult<User>;
     /// Finds a user by login e-mail across companies (e-mails are globally unique).
     async fn find_user_by_email(&self, email: &str) -> RepoResult<Option<User>>;
-    /// Lists the users of a company, oldest first.
-    async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>>;
+    /// Lists at most `limit` users of a company, oldest first, starting after the user `after`
+    /// (ids sort by creation time).
+    async fn list_users(
+        &self,
+        company_id: CompanyId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> RepoResult<Vec<User>>;
     /// Changes the role of a user of `company_id`; returns the updated user. A
     /// [`Conflict`](crate::RepoErrorKind::Conflict), with nothing changed, when the company would be
     /// left without an owner.

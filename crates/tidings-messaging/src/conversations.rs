@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use garde::Validate;
-use serde::Serialize;
 use tidings_domain::{
     Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal,
 };
@@ -16,13 +15,11 @@ use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
 
 /// A conversation with what agents have not read yet.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ConversationSummary {
     /// The conversation.
-    #[serde(flatten)]
     pub conversation: Conversation,
-    /// Inbound messages no agent has read (absent for SDK callers).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Inbound messages no agent has read (`None` for SDK callers).
     pub unread_count: Option<i64>,
 }
 

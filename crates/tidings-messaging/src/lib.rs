@@ -25,7 +25,7 @@ pub use input::{
     ContactInput, ConversationPatchInput, DeviceInput, EditMessageInput, IdentifyInput, ReceiptInput,
     SendMessageInput, TrackInput,
 };
-pub use messages::{Messages, Receipt, Sent};
+pub use messages::{Messages, Receipt, ReceiptApplied, Sent};
 pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;

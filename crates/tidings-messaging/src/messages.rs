@@ -33,6 +33,16 @@ pub enum Receipt {
     Read,
 }
 
+/// What a receipt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiptApplied {
+    /// How many messages changed status.
+    pub updated: u64,
+    /// The sequence the receipt was applied up to: the requested one, lowered to the conversation's
+    /// last sequence (a receipt cannot cover messages that do not exist yet).
+    pub up_to_sequence: i64,
+}
+
 /// Sending and managing messages.
 #[derive(Clone)]
 pub struct Messages {
@@ -164,14 +174,14 @@ impl Messages {
     }
 
     /// Marks the other side's messages up to a sequence delivered or read. Status only moves forward;
-    /// returns how many messages changed.
+    /// returns how many messages changed and the sequence actually applied.
     pub async fn receipt(
         &self,
         caller: &Caller,
         conversation_id: ConversationId,
         receipt: Receipt,
         input: ReceiptInput,
-    ) -> MessagingResult<u64> {
+    ) -> MessagingResult<ReceiptApplied> {
         input.validate()?;
         let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
@@ -193,7 +203,7 @@ impl Messages {
                 ServerEvent::MessageStatus { conversation_id, direction, status, up_to_sequence: up_to };
             self.bus.publish(Envelope::conversation(conversation.company_id, conversation_id, event));
         }
-        Ok(moved)
+        Ok(ReceiptApplied { updated: moved, up_to_sequence: up_to })
     }
 
     /// Full-text search over the agent's company's messages, best match first.

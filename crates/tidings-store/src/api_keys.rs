@@ -50,13 +50,23 @@ impl ApiKeyRepo for Store {
         row.try_into()
     }
 
-    async fn list_api_keys(&self, company_id: CompanyId, app_id: AppId) -> RepoResult<Vec<ApiKey>> {
+    async fn list_api_keys(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        after: Option<ApiKeyId>,
+        limit: i64,
+    ) -> RepoResult<Vec<ApiKey>> {
         let (company_id, app_id) = (company_id.to_string(), app_id.to_string());
+        // Every id sorts after the empty string, so no `after` starts at the beginning.
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
         let rows: Vec<ApiKeyRow> = with_conn!(self, |conn| {
             keys::table
                 .filter(keys::company_id.eq(&company_id))
                 .filter(keys::app_id.eq(&app_id))
+                .filter(keys::id.gt(&after))
                 .order(keys::id.asc())
+                .limit(limit)
                 .load(conn)
                 .await
                 .map_err(db_error)

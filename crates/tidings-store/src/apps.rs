@@ -43,12 +43,21 @@ impl AppRepo for Store {
         row.try_into()
     }
 
-    async fn list_apps(&self, company_id: CompanyId) -> RepoResult<Vec<App>> {
+    async fn list_apps(
+        &self,
+        company_id: CompanyId,
+        after: Option<AppId>,
+        limit: i64,
+    ) -> RepoResult<Vec<App>> {
         let company_id = company_id.to_string();
+        // Every id sorts after the empty string, so no `after` starts at the beginning.
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
         let rows: Vec<AppRow> = with_conn!(self, |conn| {
             apps::table
                 .filter(apps::company_id.eq(&company_id))
+                .filter(apps::id.gt(&after))
                 .order(apps::id.asc())
+                .limit(limit)
                 .load(conn)
                 .await
                 .map_err(db_error)

@@ -100,12 +100,21 @@ impl UserRepo for Store {
         row.map(TryInto::try_into).transpose()
     }
 
-    async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>> {
+    async fn list_users(
+        &self,
+        company_id: CompanyId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> RepoResult<Vec<User>> {
         let company_id = company_id.to_string();
+        // Every id sorts after the empty string, so no `after` starts at the beginning.
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
         let rows: Vec<UserRow> = with_conn!(self, |conn| {
             users::table
                 .filter(users::company_id.eq(&company_id))
+                .filter(users::id.gt(&after))
                 .order(users::id.asc())
+                .limit(limit)
                 .load(conn)
                 .await
                 .map_err(db_error)

@@ -7,14 +7,21 @@ use tidings_domain::{ApiKeyId, AppId};
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
+use crate::paging::{self, IdPageParams};
 use crate::state::AppState;
-use crate::views::{IdentitySecretView, IssuedKeyView, List};
+use crate::views::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView, List};
 
-/// `GET /v1/apps`
-pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
-    let apps = state.app_keys.list_apps(&staff.principal).await?;
-    Ok(HttpResponse::Ok().json(List::complete(apps)))
+/// `GET /v1/apps?limit=&cursor=`: oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    params: Query<IdPageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (after, limit) = params.parse()?;
+    let apps = state.app_keys.list_apps(&staff.principal, after, limit).await?;
+    let next = paging::next_cursor(&apps, limit, |a| paging::id_cursor(a.id));
+    Ok(HttpResponse::Ok().json(List::<AppView>::of(apps, next)))
 }
 
 /// `POST /v1/apps`
@@ -24,7 +31,7 @@ pub async fn create(
     input: Json<AppInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app_keys.create_app(&staff.principal, input.into_inner()).await?;
-    Ok(HttpResponse::Created().json(app))
+    Ok(HttpResponse::Created().json(AppView::from(app)))
 }
 
 /// `PATCH /v1/apps/{id}`
@@ -35,7 +42,7 @@ pub async fn update(
     input: Json<AppPatchInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = state.app_keys.update_app(&staff.principal, id.into_inner(), input.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(AppView::from(app)))
 }
 
 /// `POST /v1/apps/{id}/identity_secret`
@@ -48,14 +55,17 @@ pub async fn issue_identity_secret(
     Ok(HttpResponse::Created().json(IdentitySecretView::from(issued)))
 }
 
-/// `GET /v1/apps/{id}/keys`
+/// `GET /v1/apps/{id}/keys?limit=&cursor=`: oldest first.
 pub async fn list_keys(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
     id: Path<AppId>,
+    params: Query<IdPageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let keys = state.app_keys.list_keys(&staff.principal, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(List::complete(keys)))
+    let (after, limit) = params.parse()?;
+    let keys = state.app_keys.list_keys(&staff.principal, id.into_inner(), after, limit).await?;
+    let next = paging::next_cursor(&keys, limit, |k| paging::id_cursor(k.id));
+    Ok(HttpResponse::Ok().json(List::<ApiKeyView>::of(keys, next)))
 }
 
 /// `POST /v1/apps/{id}/keys`

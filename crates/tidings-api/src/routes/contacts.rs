@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::List;
+use crate::views::{ContactView, List};
 
 /// `?q=&after=&limit=`
 #[derive(Deserialize)]
@@ -31,8 +31,8 @@ pub async fn list(
     let search = params.q.filter(|q| !q.trim().is_empty());
     let query = ContactQuery { search, after: params.after, limit };
     let contacts = state.messaging.contacts.list(&staff.principal, query).await?;
-    let next = (contacts.len() as i64 == limit).then(|| contacts.last().map(|c| c.id.to_string())).flatten();
-    Ok(HttpResponse::Ok().json(List { data: contacts, next_cursor: next }))
+    let next = paging::next_cursor(&contacts, limit, |c| c.id.to_string());
+    Ok(HttpResponse::Ok().json(List::<ContactView>::of(contacts, next)))
 }
 
 /// `POST /v1/contacts`
@@ -42,7 +42,7 @@ pub async fn create(
     input: Json<ContactInput>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = state.messaging.contacts.create(&staff.principal, input.into_inner()).await?;
-    Ok(HttpResponse::Created().json(contact))
+    Ok(HttpResponse::Created().json(ContactView::from(contact)))
 }
 
 /// `GET /v1/contacts/{id}`
@@ -52,7 +52,7 @@ pub async fn get(
     id: Path<ContactId>,
 ) -> Result<HttpResponse, ApiError> {
     let contact = state.messaging.contacts.get(&staff.principal, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(contact))
+    Ok(HttpResponse::Ok().json(ContactView::from(contact)))
 }
 
 /// `PATCH /v1/contacts/{id}`
@@ -64,5 +64,5 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let contact =
         state.messaging.contacts.update(&staff.principal, id.into_inner(), input.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(contact))
+    Ok(HttpResponse::Ok().json(ContactView::from(contact)))
 }

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::List;
+use crate::views::{ConversationView, List};
 
 /// `?status=&assignee=&contact=&platform=&cursor=&limit=`; `assignee=none` lists unassigned ones.
 #[derive(Deserialize)]
@@ -53,19 +53,16 @@ pub async fn list(
     let query = params.into_inner().into_query()?;
     let limit = query.limit;
     let page = state.messaging.conversations.list(&staff.principal, query).await?;
-    let next = match page.last() {
-        Some(last) if page.len() as i64 == limit => {
-            Some(paging::conversation_cursor(last.conversation.updated_at, last.conversation.id))
-        }
-        _ => None,
-    };
-    Ok(HttpResponse::Ok().json(List { data: page, next_cursor: next }))
+    let next = paging::next_cursor(&page, limit, |last| {
+        paging::conversation_cursor(last.conversation.updated_at, last.conversation.id)
+    });
+    Ok(HttpResponse::Ok().json(List::<ConversationView>::of(page, next)))
 }
 
 /// `POST /v1/conversations` (SDK): the device's open conversation, created when there is none.
 pub async fn open(state: web::Data<AppState>, client: SdkClient) -> Result<HttpResponse, ApiError> {
     let conversation = state.messaging.conversations.open_for_device(&client.0).await?;
-    Ok(HttpResponse::Ok().json(conversation))
+    Ok(HttpResponse::Ok().json(ConversationView::from(conversation)))
 }
 
 /// `GET /v1/conversations/{id}`
@@ -75,7 +72,7 @@ pub async fn get(
     id: Path<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
     let summary = state.messaging.conversations.get(&caller, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(summary))
+    Ok(HttpResponse::Ok().json(ConversationView::from(summary)))
 }
 
 /// `PATCH /v1/conversations/{id}`
@@ -87,5 +84,5 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let conversation =
         state.messaging.conversations.update(&staff.principal, id.into_inner(), input.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(conversation))
+    Ok(HttpResponse::Ok().json(ConversationView::from(conversation)))
 }

@@ -3,24 +3,25 @@
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 use tidings_domain::ErrorChain;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
+use crate::views::{Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 
 /// How long readiness waits for the store before calling it unavailable.
 const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /health`: 200 for as long as the process serves requests.
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthView { status: "ok" })
 }
 
 /// `GET /health/ready`: 200 when the store answers a query, 503 otherwise.
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.store_health.ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({ "status": "ready", "checks": { "store": "ok" } }))),
+        Ok(Ok(())) => Ok(HttpResponse::Ok()
+            .json(ReadinessView { status: "ready", checks: ChecksView { store: Check::Ok } })),
         Ok(Err(err)) => {
             tracing::warn!(error = %ErrorChain(&err), "readiness: store check failed");
             Err(not_ready())
@@ -34,6 +35,10 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 
 fn not_ready() -> ApiError {
     ApiError::new(ErrorCode::Unavailable, "not ready: the store does not answer")
-        .with_details(json!({ "checks": { "store": "unavailable" } }))
+        .with_details(
+            // A plain struct of strings: serializing it cannot fail.
+            serde_json::to_value(NotReadyDetails { checks: ChecksView { store: Check::Unavailable } })
+                .unwrap_or_default(),
+        )
         .with_retry_after(1)
 }

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 use tidings_domain::{ConversationId, MessageCursor, MessageId};
 use tidings_messaging::{EditMessageInput, Receipt, ReceiptInput, SendMessageInput};
 
@@ -12,7 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::List;
+use crate::views::{List, MessageView, ReceiptView};
 
 /// `POST /v1/conversations/{id}/messages`: 201 with the new message, or 200 with the original when
 /// the `local_id` was sent before.
@@ -24,7 +23,7 @@ pub async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let sent = state.messaging.messages.send(&caller, id.into_inner(), input.into_inner()).await?;
     let mut response = if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.json(sent.message))
+    Ok(response.json(MessageView::from(sent.message)))
 }
 
 /// `?after=&before=&limit=`
@@ -58,7 +57,7 @@ pub async fn list(
         MessageCursor::After(_) => messages.last().map(|m| m.sequence.to_string()),
         MessageCursor::Before(_) | MessageCursor::Latest => messages.first().map(|m| m.sequence.to_string()),
     };
-    Ok(HttpResponse::Ok().json(List { data: messages, next_cursor: next }))
+    Ok(HttpResponse::Ok().json(List::<MessageView>::of(messages, next)))
 }
 
 async fn receipt(
@@ -68,8 +67,10 @@ async fn receipt(
     kind: Receipt,
     input: ReceiptInput,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = state.messaging.messages.receipt(&caller, id, kind, input).await?;
-    Ok(HttpResponse::Ok().json(json!({ "updated": updated, "up_to_sequence": input.up_to_sequence })))
+    // The service lowers `up_to_sequence` to the conversation's last message: answer what it applied,
+    // so a client never believes it has covered messages that do not exist yet.
+    let applied = state.messaging.messages.receipt(&caller, id, kind, input).await?;
+    Ok(HttpResponse::Ok().json(ReceiptView::from(applied)))
 }
 
 /// `POST /v1/conversations/{id}/messages/delivered`
@@ -98,7 +99,8 @@ pub async fn get(
     AnyCaller(caller): AnyCaller,
     id: Path<MessageId>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.messaging.messages.get(&caller, id.into_inner()).await?))
+    let message = state.messaging.messages.get(&caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(MessageView::from(message)))
 }
 
 /// `PATCH /v1/messages/{id}`
@@ -108,8 +110,8 @@ pub async fn edit(
     id: Path<MessageId>,
     input: Json<EditMessageInput>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok()
-        .json(state.messaging.messages.edit(&caller, id.into_inner(), input.into_inner()).await?))
+    let message = state.messaging.messages.edit(&caller, id.into_inner(), input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(MessageView::from(message)))
 }
 
 /// `DELETE /v1/messages/{id}`: 200 with the emptied message.
@@ -118,7 +120,8 @@ pub async fn delete(
     AnyCaller(caller): AnyCaller,
     id: Path<MessageId>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.messaging.messages.delete(&caller, id.into_inner()).await?))
+    let message = state.messaging.messages.delete(&caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(MessageView::from(message)))
 }
 
 /// `?q=&limit=&offset=`
@@ -142,5 +145,5 @@ pub async fn search(
     }
     let found = state.messaging.messages.search(&staff.principal, &params.q, limit, offset).await?;
     let next = (found.len() as i64 == limit).then(|| (offset + limit).to_string());
-    Ok(HttpResponse::Ok().json(List { data: found, next_cursor: next }))
+    Ok(HttpResponse::Ok().json(List::<MessageView>::of(found, next)))
 }

@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::extract::Query;
 use crate::paging::{limit, parse_presence_cursor, presence_cursor};
 use crate::state::AppState;
-use crate::views::List;
+use crate::views::{List, PresenceView};
 
 /// `?limit=&cursor=`
 #[derive(Deserialize)]
@@ -29,5 +29,5 @@ pub async fn list(
     let page = state.hub.presence().online(staff.principal.company_id, after, limit).await;
     let next_cursor =
         (page.len() == limit).then(|| page.last().map(|e| presence_cursor(e.participant))).flatten();
-    Ok(HttpResponse::Ok().json(List { data: page, next_cursor }))
+    Ok(HttpResponse::Ok().json(List::<PresenceView>::of(page, next_cursor)))
 }

@@ -7,6 +7,7 @@ use crate::caller::SdkClient;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
+use crate::views::{ContactView, DeviceView, EventView};
 
 /// `POST /v1/identify`
 pub async fn identify(
@@ -14,7 +15,8 @@ pub async fn identify(
     client: SdkClient,
     input: Json<IdentifyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.messaging.sdk.identify(&client.0, input.into_inner()).await?))
+    let contact = state.messaging.sdk.identify(&client.0, input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ContactView::from(contact)))
 }
 
 /// `PUT /v1/device`
@@ -23,7 +25,8 @@ pub async fn device(
     client: SdkClient,
     input: Json<DeviceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.messaging.sdk.update_device(&client.0, input.into_inner()).await?))
+    let device = state.messaging.sdk.update_device(&client.0, input.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(DeviceView::from(device)))
 }
 
 /// `POST /v1/events/track`
@@ -32,5 +35,6 @@ pub async fn track(
     client: SdkClient,
     input: Json<TrackInput>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created().json(state.messaging.sdk.track(&client.0, input.into_inner()).await?))
+    let event = state.messaging.sdk.track(&client.0, input.into_inner()).await?;
+    Ok(HttpResponse::Created().json(EventView::from(event)))
 }

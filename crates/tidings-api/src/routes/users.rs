@@ -6,14 +6,21 @@ use tidings_domain::UserId;
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
+use crate::paging::{self, IdPageParams};
 use crate::state::AppState;
 use crate::views::{List, UserView};
 
-/// `GET /v1/users`
-pub async fn list(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
-    let users = state.team.list(&staff.principal).await?;
-    Ok(HttpResponse::Ok().json(List::complete(users.into_iter().map(UserView::from).collect())))
+/// `GET /v1/users?limit=&cursor=`: oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    staff: Staff,
+    params: Query<IdPageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (after, limit) = params.parse()?;
+    let users = state.team.list(&staff.principal, after, limit).await?;
+    let next = paging::next_cursor(&users, limit, |u| paging::id_cursor(u.id));
+    Ok(HttpResponse::Ok().json(List::<UserView>::of(users, next)))
 }
 
 /// `GET /v1/users/{id}`

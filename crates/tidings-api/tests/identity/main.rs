@@ -4,6 +4,7 @@
 
 mod accounts;
 mod keys;
+mod lists;
 mod lockout;
 mod ordered;
 #[path = "../support/mod.rs"]

@@ -133,8 +133,13 @@ impl UserRepo for Ordered {
         self.store.get_user(company_id, id).await
     }
 
-    async fn list_users(&self, company_id: CompanyId) -> RepoResult<Vec<User>> {
-        self.store.list_users(company_id).await
+    async fn list_users(
+        &self,
+        company_id: CompanyId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> RepoResult<Vec<User>> {
+        self.store.list_users(company_id, after, limit).await
     }
 
     async fn set_user_role(&self, company_id: CompanyId, id: UserId, role: Role) -> RepoResult<User> {
@@ -201,8 +206,13 @@ impl AppRepo for Ordered {
         self.store.get_app(company_id, id).await
     }
 
-    async fn list_apps(&self, company_id: CompanyId) -> RepoResult<Vec<App>> {
-        self.store.list_apps(company_id).await
+    async fn list_apps(
+        &self,
+        company_id: CompanyId,
+        after: Option<AppId>,
+        limit: i64,
+    ) -> RepoResult<Vec<App>> {
+        self.store.list_apps(company_id, after, limit).await
     }
 
     async fn set_identity_secret(&self, company_id: CompanyId, id: AppId, sealed: String) -> RepoResult<App> {
@@ -233,8 +243,14 @@ impl ApiKeyRepo for Ordered {
         self.store.get_api_key(company_id, id).await
     }
 
-    async fn list_api_keys(&self, company_id: CompanyId, app_id: AppId) -> RepoResult<Vec<ApiKey>> {
-        self.store.list_api_keys(company_id, app_id).await
+    async fn list_api_keys(
+        &self,
+        company_id: CompanyId,
+        app_id: AppId,
+        after: Option<ApiKeyId>,
+        limit: i64,
+    ) -> RepoResult<Vec<ApiKey>> {
+        self.store.list_api_keys(company_id, app_id, after, limit).await
     }
 
     async fn find_api_key_by_prefix(&self, prefix: &str) -> RepoResult<Option<ApiKey>> {

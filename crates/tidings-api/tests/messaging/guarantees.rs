@@ -15,6 +15,7 @@ backend_tests!(
     racing_retries_of_one_local_id_make_one_message,
     bodies_are_limited_to_5000_characters,
     status_moves_forward_only,
+    a_receipt_answers_the_sequence_it_applied,
     pagination_walks_every_message_once,
 );
 
@@ -171,6 +172,33 @@ async fn status_moves_forward_only(db: &TestDb) {
     let last = send(&svc, get(&format!("{path}?after=2"), &acme.token)).await.expect(200);
     assert_eq!(last["data"][0]["status"], "delivered");
     send(&svc, receipt("read", 0)).await.assert_error(400, "VALIDATION_ERROR");
+}
+
+async fn a_receipt_answers_the_sequence_it_applied(db: &TestDb) {
+    let svc = app!(db);
+    let (acme, web, conv) = setup(&svc).await;
+    let path = format!("/v1/conversations/{conv}/messages");
+    let receipt = |kind: &str, n: i64| {
+        let req = TestRequest::post().uri(&format!("{path}/{kind}")).set_json(json!({ "up_to_sequence": n }));
+        sdk(req, &web, "dev-1")
+    };
+    // Nothing to cover yet: the receipt applies up to sequence 0.
+    let empty = send(&svc, receipt("read", 5)).await.expect(200);
+    assert_eq!(empty, json!({ "updated": 0, "up_to_sequence": 0 }));
+    for i in 0..2 {
+        send(&svc, post(&path, &acme.token, body(&format!("m{i}")))).await.expect(201);
+    }
+    // Asking past the last message covers only what exists, and says so.
+    let delivered = send(&svc, receipt("delivered", 99)).await.expect(200);
+    assert_eq!(delivered, json!({ "updated": 2, "up_to_sequence": 2 }));
+    let read = send(&svc, receipt("read", 1)).await.expect(200);
+    assert_eq!(read, json!({ "updated": 1, "up_to_sequence": 1 }), "within range, the request itself");
+    // A message sent after the receipt is not covered by it.
+    send(&svc, post(&path, &acme.token, body("m2"))).await.expect(201);
+    let last = send(&svc, get(&format!("{path}?after=2"), &acme.token)).await.expect(200);
+    assert_eq!(last["data"][0]["status"], "sent");
+    let agent = post(&format!("{path}/read"), &acme.token, json!({ "up_to_sequence": 1000 }));
+    assert_eq!(send(&svc, agent).await.expect(200), json!({ "updated": 0, "up_to_sequence": 3 }));
 }
 
 async fn pagination_walks_every_message_once(db: &TestDb) {

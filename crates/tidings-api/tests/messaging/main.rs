@@ -6,5 +6,6 @@ mod contacts;
 mod conversations;
 mod guarantees;
 mod identity_verification;
+mod shapes;
 #[path = "../support/mod.rs"]
 mod support;

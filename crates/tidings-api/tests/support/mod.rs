@@ -169,3 +169,39 @@ pub fn sdk(req: TestRequest, app: &SdkApp, device: &str) -> TestRequest {
         .insert_header(("x-device-id", device))
         .insert_header(("x-api-key", app.key.as_str()))
 }
+
+/// The field names of a JSON object, sorted, to compare a response's shape with the documented one.
+#[track_caller]
+pub fn fields(value: &Value) -> Vec<&str> {
+    let object = value.as_object().unwrap_or_else(|| panic!("not an object: {value}"));
+    let mut names: Vec<&str> = object.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    names
+}
+
+/// Sorted field names, to write the expected side of [`fields`].
+pub fn names<'a>(list: &[&'a str]) -> Vec<&'a str> {
+    let mut names = list.to_vec();
+    names.sort_unstable();
+    names
+}
+
+/// Walks a paginated list (`?limit=&cursor=`) the way a client does, following `next_cursor` until it
+/// is `null`; returns every page's items in order. `path` may already carry a query string.
+pub async fn page_through(svc: &impl Caller, path: &str, token: &str, limit: u32) -> Vec<Vec<Value>> {
+    let join = if path.contains('?') { '&' } else { '?' };
+    let mut pages = Vec::new();
+    let mut uri = format!("{path}{join}limit={limit}");
+    loop {
+        let page = svc.call(get(&uri, token)).await.expect(200);
+        assert_eq!(fields(&page), ["data", "next_cursor"], "{page}");
+        let items = page["data"].as_array().unwrap().clone();
+        assert!(items.len() <= limit as usize, "{page}");
+        pages.push(items);
+        assert!(pages.len() <= 20, "paging does not end");
+        match page["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("{path}{join}limit={limit}&cursor={cursor}"),
+            None => return pages,
+        }
+    }
+}

@@ -16,7 +16,7 @@ backend_tests!(
     key_use_is_recorded_at_most_once_a_minute,
 );
 
-fn key(app: &tidings_domain::App, prefix: &str) -> NewApiKey {
+pub fn key(app: &tidings_domain::App, prefix: &str) -> NewApiKey {
     NewApiKey {
         company_id: app.company_id,
         app_id: Some(app.id),
@@ -44,7 +44,7 @@ async fn apps_stay_within_their_company(db: &TestDb) {
         error_kind(&db.store().get_app(web.company_id, AppId::new()).await),
         Some(RepoErrorKind::NotFound)
     );
-    assert_eq!(db.store().list_apps(web.company_id).await.unwrap(), vec![web]);
+    assert_eq!(db.store().list_apps(web.company_id, None, 50).await.unwrap(), vec![web]);
 }
 
 async fn keys_round_trip_and_are_found_by_prefix(db: &TestDb) {
@@ -53,7 +53,7 @@ async fn keys_round_trip_and_are_found_by_prefix(db: &TestDb) {
     assert_eq!((created.kind, created.app_id, created.revoked_at), (KeyKind::Client, Some(web.id), None));
     assert_eq!(db.store().find_api_key_by_prefix("abc123").await.unwrap(), Some(created.clone()));
     assert_eq!(db.store().find_api_key_by_prefix("zzz").await.unwrap(), None);
-    assert_eq!(db.store().list_api_keys(web.company_id, web.id).await.unwrap(), vec![created]);
+    assert_eq!(db.store().list_api_keys(web.company_id, web.id, None, 50).await.unwrap(), vec![created]);
 }
 
 async fn key_prefixes_are_unique(db: &TestDb) {

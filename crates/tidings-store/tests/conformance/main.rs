@@ -7,6 +7,7 @@ mod conversations;
 mod errors;
 mod keys;
 mod messages;
+mod paging;
 mod tenancy;
 mod tokens;
 mod units;

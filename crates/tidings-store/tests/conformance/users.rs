@@ -80,7 +80,7 @@ async fn duplicate_email_is_a_conflict(db: &TestDb) {
     db.store().create_user(new_user(acme.id, "ada@example.com")).await.unwrap();
     let err = db.store().create_user(new_user(globex.id, "ADA@example.com")).await.unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
-    assert!(db.store().list_users(globex.id).await.unwrap().is_empty());
+    assert!(db.store().list_users(globex.id, None, 50).await.unwrap().is_empty());
 }
 
 async fn user_of_another_company_is_not_found(db: &TestDb) {
@@ -106,7 +106,7 @@ async fn users_are_listed_per_company(db: &TestDb) {
     let b = db.store().create_user(new_user(acme.id, "b@acme.test")).await.unwrap();
     db.store().create_user(new_user(globex.id, "c@globex.test")).await.unwrap();
     let listed: Vec<UserId> =
-        db.store().list_users(acme.id).await.unwrap().into_iter().map(|u| u.id).collect();
+        db.store().list_users(acme.id, None, 50).await.unwrap().into_iter().map(|u| u.id).collect();
     assert_eq!(listed, vec![a.id, b.id]);
 }
 
@@ -209,7 +209,7 @@ async fn owners_demoting_or_removing_each_other_at_once_leave_one(db: &TestDb) {
         };
         let conflicts = [&a, &b].iter().filter(|r| r.as_ref().is_err_and(RepoError::is_conflict)).count();
         assert!(conflicts == 1 && (a.is_ok() || b.is_ok()), "round {round}: {a:?} {b:?}");
-        let owners = db.store().list_users(acme.id).await.unwrap();
+        let owners = db.store().list_users(acme.id, None, 50).await.unwrap();
         assert_eq!(owners.iter().filter(|u| u.role == Role::Owner).count(), 1, "round {round}");
     }
 }

@@ -1,0 +1,143 @@
+//! Conversations, messages and receipts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tidings_domain::{
+    AppId, CompanyId, ContactId, Conversation, ConversationId, ConversationStatus, Direction, Message,
+    MessageId, MessageStatus, Platform, Sender, UserId,
+};
+use tidings_messaging::{ConversationSummary, ReceiptApplied};
+
+/// A conversation; agents' listings and lookups add `unread_count`.
+#[derive(Debug, Serialize)]
+pub struct ConversationView {
+    /// Identifier.
+    pub id: ConversationId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The contact on the other side.
+    pub contact_id: ContactId,
+    /// The SDK app it started from, if any.
+    pub app_id: Option<AppId>,
+    /// Where it takes place.
+    pub platform: Platform,
+    /// `open`, `pending` or `resolved`.
+    pub status: ConversationStatus,
+    /// The agent in charge.
+    pub assignee_id: Option<UserId>,
+    /// Sequence of the newest message (0 before the first).
+    pub last_sequence: i64,
+    /// Time of the newest message.
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// Highest inbound sequence agents have read.
+    pub agent_read_sequence: i64,
+    /// Highest outbound sequence the contact has read.
+    pub contact_read_sequence: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change of status, assignee or messages; lists sort on it.
+    pub updated_at: DateTime<Utc>,
+    /// Inbound messages no agent has read; absent for SDK callers and in answers to changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+}
+
+impl From<Conversation> for ConversationView {
+    fn from(c: Conversation) -> Self {
+        Self {
+            id: c.id,
+            company_id: c.company_id,
+            contact_id: c.contact_id,
+            app_id: c.app_id,
+            platform: c.platform,
+            status: c.status,
+            assignee_id: c.assignee_id,
+            last_sequence: c.last_sequence,
+            last_message_at: c.last_message_at,
+            agent_read_sequence: c.agent_read_sequence,
+            contact_read_sequence: c.contact_read_sequence,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            unread_count: None,
+        }
+    }
+}
+
+impl From<ConversationSummary> for ConversationView {
+    fn from(s: ConversationSummary) -> Self {
+        Self { unread_count: s.unread_count, ..Self::from(s.conversation) }
+    }
+}
+
+/// A message.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    /// Identifier.
+    pub id: MessageId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The conversation it belongs to.
+    pub conversation_id: ConversationId,
+    /// Position in the conversation: 1, 2, 3, ... with no gap.
+    pub sequence: i64,
+    /// The client's id for the message, which makes retries idempotent.
+    pub local_id: Option<String>,
+    /// `contact`, `agent`, `bot` or `system`.
+    pub sender: Sender,
+    /// The agent or contact who wrote it.
+    pub author_id: Option<String>,
+    /// `inbound` (from the contact) or `outbound` (from the company).
+    pub direction: Direction,
+    /// Where it was written or is delivered.
+    pub platform: Platform,
+    /// Text, at most 5,000 characters; empty once deleted.
+    pub body: String,
+    /// Attachments (a JSON array of objects).
+    pub attachments: serde_json::Value,
+    /// `sent`, `delivered` or `read` (also `pending`, `failed`).
+    pub status: MessageStatus,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last edit.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Deletion time; deleted messages keep their place in the sequence.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id,
+            company_id: m.company_id,
+            conversation_id: m.conversation_id,
+            sequence: m.sequence,
+            local_id: m.local_id,
+            sender: m.sender,
+            author_id: m.author_id,
+            direction: m.direction,
+            platform: m.platform,
+            body: m.body,
+            attachments: m.attachments,
+            status: m.status,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
+        }
+    }
+}
+
+/// What a delivered or read receipt did.
+#[derive(Debug, Serialize)]
+pub struct ReceiptView {
+    /// How many messages changed status.
+    pub updated: u64,
+    /// The sequence the receipt was applied up to: the one requested, lowered to the conversation's
+    /// last sequence.
+    pub up_to_sequence: i64,
+}
+
+impl From<ReceiptApplied> for ReceiptView {
+    fn from(r: ReceiptApplied) -> Self {
+        Self { updated: r.updated, up_to_sequence: r.up_to_sequence }
+    }
+}

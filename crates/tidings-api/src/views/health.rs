@@ -1,0 +1,43 @@
+//! Liveness and readiness probes.
+
+use serde::Serialize;
+
+/// `GET /health`: `{"status": "ok"}`.
+#[derive(Debug, Serialize)]
+pub struct HealthView {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// `GET /health/ready` when ready: `{"status": "ready", "checks": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ReadinessView {
+    /// Always `ready`.
+    pub status: &'static str,
+    /// The outcome of each check.
+    pub checks: ChecksView,
+}
+
+/// The `details` of the `503` answered when not ready.
+#[derive(Debug, Serialize)]
+pub struct NotReadyDetails {
+    /// The outcome of each check.
+    pub checks: ChecksView,
+}
+
+/// The outcome of each readiness check.
+#[derive(Debug, Serialize)]
+pub struct ChecksView {
+    /// Whether the store answered a query in time.
+    pub store: Check,
+}
+
+/// The outcome of one readiness check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// It passed.
+    Ok,
+    /// It failed or timed out.
+    Unavailable,
+}

@@ -1,0 +1,43 @@
+//! The JSON bodies of every successful response, one named type each.
+//!
+//! Handlers never serialize a domain entity or an ad-hoc `json!` object: they map what a service
+//! returns into one of these. That keeps each shape in one place, written out field by field, so a
+//! change to a domain type (a new column, a secret) cannot leak to clients unnoticed, and so the
+//! shapes can be described by an OpenAPI generator later. Fields may be added here, never renamed
+//! or removed: clients rely on them.
+
+mod apps;
+mod auth;
+mod contacts;
+mod conversations;
+mod health;
+mod presence;
+
+use serde::Serialize;
+
+pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
+pub use auth::{CompanyView, MeView, SessionView, TokensView, UserView};
+pub use contacts::{ContactView, DeviceView, EventView};
+pub use conversations::{ConversationView, MessageView, ReceiptView};
+pub use health::{Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
+pub use presence::{ParticipantKind, PresenceState, PresenceView};
+
+/// A page of a list: `{"data": [...], "next_cursor": ...}`.
+#[derive(Debug, Serialize)]
+pub struct List<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// The cursor of the next page, to send back as the list's cursor parameter; `null` on the last
+    /// page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> List<T> {
+    /// A page of `items`, each turned into its view, followed by the page at `next_cursor`.
+    pub fn of<U>(items: impl IntoIterator<Item = U>, next_cursor: Option<String>) -> Self
+    where
+        T: From<U>,
+    {
+        Self { data: items.into_iter().map(T::from).collect(), next_cursor }
+    }
+}
