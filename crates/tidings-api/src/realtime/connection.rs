@@ -197,6 +197,10 @@ impl Connection {
         let mut recheck = tokio::time::interval(settings.recheck_interval);
         recheck.tick().await;
         let mut expiry = pin!(tokio::time::sleep_until(self.credential.deadline()));
+        // Made once and re-armed after it fires: a fresh `notified()` per loop turn would register
+        // with the hub's signal for every frame delivered.
+        let signal = handle.recheck.clone();
+        let mut revoked = pin!(signal.notified());
         let mut last_heard = Instant::now();
         loop {
             tokio::select! {
@@ -219,7 +223,8 @@ impl Connection {
                     let _ = self.out.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
                     return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
                 }
-                () = handle.recheck.notified() => {
+                () = &mut revoked => {
+                    revoked.set(signal.notified());
                     if let Some(reason) = self.recheck().await {
                         return Some(reason);
                     }
