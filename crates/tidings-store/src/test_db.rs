@@ -98,6 +98,19 @@ impl TestDb {
         &self.url
     }
 
+    /// Runs `sql` (one or more statements, no results) as maintenance would: a test's way to do
+    /// what no repository does, such as a hard delete or `VACUUM`.
+    pub async fn execute(&self, sql: &str) {
+        let (store, owned) = (&self.store, sql.to_owned());
+        let done = async {
+            crate::pool::with_conn!(store, |conn| conn
+                .batch_execute(&owned)
+                .await
+                .map_err(crate::error::db_error))
+        };
+        done.await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// Reverts every applied migration (each down.sql, newest first); the versions reverted.
     pub async fn revert_all_migrations(&self) -> Vec<String> {
         self.migration_step(Step::RevertAll).await
