@@ -83,9 +83,11 @@ const PG_SEARCH: &str = "SELECT id, company_id, conversation_id, sequence, local
     WHERE company_id = $1 AND deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', $2) \
     ORDER BY ts_rank(search_vector, websearch_to_tsquery('english', $2)) DESC, id DESC LIMIT $3 OFFSET $4";
 
+// The FTS5 index carries the message id (see migration 2026-11-25-000006_fts_message_id): the rowid of
+// `messages` is SQLite's own and may be renumbered, so nothing joins on it.
 const SQLITE_SEARCH: &str = "SELECT m.id, m.company_id, m.conversation_id, m.sequence, m.local_id, m.sender, \
     m.author_id, m.direction, m.platform, m.body, m.attachments, m.status, m.created_at, m.edited_at, m.deleted_at \
-    FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+    FROM messages_fts JOIN messages m ON m.id = messages_fts.message_id \
     WHERE messages_fts MATCH ? AND m.company_id = ? AND m.deleted_at IS NULL \
     ORDER BY bm25(messages_fts), m.id DESC LIMIT ? OFFSET ?";
 

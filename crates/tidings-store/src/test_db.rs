@@ -9,6 +9,7 @@ use std::sync::Once;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use uuid::Uuid;
 
+use crate::migrate::Step;
 use crate::{Backend, PoolOptions, Store};
 
 /// Variable naming a PostgreSQL server (any database on it) where test databases may be created.
@@ -114,6 +115,28 @@ impl TestDb {
     /// The URL of this database, for a server started by the test.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Reverts every applied migration (each down.sql, newest first); the versions reverted.
+    pub async fn revert_all_migrations(&self) -> Vec<String> {
+        self.migration_step(Step::RevertAll).await
+    }
+
+    /// Reverts the newest applied migration; its version.
+    pub async fn revert_last_migration(&self) -> String {
+        self.migration_step(Step::RevertLast).await.remove(0)
+    }
+
+    /// Applies the oldest pending migration; its version.
+    pub async fn run_next_migration(&self) -> String {
+        self.migration_step(Step::RunNext).await.remove(0)
+    }
+
+    async fn migration_step(&self, step: Step) -> Vec<String> {
+        let crate::store::Source::Pool(pool) = self.store.source() else {
+            panic!("a test database's store is pooled")
+        };
+        crate::migrate::step(pool, step).await.unwrap_or_else(|e| panic!("{step:?}: {e}"))
     }
 }
 

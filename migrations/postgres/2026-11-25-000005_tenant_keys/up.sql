@@ -1,10 +1,10 @@
 -- References between tenant rows stay inside one company, and the database says so: the referenced
 -- tables get a key (company_id, id), and each reference is a foreign key over it, so that an
 -- assignee, contact, app or conversation of another company cannot be referenced even by a bug.
-ALTER TABLE users ADD CONSTRAINT users_company_id_key UNIQUE (company_id, id);
-ALTER TABLE apps ADD CONSTRAINT apps_company_id_key UNIQUE (company_id, id);
-ALTER TABLE contacts ADD CONSTRAINT contacts_company_id_key UNIQUE (company_id, id);
-ALTER TABLE conversations ADD CONSTRAINT conversations_company_id_key UNIQUE (company_id, id);
+CREATE UNIQUE INDEX users_company_id_key ON users (company_id, id);
+CREATE UNIQUE INDEX apps_company_id_key ON apps (company_id, id);
+CREATE UNIQUE INDEX contacts_company_id_key ON contacts (company_id, id);
+CREATE UNIQUE INDEX conversations_company_id_key ON conversations (company_id, id);
 
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_app_tenant_fk
     FOREIGN KEY (company_id, app_id) REFERENCES apps (company_id, id) ON DELETE CASCADE;

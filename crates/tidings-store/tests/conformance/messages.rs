@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tidings_domain::{
-    ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor, MessageRepo,
-    MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
+    ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor, MessageId,
+    MessageRepo, MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -21,6 +21,8 @@ backend_tests!(
     cursors_walk_every_message_once,
     edits_and_deletions_keep_the_sequence,
     search_finds_words_within_the_company_only,
+    search_survives_vacuum_and_renumbered_rows,
+    search_index_is_carried_over_by_its_migration,
     events_are_appended_per_company,
     appends_stay_within_the_company,
 );
@@ -240,6 +242,75 @@ async fn search_finds_words_within_the_company_only(db: &TestDb) {
         let token = s.search_messages(acme.company_id, "ORDER refund", 20, 0).await.unwrap();
         assert_eq!(token.iter().map(|m| m.id).collect::<Vec<_>>(), vec![refund.id], "tokens match, any case");
     }
+}
+
+/// Ids of the company's messages that `query` finds, sorted.
+async fn found(db: &TestDb, f: &Fixture, query: &str) -> Vec<MessageId> {
+    let found = db.store().search_messages(f.company_id, query, 200, 0).await.unwrap();
+    sorted(found.iter().map(|m| m.id).collect())
+}
+
+fn sorted(mut ids: Vec<MessageId>) -> Vec<MessageId> {
+    ids.sort();
+    ids
+}
+
+async fn search_survives_vacuum_and_renumbered_rows(db: &TestDb) {
+    let f = fixture(db, "Acme").await;
+    let s = db.store();
+    let mut parcels = Vec::new();
+    for i in 0..30 {
+        let body = if i % 3 == 0 { format!("filler {i}") } else { format!("parcel number {i}") };
+        let (m, _) = s.append_message(message(&f, Direction::Inbound, &body, None)).await.unwrap();
+        if i % 3 != 0 {
+            parcels.push(m.id);
+        }
+    }
+    // Remove every third row, so that renumbering moves the rows after each gap.
+    db.execute("DELETE FROM messages WHERE body LIKE 'filler%'").await.unwrap();
+    if s.backend() == tidings_store::Backend::Sqlite {
+        db.execute("VACUUM").await.unwrap();
+        // SQLite may give the rows of a table without an INTEGER PRIMARY KEY other rowids: VACUUM is
+        // documented to (and does for tables without indexes), a dump and restore or a table rebuild
+        // does. The bundled SQLite keeps them in this VACUUM, so move them as it may.
+        db.execute("UPDATE messages SET rowid = rowid + 1000").await.unwrap();
+    } else {
+        // Rewrites the table and its indexes: every row moves.
+        db.execute("VACUUM FULL messages").await.unwrap();
+    }
+    assert_eq!(found(db, &f, "parcel").await, sorted(parcels.clone()), "every parcel message, nothing else");
+    assert!(found(db, &f, "filler").await.is_empty(), "removed rows are not found");
+
+    // Edits, deletions and new messages still reach the index.
+    s.edit_message(f.company_id, parcels[0], "a crate instead".into()).await.unwrap();
+    s.delete_message(f.company_id, parcels[1]).await.unwrap();
+    db.execute(&format!("DELETE FROM messages WHERE id = '{}'", parcels[2])).await.unwrap();
+    let (new, _) = s.append_message(message(&f, Direction::Inbound, "one more parcel", None)).await.unwrap();
+    let expected = sorted(parcels[3..].iter().copied().chain([new.id]).collect());
+    assert_eq!(found(db, &f, "parcel").await, expected);
+    assert_eq!(found(db, &f, "crate").await, vec![parcels[0]], "an edit is found by its new words");
+}
+
+/// The migration that re-keyed SQLite's full-text index on the message id (a no-op on PostgreSQL).
+const FTS_MIGRATION: &str = "20261125000006";
+
+async fn search_index_is_carried_over_by_its_migration(db: &TestDb) {
+    // Back to the schema before that migration, and messages written under it.
+    while db.revert_last_migration().await != FTS_MIGRATION {}
+    let f = fixture(db, "Acme").await;
+    let s = db.store();
+    let (kept, _) = s.append_message(message(&f, Direction::Inbound, "legacy text", None)).await.unwrap();
+    let (edited, _) = s.append_message(message(&f, Direction::Inbound, "draft", None)).await.unwrap();
+    s.edit_message(f.company_id, edited.id, "legacy rewrite".into()).await.unwrap();
+    let (deleted, _) =
+        s.append_message(message(&f, Direction::Inbound, "legacy erased", None)).await.unwrap();
+    s.delete_message(f.company_id, deleted.id).await.unwrap();
+
+    s.migrate().await.unwrap();
+    assert_eq!(found(db, &f, "legacy").await, sorted(vec![kept.id, edited.id]));
+    assert!(found(db, &f, "draft").await.is_empty(), "the edit's old words are gone");
+    let (fresh, _) = s.append_message(message(&f, Direction::Inbound, "fresh text", None)).await.unwrap();
+    assert_eq!(found(db, &f, "text").await, sorted(vec![kept.id, fresh.id]));
 }
 
 async fn events_are_appended_per_company(db: &TestDb) {
