@@ -225,12 +225,12 @@ impl Connection {
                 }
                 () = &mut revoked => {
                     revoked.set(signal.notified());
-                    if let Some(reason) = self.recheck().await {
+                    if let Some(reason) = Box::pin(self.recheck()).await {
                         return Some(reason);
                     }
                 }
                 _ = recheck.tick() => {
-                    if let Some(reason) = self.recheck().await {
+                    if let Some(reason) = Box::pin(self.recheck()).await {
                         return Some(reason);
                     }
                 }
@@ -239,7 +239,10 @@ impl Connection {
                     match message {
                         Some(Ok(AggregatedMessage::Text(text))) => {
                             let before = self.credential.expires_at;
-                            if let Err(stop) = self.on_frame(&text).await {
+                            // Boxed: client frames are rare next to deliveries, and their futures
+                            // (subscribe, resume) are large; unboxed, every idle connection would
+                            // carry room for them.
+                            if let Err(stop) = Box::pin(self.on_frame(&text)).await {
                                 return Some(stopped(stop));
                             }
                             if self.credential.expires_at != before {

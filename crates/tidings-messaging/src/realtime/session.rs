@@ -194,7 +194,9 @@ impl LiveSession {
                 Ok(())
             }
             Step::Fill { after } => {
-                self.replay(conversation_id, after, Some(sequence - 1), out).await?;
+                // Boxed: a replay's future is large and rare, and every session's task would
+                // otherwise carry room for it.
+                Box::pin(self.replay(conversation_id, after, Some(sequence - 1), out)).await?;
                 out.send(Outbound::Event(frame)).await?;
                 self.followed.sent(conversation_id, sequence);
                 Ok(())
@@ -254,7 +256,7 @@ impl LiveSession {
             }
             Some(after) => {
                 self.followed.follow(conversation_id, after);
-                self.replay(conversation_id, after, None, out).await?;
+                Box::pin(self.replay(conversation_id, after, None, out)).await?;
                 let replayed_to = self.followed.position(conversation_id).unwrap_or(after);
                 Ok(out.send(Outbound::Resumed { conversation_id, replayed_to }).await?)
             }
