@@ -18,6 +18,10 @@ check:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo deny check --hide-inclusion-graph licenses bans sources
 
+# The official Engine.IO / Socket.IO protocol suites against the Socket.IO layer (needs Node and npm).
+sio-conformance:
+    bash .ci/sio-conformance
+
 # What CI runs.
 ci:
     bash .ci/run

@@ -1,0 +1,149 @@
+//! The protocol layer in the test mode the official Engine.IO / Socket.IO protocol suites assume
+//! (`shared/sio-conformance/README.md`, section 5): at `/v1/socket.io/` namespaces `/` and
+//! `/custom` with no authentication, each echoing its CONNECT payload as an `auth` event, `message`
+//! answered by `message-back` and `message-with-ack` acknowledged with the same arguments; at
+//! `/v1/engine.io/` a raw Engine.IO endpoint that echoes every message. Heartbeat 300/200 ms.
+//!
+//! ```sh
+//! cargo run -p tidings-socketio --example conformance -- 127.0.0.1:4100
+//! ```
+//!
+//! Not part of the server: Tidings' own door authenticates and speaks its events.
+
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_ws::{AggregatedMessageStream, CloseCode, Session};
+use tidings_socketio::engine::Received;
+use tidings_socketio::{
+    Closed, EngineSettings, EngineSocket, HandshakeError, Incoming, Next, SocketIo, SocketSettings,
+};
+
+const ENGINE: EngineSettings = EngineSettings {
+    ping_interval: Duration::from_millis(300),
+    ping_timeout: Duration::from_millis(200),
+    max_payload: 1_000_000,
+    write_timeout: Duration::from_secs(5),
+};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let bind = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:4100".to_owned());
+    println!("conformance server on http://{bind} (/v1/socket.io/, /v1/engine.io/)");
+    HttpServer::new(|| {
+        App::new()
+            .route("/v1/socket.io/", web::to(socket_io))
+            .route("/v1/socket.io", web::to(socket_io))
+            .route("/v1/engine.io/", web::to(engine_io))
+            .route("/v1/engine.io", web::to(engine_io))
+    })
+    .workers(1)
+    .bind(bind)?
+    .run()
+    .await
+}
+
+/// Upgrades a request that passes the handshake check.
+fn upgrade(
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<(HttpResponse, Session, AggregatedMessageStream), HandshakeError> {
+    let is_upgrade = req.headers().contains_key("upgrade");
+    tidings_socketio::handshake::check(req.query_string(), is_upgrade)?;
+    let (response, session, stream) =
+        actix_ws::handle(req, body).map_err(|_| HandshakeError::TRANSPORT_UNKNOWN)?;
+    let stream = stream.max_frame_size(ENGINE.max_payload as usize).aggregate_continuations();
+    Ok((response, session, stream))
+}
+
+async fn socket_io(req: HttpRequest, body: web::Payload) -> HttpResponse {
+    match upgrade(&req, body) {
+        Ok((response, session, stream)) => {
+            let settings = SocketSettings { connect_timeout: Duration::from_secs(1), ..Default::default() };
+            actix_web::rt::spawn(async move {
+                if let Ok(mut socket) = SocketIo::open(session, stream, ENGINE, settings).await {
+                    let closed = echo(&mut socket).await;
+                    socket.close(Some(close_code(&closed).into())).await;
+                }
+            });
+            response
+        }
+        Err(refused) => HttpResponse::BadRequest().content_type("application/json").body(refused.body()),
+    }
+}
+
+/// The Socket.IO test mode: serves until the connection ends.
+async fn echo(socket: &mut SocketIo) -> Closed {
+    loop {
+        let incoming = match socket.next(std::future::pending::<()>()).await {
+            Ok(Next::Client(incoming)) => incoming,
+            Ok(Next::Wake(())) => continue,
+            Err(closed) => return closed,
+        };
+        let sent = match incoming {
+            Incoming::Connect { ns, auth } if ns == "/" || ns == "/custom" => {
+                let auth = auth.unwrap_or_else(empty_object);
+                match socket.accept(&ns).await {
+                    Ok(()) => socket.emit_raw(&ns, "auth", &[auth], Default::default()).await,
+                    Err(closed) => Err(closed),
+                }
+            }
+            Incoming::Connect { ns, .. } => socket.refuse(&ns, "Invalid namespace").await,
+            Incoming::Disconnect { .. } => Ok(()),
+            Incoming::Event(event) if event.ns == "/" && event.name == "message" => {
+                socket.emit_raw("/", "message-back", &event.args, event.binaries).await
+            }
+            Incoming::Event(event) if event.ns == "/" && event.name == "message-with-ack" => {
+                match event.ack {
+                    Some(id) => socket.ack_raw("/", id, &event.args, event.binaries).await,
+                    None => Ok(()),
+                }
+            }
+            Incoming::Event(_) => Ok(()),
+        };
+        if let Err(closed) = sent {
+            return closed;
+        }
+    }
+}
+
+async fn engine_io(req: HttpRequest, body: web::Payload) -> HttpResponse {
+    match upgrade(&req, body) {
+        Ok((response, session, stream)) => {
+            actix_web::rt::spawn(async move {
+                if let Ok(mut socket) = EngineSocket::open(session, stream, ENGINE).await {
+                    let closed = echo_engine(&mut socket).await;
+                    socket.close(Some(close_code(&closed).into())).await;
+                }
+            });
+            response
+        }
+        Err(refused) => HttpResponse::BadRequest().content_type("application/json").body(refused.body()),
+    }
+}
+
+/// The raw Engine.IO echo: every message comes back as it was.
+async fn echo_engine(socket: &mut EngineSocket) -> Closed {
+    loop {
+        let sent = match socket.next(std::future::pending::<()>()).await {
+            Ok(Next::Client(Received::Text(text))) => socket.send_message(&text).await,
+            Ok(Next::Client(Received::Binary(bytes))) => socket.send_binary(bytes).await,
+            Ok(Next::Wake(())) => Ok(()),
+            Err(closed) => return closed,
+        };
+        if let Err(closed) = sent {
+            return closed;
+        }
+    }
+}
+
+fn close_code(closed: &Closed) -> CloseCode {
+    match closed {
+        Closed::ByClient(_) => CloseCode::Normal,
+        _ => CloseCode::Policy,
+    }
+}
+
+fn empty_object() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| unreachable!())
+}
