@@ -53,10 +53,15 @@ impl ErrorBody {
     }
 }
 
+/// Marks an error response written in another protocol's own format (Engine.IO's handshake
+/// errors, which Socket.IO clients read): it keeps its body.
+#[derive(Clone, Copy, Debug)]
+pub struct OwnFormat;
+
 /// Gives an error response the envelope with `request_id` filled in; other responses pass as they are.
 pub fn finalize(res: HttpResponse<BoxBody>, request_id: &str) -> HttpResponse<BoxBody> {
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) || res.extensions().contains::<OwnFormat>() {
         return res;
     }
     let described = res.extensions().get::<ErrorBody>().cloned();

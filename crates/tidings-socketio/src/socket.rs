@@ -186,6 +186,30 @@ impl SocketIo {
         self.send(Packet::connect_error(Str::copy_from_slice(ns), message)).await
     }
 
+    /// Refuses a CONNECT with a message and details: `{"message": ..., "data": ...}` on the wire,
+    /// which socket.io-client shows as the error's `message` and `data`.
+    pub async fn refuse_with<T: Serialize + ?Sized>(
+        &mut self,
+        ns: &str,
+        message: &str,
+        data: &T,
+    ) -> Result<(), Closed> {
+        #[derive(Serialize)]
+        struct Refusal<'a, T: ?Sized> {
+            message: &'a str,
+            data: &'a T,
+        }
+        let payload = serde_json::to_string(&Refusal { message, data }).map_err(|_| Closed::Gone)?;
+        let mut packet = String::with_capacity(payload.len() + ns.len() + 3);
+        packet.push('4');
+        if ns != "/" {
+            packet.push_str(ns);
+            packet.push(',');
+        }
+        packet.push_str(&payload);
+        self.engine.send_message(&packet).await
+    }
+
     /// Disconnects the client from a namespace, from the server's side.
     pub async fn disconnect(&mut self, ns: &str) -> Result<(), Closed> {
         self.namespaces.retain(|n| n.as_str() != ns);

@@ -329,7 +329,7 @@ impl Connection {
 }
 
 /// The close frame of a session that cannot go on.
-fn stopped(stop: Stop) -> CloseReason {
+pub(super) fn stopped(stop: Stop) -> CloseReason {
     match stop {
         Stop::Gone => slow_consumer(),
         Stop::ReplayFailed => CloseReason {
@@ -343,13 +343,14 @@ fn close(code: u16, description: &str) -> CloseReason {
     CloseReason { code: CloseCode::Other(code), description: Some(description.into()) }
 }
 
-fn slow_consumer() -> CloseReason {
+/// The close frame of a client that does not keep up.
+pub(super) fn slow_consumer() -> CloseReason {
     CloseReason { code: CloseCode::Again, description: Some("slow consumer: reconnect and resume".into()) }
 }
 
 /// The close frame for a frame the codec or the size guard refused: too big (1009), not UTF-8
 /// (1007), or any other breach of the protocol (1002).
-fn rejected_frame(error: &ProtocolError) -> CloseReason {
+pub(super) fn rejected_frame(error: &ProtocolError) -> CloseReason {
     let (code, description) = match (FrameRejected::within(error), error) {
         (Some(FrameRejected::TooLarge), _) | (None, ProtocolError::Overflow) => {
             (CloseCode::Size, "frame too large")

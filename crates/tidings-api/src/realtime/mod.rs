@@ -1,10 +1,12 @@
-//! `GET /v1/realtime`: the native WebSocket protocol (see `docs/realtime.md`).
+//! The live doors: `GET /v1/realtime`, the native WebSocket protocol, and `GET /v1/socket.io/`,
+//! the Socket.IO door (see `docs/realtime.md`).
 
 mod connection;
 mod credential;
 mod frame_limit;
 mod protocol;
 mod settings;
+pub mod socketio;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 

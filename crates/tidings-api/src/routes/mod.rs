@@ -94,6 +94,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/device").route(web::put().to(sdk::device)))
                 .service(web::resource("/events/track").route(web::post().to(sdk::track)))
                 .service(web::resource("/presence").route(web::get().to(presence::list)))
-                .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect))),
+                .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect)))
+                // Any method: polling requests (GET and POST) get Engine.IO's 400.
+                .service(
+                    web::resource(["/socket.io/", "/socket.io"])
+                        .route(web::route().to(crate::realtime::socketio::connect)),
+                ),
         );
 }

@@ -7,3 +7,4 @@ mod delivery;
 mod live;
 mod robustness;
 mod security;
+mod socketio;

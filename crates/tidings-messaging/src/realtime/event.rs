@@ -185,8 +185,10 @@ impl Envelope {
 pub enum Door {
     /// `GET /v1/realtime`: JSON text frames.
     Native,
-    /// `GET /v1/socket.io/`: Socket.IO event packets.
-    SocketIo,
+    /// `GET /v1/socket.io/`, namespace `/client`: Socket.IO event packets for SDK devices.
+    SocketIoClient,
+    /// `GET /v1/socket.io/`, namespace `/admin`: Socket.IO event packets for agents.
+    SocketIoAdmin,
 }
 
 /// An event on its way to sessions, shared by every session that receives it. Each door encodes it
@@ -202,7 +204,7 @@ pub struct Frame {
     pub conversation_id: Option<ConversationId>,
     /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
     pub message: Option<(ConversationId, i64)>,
-    encodings: [OnceLock<ByteString>; 2],
+    encodings: [OnceLock<ByteString>; 3],
 }
 
 impl Frame {
@@ -233,7 +235,8 @@ impl Frame {
     pub fn encoded(&self, door: Door, encode: impl FnOnce(&ServerEvent) -> ByteString) -> ByteString {
         let slot = match door {
             Door::Native => &self.encodings[0],
-            Door::SocketIo => &self.encodings[1],
+            Door::SocketIoClient => &self.encodings[1],
+            Door::SocketIoAdmin => &self.encodings[2],
         };
         slot.get_or_init(|| encode(&self.event)).clone()
     }
@@ -277,7 +280,7 @@ mod tests {
                 ByteString::from_static("native")
             });
         }
-        let other = frame.encoded(Door::SocketIo, |_| ByteString::from_static("sio"));
+        let other = frame.encoded(Door::SocketIoClient, |_| ByteString::from_static("sio"));
         assert_eq!((calls, &*other), (1, "sio"));
     }
 }

@@ -226,6 +226,19 @@ impl LiveSession {
         }
     }
 
+    /// Follows the SDK device's own open conversation (opened if it has none), as Socket.IO SDKs
+    /// expect on connect; agents follow nothing by themselves.
+    pub async fn follow_own_conversation<O: Outlet>(&mut self, out: &mut O) -> Result<(), Stop> {
+        let Caller::Client(client) = &self.caller else { return Ok(()) };
+        match self.messaging.conversations.open_for_device(client).await {
+            Ok(conversation) => self.follow(conversation.id, None, out).await,
+            Err(error) => {
+                tracing::warn!(session = self.id, error = %tidings_domain::ErrorChain(&error), "could not open the device's conversation on connect");
+                Ok(())
+            }
+        }
+    }
+
     /// Checks access first and joins the conversation's room only then, so that a refused session
     /// is never in it; then reads the position, so that no message falls between the two: anything
     /// committed later arrives live, anything earlier is in the store.

@@ -1,0 +1,418 @@
+//! One Socket.IO connection: framing only, as the native door. Each connected namespace (`/client`,
+//! `/admin`) is one live session with its own credentials; client events become the session's
+//! intents, and what the session yields is emitted as Socket.IO events (with the client's ack when
+//! it asked for one). Credentials are re-checked as on the native door; a namespace whose
+//! credentials expire or are withdrawn is disconnected.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, Session};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tidings_auth::AuthError;
+use tidings_domain::Caller;
+use tidings_messaging::realtime::{
+    CloseCause, Frame, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, SessionHandle, Stop,
+};
+use tidings_messaging::{Receipt, ReceiptInput};
+use tidings_socketio::{Closed, EngineSettings, Event, Incoming, Next, SocketIo, SocketSettings};
+use tokio::sync::futures::OwnedNotified;
+use tokio::time::Sleep;
+
+use super::events::{self, ClientEvent, Space};
+use crate::error::{ApiError, ErrorCode};
+use crate::realtime::connection::{rejected_frame, slow_consumer, stopped};
+use crate::realtime::credential::{Check, Credential};
+use crate::state::AppState;
+
+/// Why the connection ends, and the close frame to send (none when the client is gone).
+struct End(Option<CloseReason>);
+
+impl From<Closed> for End {
+    fn from(closed: Closed) -> Self {
+        End(match closed {
+            Closed::ByClient(reason) => Some(reason.unwrap_or_else(|| CloseCode::Normal.into())),
+            Closed::PingTimeout => Some(reason(CloseCode::Policy, "ping timeout")),
+            Closed::InvalidPacket(why) => Some(reason(CloseCode::Protocol, why)),
+            Closed::ConnectTimeout => Some(reason(CloseCode::Policy, "no namespace connected in time")),
+            Closed::Transport(e) => Some(rejected_frame(&e)),
+            Closed::Gone => Some(slow_consumer()),
+        })
+    }
+}
+
+impl From<Stop> for End {
+    fn from(stop: Stop) -> Self {
+        End(Some(stopped(stop)))
+    }
+}
+
+impl From<Gone> for End {
+    fn from(_: Gone) -> Self {
+        End(Some(slow_consumer()))
+    }
+}
+
+fn reason(code: CloseCode, description: &str) -> CloseReason {
+    CloseReason { code, description: Some(description.into()) }
+}
+
+/// A namespace's live session and what can wake it.
+struct Attached {
+    credential: Credential,
+    live: LiveSession,
+    handle: SessionHandle,
+    expiry: Pin<Box<Sleep>>,
+    revoked: Pin<Box<OwnedNotified>>,
+}
+
+/// What woke a namespace's session.
+enum SessionWake {
+    Frame(Option<Arc<Frame>>),
+    Closed(Option<CloseCause>),
+    Expired,
+    Revoked,
+}
+
+/// What woke the connection.
+enum Wake {
+    Session(Space, SessionWake),
+    Recheck,
+}
+
+impl Attached {
+    fn new(credential: Credential, live: LiveSession, handle: SessionHandle) -> Attached {
+        let expiry = Box::pin(tokio::time::sleep_until(credential.deadline()));
+        let revoked = Box::pin(handle.recheck.clone().notified_owned());
+        Attached { credential, live, handle, expiry, revoked }
+    }
+
+    /// Cancel-safe: every branch is a channel receive or a timer.
+    async fn wake(&mut self) -> SessionWake {
+        tokio::select! {
+            biased;
+            cause = &mut self.handle.closed => SessionWake::Closed(cause.ok()),
+            frame = self.handle.frames.recv() => SessionWake::Frame(frame),
+            () = self.expiry.as_mut() => SessionWake::Expired,
+            () = self.revoked.as_mut() => SessionWake::Revoked,
+        }
+    }
+}
+
+async fn wake_of(space: Space, slot: &mut Option<Attached>) -> Wake {
+    match slot {
+        Some(attached) => Wake::Session(space, attached.wake().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// A namespace as the session's outlet; `ack` is the id of the client's event being answered.
+struct Emitter<'a> {
+    socket: &'a mut SocketIo,
+    space: Space,
+    ack: Option<i64>,
+}
+
+impl Emitter<'_> {
+    /// Emits `event` and acknowledges the pending event with the same data.
+    async fn reply(&mut self, event: &str, data: Value) -> Result<(), Closed> {
+        self.socket.emit(self.space.ns(), event, &data).await?;
+        self.acknowledge(data).await
+    }
+
+    /// Emits `error` and acknowledges the pending event with `{error}`.
+    async fn fail(&mut self, error: Value) -> Result<(), Closed> {
+        self.socket.emit(self.space.ns(), "error", &error).await?;
+        self.acknowledge(json!({ "error": error })).await
+    }
+
+    /// Acknowledges the pending event, if the client asked for it and it was not answered yet.
+    async fn acknowledge(&mut self, data: Value) -> Result<(), Closed> {
+        match self.ack.take() {
+            Some(id) => self.socket.ack(self.space.ns(), id, &data).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Outlet for Emitter<'_> {
+    async fn send(&mut self, item: Outbound) -> Result<(), Gone> {
+        let space = self.space;
+        let sent = match item {
+            Outbound::Event(frame) => {
+                let text = frame.encoded(space.door(), |event| events::encode(space, event));
+                self.socket.send_encoded(text).await
+            }
+            Outbound::Subscribed { conversation_id, last_sequence } => {
+                let joined = json!({ "conversation_id": conversation_id, "last_sequence": last_sequence });
+                self.reply("conversation:joined", joined).await
+            }
+            Outbound::Resumed { conversation_id, replayed_to } => {
+                let joined = json!({
+                    "conversation_id": conversation_id,
+                    "last_sequence": replayed_to,
+                    "replayed_to": replayed_to,
+                });
+                self.reply("conversation:joined", joined).await
+            }
+            Outbound::Unsubscribed { conversation_id } => {
+                self.reply("conversation:left", json!({ "conversation_id": conversation_id })).await
+            }
+            Outbound::NotSubscribed { conversation_id } => {
+                let message = "join the conversation before typing in it";
+                self.fail(events::error("NOT_SUBSCRIBED", message, Some(conversation_id))).await
+            }
+            Outbound::Refused { conversation_id, error } => {
+                self.fail(events::api_error(&ApiError::from(error), Some(conversation_id))).await
+            }
+        };
+        sent.map_err(|_| Gone)
+    }
+}
+
+/// A connection: the protocol layer and a session per connected namespace.
+struct Connection {
+    state: Arc<AppState>,
+    socket: SocketIo,
+    /// Indexed by [`Space`]: `/client`, then `/admin`.
+    spaces: [Option<Attached>; 2],
+}
+
+fn index(space: Space) -> usize {
+    match space {
+        Space::Client => 0,
+        Space::Admin => 1,
+    }
+}
+
+/// Runs a connection until it closes.
+pub async fn run(state: Arc<AppState>, session: Session, stream: AggregatedMessageStream) {
+    let settings = state.realtime;
+    let engine = EngineSettings {
+        ping_interval: settings.ping_interval,
+        ping_timeout: settings.client_timeout,
+        max_payload: settings.max_frame_bytes as u64,
+        write_timeout: settings.write_timeout,
+    };
+    let limits = SocketSettings {
+        connect_timeout: settings.auth_timeout,
+        max_attachments: 10,
+        max_attachment_bytes: settings.max_frame_bytes,
+    };
+    let Ok(socket) = SocketIo::open(session, stream, engine, limits).await else { return };
+    let mut conn = Connection { state, socket, spaces: [None, None] };
+    let End(reason) = conn.serve().await;
+    let Connection { socket, spaces, .. } = conn;
+    drop(spaces);
+    socket.close(reason).await;
+}
+
+impl Connection {
+    async fn serve(&mut self) -> End {
+        let mut recheck = tokio::time::interval(self.state.realtime.recheck_interval);
+        recheck.tick().await;
+        loop {
+            let [client, admin] = &mut self.spaces;
+            let wake = async {
+                tokio::select! {
+                    woken = wake_of(Space::Client, client) => woken,
+                    woken = wake_of(Space::Admin, admin) => woken,
+                    _ = recheck.tick() => Wake::Recheck,
+                }
+            };
+            let handled = match self.socket.next(wake).await {
+                Err(closed) => return closed.into(),
+                Ok(Next::Client(Incoming::Connect { ns, auth })) => self.attach(&ns, auth).await,
+                Ok(Next::Client(Incoming::Disconnect { ns })) => {
+                    if let Some(space) = Space::named(&ns) {
+                        self.spaces[index(space)] = None;
+                    }
+                    Ok(())
+                }
+                // Boxed: client events are rare next to deliveries, and their futures (join,
+                // replay) are large; unboxed, every idle connection would carry room for them.
+                Ok(Next::Client(Incoming::Event(event))) => Box::pin(self.on_event(event)).await,
+                Ok(Next::Wake(Wake::Recheck)) => Box::pin(self.recheck_all()).await,
+                Ok(Next::Wake(Wake::Session(space, woken))) => self.on_wake(space, woken).await,
+            };
+            if let Err(end) = handled {
+                return end;
+            }
+        }
+    }
+
+    async fn recheck_all(&mut self) -> Result<(), End> {
+        for space in [Space::Client, Space::Admin] {
+            self.recheck(space).await?;
+        }
+        Ok(())
+    }
+
+    /// Something for one namespace's session: a frame, the hub closing it, its credentials.
+    async fn on_wake(&mut self, space: Space, woken: SessionWake) -> Result<(), End> {
+        let Some(attached) = self.spaces[index(space)].as_mut() else { return Ok(()) };
+        match woken {
+            SessionWake::Frame(Some(frame)) => {
+                let mut out = Emitter { socket: &mut self.socket, space, ack: None };
+                attached.live.deliver(frame, &mut out).await?;
+                Ok(())
+            }
+            SessionWake::Frame(None) => Err(End(Some(slow_consumer()))),
+            SessionWake::Closed(Some(CloseCause::Shutdown)) => {
+                for space in [Space::Client, Space::Admin] {
+                    if self.spaces[index(space)].is_some() {
+                        let _ = self.socket.emit(space.ns(), "server:shutdown", &json!({})).await;
+                    }
+                }
+                Err(End(Some(CloseCode::Normal.into())))
+            }
+            SessionWake::Closed(_) => Err(End(Some(slow_consumer()))),
+            SessionWake::Expired => {
+                let error = events::error(ErrorCode::TokenExpired, "the access token has expired", None);
+                self.detach(space, error).await
+            }
+            SessionWake::Revoked => {
+                attached.revoked.set(attached.handle.recheck.clone().notified_owned());
+                Box::pin(self.recheck(space)).await
+            }
+        }
+    }
+
+    /// Checks a namespace's credentials again; disconnects it when they no longer stand.
+    async fn recheck(&mut self, space: Space) -> Result<(), End> {
+        let Some(attached) = self.spaces[index(space)].as_ref() else { return Ok(()) };
+        match attached.credential.check(&self.state.authenticator).await {
+            Check::Valid => Ok(()),
+            Check::Withdrawn(why) => {
+                self.detach(space, events::error(ErrorCode::Unauthenticated, why, None)).await
+            }
+        }
+    }
+
+    /// Ends a namespace's session from the server's side, telling the client why.
+    async fn detach(&mut self, space: Space, error: Value) -> Result<(), End> {
+        self.spaces[index(space)] = None;
+        self.socket.emit(space.ns(), "error", &error).await?;
+        self.socket.disconnect(space.ns()).await?;
+        Ok(())
+    }
+
+    /// A CONNECT: authenticates, opens the namespace's live session, accepts; SDK devices then
+    /// follow their open conversation.
+    async fn attach(&mut self, ns: &str, auth: Option<Box<RawValue>>) -> Result<(), End> {
+        let Some(space) = Space::named(ns) else {
+            return Ok(self.socket.refuse(ns, "Invalid namespace").await?);
+        };
+        let credential = match self.authenticate(space, auth.as_deref()).await {
+            Ok(credential) => credential,
+            Err(e) => return Ok(self.refuse(ns, &e).await?),
+        };
+        let opened = LiveSession::open(
+            self.state.messaging.clone(),
+            self.state.hub.clone(),
+            credential.caller.clone(),
+        )
+        .await;
+        let (live, handle) = match opened {
+            Ok(opened) => opened,
+            Err(Refusal::Caller(e)) => return Ok(self.refuse(ns, &ApiError::from(e)).await?),
+            Err(Refusal::ShuttingDown) => {
+                let e = ApiError::new(ErrorCode::Unavailable, "the server is shutting down");
+                return Ok(self.refuse(ns, &e).await?);
+            }
+        };
+        self.socket.accept(ns).await?;
+        let connected = json!({
+            "session_id": handle.id,
+            "participant": live.participant(),
+            "expires_at": credential.expires_at,
+        });
+        self.socket.emit(ns, "connected", &connected).await?;
+        let attached = self.spaces[index(space)].insert(Attached::new(credential, live, handle));
+        let mut out = Emitter { socket: &mut self.socket, space, ack: None };
+        Box::pin(attached.live.follow_own_conversation(&mut out)).await?;
+        Ok(())
+    }
+
+    /// CONNECT_ERROR with the API's error code and message (never internals).
+    async fn refuse(&mut self, ns: &str, error: &ApiError) -> Result<(), Closed> {
+        self.socket.refuse_with(ns, error.message(), &json!({ "code": error.code() })).await
+    }
+
+    /// The credentials of a CONNECT payload: `{app_id, device_id, api_key, platform?}` on
+    /// `/client`, `{token}` on `/admin`.
+    async fn authenticate(&self, space: Space, auth: Option<&RawValue>) -> Result<Credential, ApiError> {
+        let auth: Value = auth.and_then(|raw| serde_json::from_str(raw.get()).ok()).unwrap_or_default();
+        let field = |name: &str| auth.get(name).and_then(Value::as_str);
+        match space {
+            Space::Admin => match field("token") {
+                Some(token) => Credential::user(&self.state.authenticator, token).await,
+                None => Err(AuthError::Unauthenticated("auth must carry an access token: {token}").into()),
+            },
+            Space::Client => match (field("app_id"), field("device_id"), field("api_key")) {
+                (Some(app), Some(device), Some(key)) => {
+                    let client =
+                        self.state.authenticator.client(app, device, key, None, field("platform")).await?;
+                    Ok(Credential { caller: Caller::Client(client), expires_at: None })
+                }
+                _ => Err(AuthError::Unauthenticated("auth must carry app_id, device_id and api_key").into()),
+            },
+        }
+    }
+
+    /// A client's event on a connected namespace.
+    async fn on_event(&mut self, event: Event) -> Result<(), End> {
+        let Some(space) = Space::named(&event.ns) else { return Ok(()) };
+        let Some(attached) = self.spaces[index(space)].as_mut() else { return Ok(()) };
+        let mut out = Emitter { socket: &mut self.socket, space, ack: event.ack };
+        let intent = match ClientEvent::read(&event) {
+            Err(why) => return Ok(out.fail(events::error(ErrorCode::ValidationError, &why, None)).await?),
+            Ok(ClientEvent::Join { conversation_id, after_sequence: None }) => {
+                Intent::Subscribe { conversation_id }
+            }
+            Ok(ClientEvent::Join { conversation_id, after_sequence: Some(after_sequence) }) => {
+                Intent::Resume { conversation_id, after_sequence }
+            }
+            Ok(ClientEvent::Leave { conversation_id }) => Intent::Unsubscribe { conversation_id },
+            Ok(ClientEvent::Typing { conversation_id, start }) => Intent::Typing { conversation_id, start },
+            Ok(ClientEvent::Ping) => return Ok(out.reply("pong", json!({})).await?),
+            Ok(ClientEvent::Read { conversation_id, up_to_sequence }) => {
+                let messages = &self.state.messaging.messages;
+                let input = ReceiptInput { up_to_sequence };
+                let read =
+                    messages.receipt(attached.live.caller(), conversation_id, Receipt::Read, input).await;
+                let answered = match read {
+                    Ok(applied) => {
+                        let data = json!({
+                            "conversation_id": conversation_id,
+                            "up_to_sequence": applied.up_to_sequence,
+                            "updated": applied.updated,
+                        });
+                        out.acknowledge(data).await
+                    }
+                    Err(e) => out.fail(events::api_error(&ApiError::from(e), Some(conversation_id))).await,
+                };
+                return Ok(answered?);
+            }
+            Ok(ClientEvent::Auth { token }) => {
+                let renewed = match attached.credential.expires_at {
+                    Some(_) => attached.credential.renew(&self.state.authenticator, &token).await,
+                    None => Err(ApiError::validation("already authenticated")),
+                };
+                let answered = match renewed {
+                    Ok(expires_at) => {
+                        attached.live.renew(attached.credential.caller.clone());
+                        attached.expiry.as_mut().reset(attached.credential.deadline());
+                        out.reply("authenticated", json!({ "expires_at": expires_at })).await
+                    }
+                    Err(e) => out.fail(events::api_error(&e, None)).await,
+                };
+                return Ok(answered?);
+            }
+        };
+        attached.live.handle(intent, &mut out).await?;
+        out.acknowledge(json!({ "ok": true })).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! `GET /v1/socket.io/`: the Socket.IO door (Engine.IO v4, WebSocket transport only), for apps
+//! written against `socket.io-client` 4. The protocol layer is `tidings-socketio`; this module maps
+//! the namespaces `/client` and `/admin` and their events onto the live session (see
+//! `docs/realtime.md`).
+
+mod connection;
+mod events;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use tidings_socketio::handshake;
+
+use super::frame_limit;
+use crate::envelope::OwnFormat;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Upgrades a WebSocket request of Engine.IO 4; credentials come later, per namespace, in the
+/// CONNECT packets. Polling and plain HTTP requests get Engine.IO's 400 so that clients configured
+/// for polling fail at once.
+pub async fn connect(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let upgrade =
+        req.headers().get("upgrade").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if let Err(refused) = handshake::check(req.query_string(), upgrade) {
+        let mut res = HttpResponse::BadRequest().content_type("application/json").body(refused.body());
+        res.extensions_mut().insert(OwnFormat);
+        return Ok(res);
+    }
+    let max = state.realtime.max_frame_bytes;
+    let mut guarded = frame_limit::limit(body.into_inner(), max);
+    let body = web::Payload::from_request(&req, &mut guarded).await.map_err(ApiError::internal)?;
+    let (response, session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| ApiError::validation(e.to_string()))?;
+    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+    actix_web::rt::spawn(connection::run(state.into_inner(), session, stream));
+    Ok(response)
+}
