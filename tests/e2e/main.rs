@@ -3,4 +3,5 @@
 
 mod realtime;
 mod server;
+mod socketio;
 mod startup;
