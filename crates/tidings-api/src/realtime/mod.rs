@@ -25,14 +25,24 @@ pub async fn connect(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let credential = credentials(&req, &state).await?;
-    let max = state.realtime.max_frame_bytes;
-    let mut guarded = frame_limit::limit(body.into_inner(), max);
-    let body = web::Payload::from_request(&req, &mut guarded).await.map_err(ApiError::internal)?;
-    let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::validation(e.to_string()))?;
-    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+    let (response, session, stream) = upgrade(&req, body, &state).await?;
     actix_web::rt::spawn(connection::run(state.into_inner(), credential, session, stream));
     Ok(response)
+}
+
+/// The WebSocket upgrade of every door, with the frame limit enforced as bytes arrive.
+async fn upgrade(
+    req: &HttpRequest,
+    body: web::Payload,
+    state: &AppState,
+) -> Result<(HttpResponse, actix_ws::Session, actix_ws::AggregatedMessageStream), ApiError> {
+    let max = state.realtime.max_frame_bytes;
+    let mut guarded = frame_limit::limit(body.into_inner(), max);
+    let body = web::Payload::from_request(req, &mut guarded).await.map_err(ApiError::internal)?;
+    let (response, session, stream) =
+        actix_ws::handle(req, body).map_err(|e| ApiError::validation(e.to_string()))?;
+    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+    Ok((response, session, stream))
 }
 
 async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Credential>, ApiError> {

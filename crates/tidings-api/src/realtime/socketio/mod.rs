@@ -6,10 +6,9 @@
 mod connection;
 mod events;
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use tidings_socketio::handshake;
 
-use super::frame_limit;
 use crate::envelope::OwnFormat;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -29,12 +28,7 @@ pub async fn connect(
         res.extensions_mut().insert(OwnFormat);
         return Ok(res);
     }
-    let max = state.realtime.max_frame_bytes;
-    let mut guarded = frame_limit::limit(body.into_inner(), max);
-    let body = web::Payload::from_request(&req, &mut guarded).await.map_err(ApiError::internal)?;
-    let (response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ApiError::validation(e.to_string()))?;
-    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+    let (response, session, stream) = super::upgrade(&req, body, &state).await?;
     actix_web::rt::spawn(connection::run(state.into_inner(), session, stream));
     Ok(response)
 }
