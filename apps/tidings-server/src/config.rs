@@ -64,6 +64,9 @@ pub struct Config {
     /// `TIDINGS_WS_RECHECK_SECS`: how often live connections check that their credentials still
     /// stand (default 60); revocations on this node are applied at once.
     pub ws_recheck: Duration,
+    /// `TIDINGS_PUBLISH_PER_SECOND`: custom live events a company's services may publish per second
+    /// (default 50, with bursts of twice as many).
+    pub publish_per_second: u32,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -217,6 +220,12 @@ impl Config {
                 "a number of seconds from 1 to 3600",
                 |s| (1..=3600).contains(s),
             )?),
+            publish_per_second: vars.parse(
+                "PUBLISH_PER_SECOND",
+                50,
+                "a number of events from 1 to 10000",
+                |n| (1..=10_000).contains(n),
+            )?,
         })
     }
 }
@@ -283,6 +292,7 @@ pub fn unknown_variables() -> Vec<String> {
         "WS_TIMEOUT_SECS",
         "WS_QUEUE",
         "WS_RECHECK_SECS",
+        "PUBLISH_PER_SECOND",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))

@@ -13,6 +13,7 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use tidings_api::{AppState, RealtimeSettings};
 use tidings_auth::{AuthSettings, LockoutPolicy};
+use tidings_messaging::PublishLimits;
 use tidings_messaging::realtime::bus::LOCAL_QUEUE;
 use tidings_messaging::realtime::{Hub, LocalBus, LocalPresence, NodeId};
 use tidings_store::{PoolOptions, Store};
@@ -38,6 +39,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         client_timeout: config.ws_timeout,
         queue_capacity: config.ws_queue,
         recheck_interval: config.ws_recheck,
+        publish: PublishLimits::per_second(config.publish_per_second),
         ..RealtimeSettings::default()
     };
     let mut workers = Workers::new();

@@ -185,6 +185,11 @@ impl From<MessagingError> for ApiError {
             MessagingError::NotFound => ApiError::not_found(),
             MessagingError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             MessagingError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            MessagingError::TooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
+            MessagingError::RateLimited { retry_after_secs } => {
+                ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")
+                    .with_retry_after(retry_after_secs)
+            }
             MessagingError::Store(e) => e.into(),
         }
     }

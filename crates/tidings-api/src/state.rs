@@ -63,7 +63,9 @@ impl AppState {
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos, &auth, revocations),
-            messaging: Messaging::new(store, bus).with_identity_verifier(Arc::new(app_keys.clone())),
+            messaging: Messaging::new(store, bus)
+                .with_identity_verifier(Arc::new(app_keys.clone()))
+                .with_publish_limits(realtime.publish),
             app_keys,
             hub,
             realtime,

@@ -21,6 +21,15 @@ pub enum MessagingError {
     /// The change conflicts with the resource's state.
     #[error("{0}")]
     Conflict(&'static str),
+    /// The input is larger than the service accepts.
+    #[error("{0}")]
+    TooLarge(&'static str),
+    /// The caller is over its rate; it may try again after this many seconds.
+    #[error("too many requests, retry in {retry_after_secs} s")]
+    RateLimited {
+        /// When to retry.
+        retry_after_secs: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(RepoError),

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod error;
 pub mod input;
 pub mod messages;
+pub mod publish;
 pub mod realtime;
 pub mod repos;
 pub mod sdk;
@@ -26,6 +27,7 @@ pub use input::{
     SendMessageInput, TrackInput,
 };
 pub use messages::{Messages, Receipt, ReceiptApplied, Sent};
+pub use publish::{PublishInput, PublishLimits, Publisher};
 pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
@@ -42,6 +44,9 @@ pub struct Messaging {
     pub messages: Messages,
     /// Device-side operations.
     pub sdk: Sdk,
+    /// Custom live events from the company's services.
+    pub publisher: Publisher,
+    bus: Arc<dyn Bus>,
 }
 
 impl Messaging {
@@ -51,9 +56,17 @@ impl Messaging {
             repos: repos.clone(),
             contacts: Contacts::new(repos.clone()),
             conversations: Conversations::new(repos.clone(), bus.clone()),
-            messages: Messages::new(repos.clone(), bus),
-            sdk: Sdk::new(repos),
+            messages: Messages::new(repos.clone(), bus.clone()),
+            sdk: Sdk::new(repos.clone()),
+            publisher: Publisher::new(repos, bus.clone(), PublishLimits::default()),
+            bus,
         }
+    }
+
+    /// Limits custom events to `limits` per company.
+    pub fn with_publish_limits(mut self, limits: PublishLimits) -> Self {
+        self.publisher = Publisher::new(self.repos.clone(), self.bus.clone(), limits);
+        self
     }
 
     /// Verifies SDK identifies with `verifier` (see [`Sdk::identify`]).

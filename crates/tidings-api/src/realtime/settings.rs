@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tidings_messaging::HubSettings;
+use tidings_messaging::{HubSettings, PublishLimits};
 
 /// Settings of the WebSocket endpoint.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +23,8 @@ pub struct RealtimeSettings {
     pub write_timeout: Duration,
     /// How often a connection checks that the credentials that opened it still stand (default 60 s).
     pub recheck_interval: Duration,
+    /// Custom events a company's services may publish (`POST /v1/realtime/publish`; default 50/s).
+    pub publish: PublishLimits,
 }
 
 impl Default for RealtimeSettings {
@@ -36,6 +38,7 @@ impl Default for RealtimeSettings {
             auth_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             recheck_interval: Duration::from_secs(60),
+            publish: PublishLimits::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod conversations;
 pub(crate) mod health;
 mod messages;
 mod presence;
+mod realtime;
 mod sdk;
 mod users;
 
@@ -95,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/events/track").route(web::post().to(sdk::track)))
                 .service(web::resource("/presence").route(web::get().to(presence::list)))
                 .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect)))
+                .service(web::resource("/realtime/publish").route(web::post().to(realtime::publish)))
                 // Any method: polling requests (GET and POST) get Engine.IO's 400.
                 .service(
                     web::resource(["/socket.io/", "/socket.io"])

@@ -12,6 +12,7 @@ mod contacts;
 mod conversations;
 mod health;
 mod presence;
+mod realtime;
 
 use serde::Serialize;
 
@@ -21,6 +22,7 @@ pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{ConversationView, MessageView, ReceiptView};
 pub use health::{Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
+pub use realtime::PublishedView;
 
 /// A page of a list: `{"data": [...], "next_cursor": ...}`.
 #[derive(Debug, Serialize)]

@@ -5,6 +5,7 @@
 mod cancellation;
 mod delivery;
 mod live;
+mod publish;
 mod robustness;
 mod security;
 mod socketio;

@@ -24,14 +24,14 @@ backend_tests!(
 );
 
 /// A Socket.IO client speaking the wire protocol by hand; it answers the server's pings.
-struct Sio {
+pub struct Sio {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_ack: i64,
 }
 
 /// A packet the server sent, decoded.
 #[derive(Debug)]
-enum Packet {
+pub enum Packet {
     Connected(String),
     ConnectError(String, Value),
     Event(String, String, Value),
@@ -41,7 +41,7 @@ enum Packet {
 }
 
 impl Sio {
-    async fn open(live: &Live) -> Sio {
+    pub async fn open(live: &Live) -> Sio {
         let url =
             format!("{}/v1/socket.io/?EIO=4&transport=websocket", live.base.replace("http://", "ws://"));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
@@ -54,7 +54,7 @@ impl Sio {
     }
 
     /// The next Engine.IO text frame, answering pings on the way; `None` once closed.
-    async fn text(&mut self) -> Option<String> {
+    pub async fn text(&mut self) -> Option<String> {
         loop {
             match tokio::time::timeout(WAIT, self.stream.next()).await.expect("a frame in time") {
                 Some(Ok(Message::Text(text))) if text.as_str() == "2" => {
@@ -68,7 +68,7 @@ impl Sio {
     }
 
     /// The next Socket.IO packet.
-    async fn packet(&mut self) -> Packet {
+    pub async fn packet(&mut self) -> Packet {
         let Some(text) = self.text().await else { return Packet::Closed };
         let packet = text.strip_prefix('4').unwrap_or_else(|| panic!("not a message: {text}"));
         let (kind, rest) = packet.split_at(1);
@@ -96,12 +96,12 @@ impl Sio {
         }
     }
 
-    async fn send(&mut self, packet: String) {
+    pub async fn send(&mut self, packet: String) {
         self.stream.send(Message::text(format!("4{packet}"))).await.unwrap();
     }
 
     /// Connects a namespace; `Ok` once accepted, or the CONNECT_ERROR's payload.
-    async fn connect(&mut self, ns: &str, auth: Value) -> Result<(), Value> {
+    pub async fn connect(&mut self, ns: &str, auth: Value) -> Result<(), Value> {
         self.send(format!("0{ns},{auth}")).await;
         loop {
             match self.packet().await {
@@ -114,7 +114,7 @@ impl Sio {
     }
 
     /// Emits an event with one argument, asking for an ack; returns the ack id.
-    async fn emit(&mut self, ns: &str, event: &str, data: Value) -> i64 {
+    pub async fn emit(&mut self, ns: &str, event: &str, data: Value) -> i64 {
         let id = self.next_ack;
         self.next_ack += 1;
         self.send(format!("2{ns},{id}{}", json!([event, data]))).await;
@@ -122,7 +122,7 @@ impl Sio {
     }
 
     /// Skips packets until event `name` arrives on `ns`; returns its argument.
-    async fn until(&mut self, ns: &str, name: &str) -> Value {
+    pub async fn until(&mut self, ns: &str, name: &str) -> Value {
         loop {
             match self.packet().await {
                 Packet::Event(n, event, data) if n == ns && event == name => return data,
@@ -134,7 +134,7 @@ impl Sio {
 
     /// Skips packets until the ack `id` arrives on `ns`; returns its argument. Events of `name`
     /// seen before it are collected too.
-    async fn ack_collecting(&mut self, ns: &str, id: i64, name: &str) -> (Value, Vec<Value>) {
+    pub async fn ack_collecting(&mut self, ns: &str, id: i64, name: &str) -> (Value, Vec<Value>) {
         let mut seen = Vec::new();
         loop {
             match self.packet().await {
@@ -147,7 +147,7 @@ impl Sio {
     }
 
     /// Asserts that no event `name` arrives on any namespace within `wait`.
-    async fn quiet(&mut self, name: &str, wait: Duration) {
+    pub async fn quiet(&mut self, name: &str, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let Ok(packet) = tokio::time::timeout_at(deadline, self.packet()).await else { return };
@@ -160,7 +160,7 @@ impl Sio {
     }
 }
 
-fn device_auth(app: &(String, String), device: &str) -> Value {
+pub fn device_auth(app: &(String, String), device: &str) -> Value {
     json!({ "app_id": app.0, "device_id": device, "api_key": app.1, "platform": "web" })
 }
 

@@ -101,10 +101,21 @@ pub enum ServerEvent {
         /// When they were last connected (now, while online).
         last_seen_at: DateTime<Utc>,
     },
+    /// A company's own event, published by one of its services (`POST /v1/realtime/publish`).
+    #[serde(rename = "custom")]
+    Custom {
+        /// The conversation it is about; `None` for the company's agents.
+        conversation_id: Option<ConversationId>,
+        /// Its name, as the publisher gave it.
+        event: String,
+        /// Its data, as the publisher gave it.
+        data: serde_json::Value,
+    },
 }
 
 impl ServerEvent {
-    /// The conversation an event is about; `None` for company-wide events (presence).
+    /// The conversation an event is about; `None` for company-wide events (presence, custom events
+    /// for the company).
     pub fn conversation_id(&self) -> Option<ConversationId> {
         match self {
             ServerEvent::MessageNew { conversation_id, .. }
@@ -112,6 +123,7 @@ impl ServerEvent {
             | ServerEvent::MessageStatus { conversation_id, .. }
             | ServerEvent::Typing { conversation_id, .. } => Some(*conversation_id),
             ServerEvent::ConversationUpdated { conversation } => Some(conversation.id),
+            ServerEvent::Custom { conversation_id, .. } => *conversation_id,
             ServerEvent::Presence { .. } => None,
         }
     }

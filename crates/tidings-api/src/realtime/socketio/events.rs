@@ -58,7 +58,12 @@ impl Space {
 /// A hub event as this namespace emits it: the event name, and the native event's fields (less
 /// its `type`) as the one argument; typing also says `is_typing`.
 pub fn encode(space: Space, event: &ServerEvent) -> ByteString {
+    let custom;
     let name = match event {
+        ServerEvent::Custom { event, .. } => {
+            custom = format!("custom:{event}");
+            custom.as_str()
+        }
         ServerEvent::MessageNew { .. } => "message:new",
         ServerEvent::MessageUpdated { .. } => "message:updated",
         ServerEvent::MessageStatus { .. } => "message:status",
