@@ -9,3 +9,4 @@ mod publish;
 mod robustness;
 mod security;
 mod socketio;
+mod socketio_limits;

@@ -36,8 +36,8 @@ pub enum Packet {
     ConnectError(String, Value),
     Event(String, String, Value),
     Ack(String, i64, Value),
-    Disconnect,
-    Closed,
+    Disconnect(String),
+    Closed(Option<u16>),
 }
 
 impl Sio {
@@ -45,6 +45,23 @@ impl Sio {
         let url =
             format!("{}/v1/socket.io/?EIO=4&transport=websocket", live.base.replace("http://", "ws://"));
         let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Sio::handshake(stream).await
+    }
+
+    /// A connection whose socket has a tiny receive buffer, so that not reading it soon backs up
+    /// the server.
+    pub async fn open_slow(live: &Live) -> Sio {
+        let addr = live.base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let url =
+            format!("{}/v1/socket.io/?EIO=4&transport=websocket", live.base.replace("http://", "ws://"));
+        let (stream, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)).await.unwrap();
+        Sio::handshake(stream).await
+    }
+
+    async fn handshake(stream: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Sio {
         let mut sio = Sio { stream, next_ack: 1 };
         let open = sio.text().await.unwrap();
         let handshake: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
@@ -55,21 +72,41 @@ impl Sio {
 
     /// The next Engine.IO text frame, answering pings on the way; `None` once closed.
     pub async fn text(&mut self) -> Option<String> {
+        self.text_or_close().await.ok()
+    }
+
+    /// The next Engine.IO text frame, or the close code once closed.
+    async fn text_or_close(&mut self) -> Result<String, Option<u16>> {
         loop {
             match tokio::time::timeout(WAIT, self.stream.next()).await.expect("a frame in time") {
                 Some(Ok(Message::Text(text))) if text.as_str() == "2" => {
-                    self.stream.send(Message::text("3")).await.unwrap();
+                    let _ = self.stream.send(Message::text("3")).await;
                 }
-                Some(Ok(Message::Text(text))) => return Some(text.as_str().to_owned()),
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
+                Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+                Some(Err(_)) | None => return Err(None),
                 Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Reads until the connection closes; returns the close code and how many `name` events came.
+    pub async fn closed_counting(&mut self, name: &str) -> (Option<u16>, usize) {
+        let mut seen = 0;
+        loop {
+            match self.text_or_close().await {
+                Ok(text) => seen += usize::from(text.contains(&format!("[\"{name}\""))),
+                Err(code) => return (code, seen),
             }
         }
     }
 
     /// The next Socket.IO packet.
     pub async fn packet(&mut self) -> Packet {
-        let Some(text) = self.text().await else { return Packet::Closed };
+        let text = match self.text_or_close().await {
+            Ok(text) => text,
+            Err(code) => return Packet::Closed(code),
+        };
         let packet = text.strip_prefix('4').unwrap_or_else(|| panic!("not a message: {text}"));
         let (kind, rest) = packet.split_at(1);
         let (ns, rest) = match rest.strip_prefix('/') {
@@ -85,7 +122,7 @@ impl Sio {
             if json_text.is_empty() { Value::Null } else { serde_json::from_str(json_text).unwrap() };
         match kind {
             "0" => Packet::Connected(ns),
-            "1" => Packet::Disconnect,
+            "1" => Packet::Disconnect(ns),
             "2" => {
                 let name = data[0].as_str().unwrap().to_owned();
                 Packet::Event(ns, name, data.get(1).cloned().unwrap_or(Value::Null))
@@ -107,7 +144,7 @@ impl Sio {
             match self.packet().await {
                 Packet::Connected(n) if n == ns => return Ok(()),
                 Packet::ConnectError(n, error) if n == ns => return Err(error),
-                Packet::Closed => panic!("closed while connecting {ns}"),
+                Packet::Closed(_) => panic!("closed while connecting {ns}"),
                 _ => continue,
             }
         }
@@ -126,7 +163,7 @@ impl Sio {
         loop {
             match self.packet().await {
                 Packet::Event(n, event, data) if n == ns && event == name => return data,
-                Packet::Closed => panic!("closed while waiting for {name}"),
+                Packet::Closed(_) => panic!("closed while waiting for {name}"),
                 _ => continue,
             }
         }
@@ -140,7 +177,7 @@ impl Sio {
             match self.packet().await {
                 Packet::Ack(n, got, data) if n == ns && got == id => return (data, seen),
                 Packet::Event(n, event, data) if n == ns && event == name => seen.push(data),
-                Packet::Closed => panic!("closed while waiting for ack {id}"),
+                Packet::Closed(_) => panic!("closed while waiting for ack {id}"),
                 _ => continue,
             }
         }
@@ -153,7 +190,7 @@ impl Sio {
             let Ok(packet) = tokio::time::timeout_at(deadline, self.packet()).await else { return };
             match packet {
                 Packet::Event(_, event, data) => assert_ne!(event, name, "unexpected {data}"),
-                Packet::Closed => panic!("closed"),
+                Packet::Closed(_) => panic!("closed"),
                 _ => {}
             }
         }
