@@ -16,6 +16,7 @@ backend_tests!(
     socketio_a_slow_consumer_is_closed_while_others_keep_receiving,
     socketio_an_expired_token_ends_its_namespace_unless_renewed,
     socketio_a_removed_user_loses_the_namespace_at_once,
+    socketio_a_connection_without_a_namespace_is_closed_in_time,
 );
 
 /// Skips packets until `ns` is disconnected by the server; returns the `error` it was told first.
@@ -145,5 +146,27 @@ async fn socketio_a_removed_user_loses_the_namespace_at_once(db: &TestDb) {
     assert_eq!(error["code"], "UNAUTHENTICATED", "{error}");
     let id = staying.emit("/admin", "ping", json!({})).await;
     staying.ack_collecting("/admin", id, "").await;
+    live.stop().await;
+}
+
+async fn socketio_a_connection_without_a_namespace_is_closed_in_time(db: &TestDb) {
+    let settings =
+        RealtimeSettings { auth_timeout: Duration::from_millis(500), ..RealtimeSettings::default() };
+    let live = Live::start(db, settings).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let mut idle = Sio::open(&live).await;
+    // A refused CONNECT does not count as connected.
+    assert!(idle.connect("/admin", json!({ "token": "nope" })).await.is_err());
+    let started = tokio::time::Instant::now();
+    let Packet::Closed(code) = idle.packet().await else { panic!("expected the close") };
+    assert_eq!(code, Some(1008));
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // One that connects in time stays.
+    let mut busy = Sio::open(&live).await;
+    busy.connect("/admin", json!({ "token": owner })).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let id = busy.emit("/admin", "ping", json!({})).await;
+    busy.ack_collecting("/admin", id, "").await;
     live.stop().await;
 }

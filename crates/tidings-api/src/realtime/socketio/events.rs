@@ -190,3 +190,47 @@ impl ClientEvent {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use tidings_domain::{ContactId, UserId};
+    use tidings_messaging::realtime::Participant;
+    use tidings_messaging::realtime::event::PresenceStatus;
+
+    use super::*;
+
+    fn decode(frame: &str, ns: &str) -> (String, Value) {
+        let prefix = format!("42{ns},");
+        let json = frame.strip_prefix(&prefix).unwrap_or_else(|| panic!("{frame}"));
+        let parts: Vec<Value> = serde_json::from_str(json).unwrap();
+        (parts[0].as_str().unwrap().to_owned(), parts[1].clone())
+    }
+
+    #[test]
+    fn events_are_named_per_namespace_and_carry_the_native_fields_without_type() {
+        let conversation_id = ConversationId::new();
+        let typing = ServerEvent::Typing {
+            conversation_id,
+            participant: Participant::Contact(ContactId::new()),
+            state: TypingState::Start,
+        };
+        let (name, data) = decode(&encode(Space::Admin, &typing), "/admin");
+        assert_eq!((name.as_str(), data["is_typing"].as_bool()), ("user:typing", Some(true)));
+        assert!(data.get("type").is_none() && data["state"] == "start", "{data}");
+        assert_eq!(decode(&encode(Space::Client, &typing), "/client").0, "agent:typing");
+
+        let presence = ServerEvent::Presence {
+            participant: Participant::Agent(UserId::new()),
+            status: PresenceStatus::Online,
+            last_seen_at: Utc::now(),
+        };
+        let (name, data) = decode(&encode(Space::Admin, &presence), "/admin");
+        assert_eq!((name.as_str(), data["status"].as_str()), ("presence", Some("online")));
+
+        let custom =
+            ServerEvent::Custom { conversation_id: None, event: "message:new".into(), data: json!(1) };
+        let (name, data) = decode(&encode(Space::Admin, &custom), "/admin");
+        assert_eq!((name.as_str(), &data["data"]), ("custom:message:new", &json!(1)));
+    }
+}
