@@ -171,10 +171,7 @@ impl Live {
     /// Opens a WebSocket whose socket has a tiny receive buffer, so that not reading it soon backs
     /// up the server.
     pub async fn slow_ws(&self, headers: &[(&str, &str)]) -> Ws {
-        let addr = self.base.trim_start_matches("http://").parse().unwrap();
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
-        let tcp = socket.connect(addr).await.unwrap();
+        let tcp = self.slow_tcp().await;
         let url = format!("{}/v1/realtime", self.base.replace("http://", "ws://"));
         let mut req = url.into_client_request().unwrap();
         for (k, v) in headers {
@@ -183,6 +180,14 @@ impl Live {
         }
         let (stream, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)).await.unwrap();
         Ws { stream }
+    }
+
+    /// A TCP connection to the server with a tiny receive buffer.
+    pub async fn slow_tcp(&self) -> TcpStream {
+        let addr = self.base.trim_start_matches("http://").parse().unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        socket.connect(addr).await.unwrap()
     }
 
     /// Stops the server.

@@ -51,10 +51,7 @@ impl Sio {
     /// A connection whose socket has a tiny receive buffer, so that not reading it soon backs up
     /// the server.
     pub async fn open_slow(live: &Live) -> Sio {
-        let addr = live.base.trim_start_matches("http://").parse().unwrap();
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
-        let tcp = socket.connect(addr).await.unwrap();
+        let tcp = live.slow_tcp().await;
         let url =
             format!("{}/v1/socket.io/?EIO=4&transport=websocket", live.base.replace("http://", "ws://"));
         let (stream, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp)).await.unwrap();
