@@ -67,6 +67,9 @@ pub struct Config {
     /// `TIDINGS_PUBLISH_PER_SECOND`: custom live events a company's services may publish per second
     /// (default 50, with bursts of twice as many).
     pub publish_per_second: u32,
+    /// `TIDINGS_REDIS_URL`: `redis://` or `rediss://` URL of the Redis that nodes share live events
+    /// through; unset, the node runs alone with its in-process bus.
+    pub redis_url: Option<Secret>,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -120,7 +123,15 @@ impl Config {
                 vars.error("DATABASE_URL", "a URL starting with sqlite://, postgres:// or postgresql://")
             );
         }
+        let redis_url = vars.get("REDIS_URL");
+        if redis_url
+            .as_deref()
+            .is_some_and(|url| !url.starts_with("redis://") && !url.starts_with("rediss://"))
+        {
+            return Err(vars.error("REDIS_URL", "a URL starting with redis:// or rediss://"));
+        }
         Ok(Config {
+            redis_url: redis_url.map(Secret),
             database_url: Secret(database_url),
             database_pool_size: vars.parse(
                 "DATABASE_POOL_SIZE",
@@ -293,6 +304,7 @@ pub fn unknown_variables() -> Vec<String> {
         "WS_QUEUE",
         "WS_RECHECK_SECS",
         "PUBLISH_PER_SECOND",
+        "REDIS_URL",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -325,6 +337,8 @@ mod tests {
         assert!(c.jwt_secret.is_none());
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert_eq!((c.login_max_failures, c.login_lock), (5, Duration::from_secs(900)));
+        assert!(c.redis_url.is_none(), "one node, in-process bus");
+        assert_eq!(c.publish_per_second, 50);
     }
 
     #[test]
@@ -360,6 +374,8 @@ mod tests {
             ("TIDINGS_ENCRYPTION_KEY", "not-hex"),
             ("TIDINGS_ENCRYPTION_KEY", "abcd"),
             ("TIDINGS_WS_RECHECK_SECS", "0"),
+            ("TIDINGS_PUBLISH_PER_SECOND", "0"),
+            ("TIDINGS_REDIS_URL", "http://cache:6379"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -374,6 +390,7 @@ mod tests {
             ("TIDINGS_DATABASE_URL", "postgres://u:hunter2@db/x"),
             ("TIDINGS_JWT_SECRET", "correct-horse-battery-staple-0123456789"),
             ("TIDINGS_ENCRYPTION_KEY", &"5e".repeat(32)),
+            ("TIDINGS_REDIS_URL", "redis://:hunter2@cache:6379"),
         ])
         .unwrap();
         let printed = format!("{c:?}");

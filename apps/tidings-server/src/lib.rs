@@ -13,9 +13,10 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use tidings_api::{AppState, RealtimeSettings};
 use tidings_auth::{AuthSettings, LockoutPolicy};
+use tidings_domain::Revocations;
 use tidings_messaging::PublishLimits;
 use tidings_messaging::realtime::bus::LOCAL_QUEUE;
-use tidings_messaging::realtime::{Hub, LocalBus, LocalPresence, NodeId};
+use tidings_messaging::realtime::{Bus, Hub, LocalBus, LocalPresence, NodeId};
 use tidings_store::{PoolOptions, Store};
 
 use crate::workers::Workers;
@@ -45,19 +46,30 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let mut workers = Workers::new();
     let node = NodeId::new();
     let hub = Hub::with_presence(realtime.hub_settings(), node, Arc::new(LocalPresence::default()));
-    let (bus, dispatcher) = LocalBus::new(hub.clone(), LOCAL_QUEUE);
+    let (local, dispatcher) = LocalBus::new(hub.clone(), LOCAL_QUEUE);
     workers.spawn("event dispatcher", |stop| dispatcher.run(stop));
     workers.spawn("hub timers", {
         let hub = hub.clone();
         |stop| Hub::run_timers(hub, stop)
     });
+    let (bus, revocations): (Arc<dyn Bus>, Arc<dyn Revocations>) = match &config.redis_url {
+        None => (local.clone(), local),
+        Some(url) => {
+            let (bus, publisher, subscriber) = tidings_redis::connect(url.expose(), node, hub.clone(), local)
+                .map_err(|e| format!("TIDINGS_REDIS_URL: {e}"))?;
+            workers.spawn("redis publisher", |stop| publisher.run(stop));
+            workers.spawn("redis subscriber", |stop| subscriber.run(stop));
+            tracing::info!("live events cross nodes through Redis");
+            (bus.clone(), bus)
+        }
+    };
     let state = AppState::build(
         Arc::new(store.clone()),
         auth_settings(&config)?,
         realtime,
         hub.clone(),
-        bus.clone(),
         bus,
+        revocations,
     );
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))

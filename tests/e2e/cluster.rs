@@ -1,0 +1,110 @@
+//! Two real `tidings-server` processes on one PostgreSQL and one Redis: a client connected to one
+//! node hears, in order, what is posted through the other.
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tidings_store::test_db::TestDb;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::server::{Server, TempDir};
+
+/// The Redis the tests use; `None` (skipped with a notice) when unset, except under CI.
+fn redis_url() -> Option<String> {
+    match std::env::var("TIDINGS_TEST_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "TIDINGS_TEST_REDIS_URL must be set when CI is");
+            eprintln!("notice: TIDINGS_TEST_REDIS_URL is not set; the cluster test is skipped");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_on_one_node_hears_messages_posted_through_another() {
+    let (Some(db), Some(redis)) = (TestDb::postgres().await, redis_url()) else { return };
+    let vars = [
+        ("TIDINGS_DATABASE_URL", db.url()),
+        ("TIDINGS_REDIS_URL", redis.as_str()),
+        ("TIDINGS_JWT_SECRET", "a-cluster-wide-secret-of-at-least-32-chars"),
+        ("TIDINGS_ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+        ("TIDINGS_BCRYPT_COST", "4"),
+    ];
+    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
+    let mut a = Server::start(&dir_a.0, &vars);
+    let mut b = Server::start(&dir_b.0, &vars);
+    a.wait_for_log("subscribed to the Redis bus");
+    b.wait_for_log("subscribed to the Redis bus");
+
+    let http = reqwest::Client::new();
+    let body =
+        json!({ "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123" });
+    let registered: Value =
+        http.post(a.url("/v1/auth/register")).json(&body).send().await.unwrap().json().await.unwrap();
+    let token = registered["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let app: Value = http
+        .post(b.url("/v1/apps"))
+        .header("authorization", &bearer)
+        .json(&json!({ "name": "Web" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let app_id = app["id"].as_str().unwrap();
+    let key: Value = http
+        .post(b.url(&format!("/v1/apps/{app_id}/keys")))
+        .header("authorization", &bearer)
+        .json(&json!({ "kind": "client" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversation: Value = http
+        .post(b.url("/v1/conversations"))
+        .header("x-app-id", app_id)
+        .header("x-device-id", "browser-1")
+        .header("x-api-key", key["key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversation_id = conversation["id"].as_str().unwrap();
+
+    // An agent connected to node A.
+    let mut req = a.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", bearer.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+
+    // Messages posted through node B.
+    for n in 1..=5 {
+        let status = http
+            .post(b.url(&format!("/v1/conversations/{conversation_id}/messages")))
+            .header("authorization", &bearer)
+            .json(&json!({ "body": format!("via B #{n}") }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 201);
+    }
+    let mut sequences = Vec::new();
+    while sequences.len() < 5 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(20), ws.next()).await;
+        let Ok(Some(Ok(Message::Text(text)))) = next else { panic!("no frame from node A: {next:?}") };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "message.new" {
+            assert_eq!(frame["conversation_id"], conversation_id);
+            sequences.push(frame["sequence"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(sequences, [1, 2, 3, 4, 5]);
+    assert!(a.terminate().success() && b.terminate().success());
+}
