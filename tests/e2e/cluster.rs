@@ -108,3 +108,86 @@ async fn a_client_on_one_node_hears_messages_posted_through_another() {
     assert_eq!(sequences, [1, 2, 3, 4, 5]);
     assert!(a.terminate().success() && b.terminate().success());
 }
+
+/// A Redis of the test's own, on a free port, stopped when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Option<OwnRedis> {
+        let spawned = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = spawned else {
+            assert!(std::env::var_os("CI").is_none(), "redis-server must be installed when CI is");
+            eprintln!("notice: redis-server is not installed; the Redis outage test is skipped");
+            return None;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(OwnRedis { child, port })
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls readiness until its bus check reads `want`; every answer must be 200.
+async fn bus_becomes(server: &Server, want: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = reqwest::get(server.url("/health/ready")).await.unwrap();
+        assert_eq!(res.status(), 200, "the node stays ready");
+        let ready: Value = res.json().await.unwrap();
+        if ready["checks"]["bus"] == want {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the bus never became {want}: {ready}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_degrades_the_bus_not_the_node_and_it_reconnects_by_itself() {
+    let port = OwnRedis::free_port();
+    let Some(redis) = OwnRedis::start(port) else { return };
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let dir = TempDir::new();
+    let mut node =
+        Server::start(&dir.0, &[("TIDINGS_REDIS_URL", url.as_str()), ("TIDINGS_BCRYPT_COST", "4")]);
+    node.wait_for_log("subscribed to the Redis bus");
+    bus_becomes(&node, "ok").await;
+
+    drop(redis);
+    bus_becomes(&node, "degraded").await;
+    // The node goes on serving, live connections included.
+    let body =
+        json!({ "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123" });
+    let res = reqwest::Client::new().post(node.url("/v1/auth/register")).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let registered: Value = res.json().await.unwrap();
+    let mut req = node.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
+    let bearer = format!("Bearer {}", registered["access_token"].as_str().unwrap());
+    req.headers_mut().insert("authorization", bearer.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let Some(Ok(Message::Text(hello))) = ws.next().await else { panic!("no connected frame") };
+    assert!(hello.contains("\"connected\""), "{hello}");
+
+    let _back = OwnRedis::start(port).unwrap();
+    bus_becomes(&node, "ok").await;
+    assert!(node.terminate().success());
+}

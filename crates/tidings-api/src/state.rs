@@ -27,6 +27,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Timers and limits of live connections.
     pub realtime: RealtimeSettings,
+    /// The bus to the other nodes, for readiness.
+    pub bus: Arc<dyn Bus>,
 }
 
 impl AppState {
@@ -63,12 +65,13 @@ impl AppState {
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos, &auth, revocations),
-            messaging: Messaging::new(store, bus)
+            messaging: Messaging::new(store, bus.clone())
                 .with_identity_verifier(Arc::new(app_keys.clone()))
                 .with_publish_limits(realtime.publish),
             app_keys,
             hub,
             realtime,
+            bus,
         }
     }
 }

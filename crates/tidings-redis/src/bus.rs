@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tidings_domain::{CompanyId, Revocations};
-use tidings_messaging::realtime::{Bus, Envelope, LocalBus, NodeId};
+use tidings_messaging::realtime::{Bus, BusState, Envelope, LocalBus, NodeId};
 use tokio::sync::mpsc;
 
 use crate::wire::Wire;
@@ -106,6 +106,10 @@ impl Bus for RedisBus {
     fn publish(&self, envelope: Envelope) {
         self.send(Wire::Event { origin: self.node, envelope: Box::new(envelope.clone()) });
         self.local.publish(envelope);
+    }
+
+    fn state(&self) -> BusState {
+        if self.stats.is_connected() { BusState::Connected } else { BusState::Degraded }
     }
 }
 

@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use tidings_domain::ErrorChain;
+use tidings_messaging::realtime::BusState;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::views::{Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
+use crate::views::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 
 /// How long readiness waits for the store before calling it unavailable.
 const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -17,27 +18,34 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "ok" })
 }
 
-/// `GET /health/ready`: 200 when the store answers a query, 503 otherwise.
+/// `GET /health/ready`: 200 when the store answers a query, 503 otherwise. A bus cut off from the
+/// other nodes is reported as `degraded` but keeps the node ready: it still serves its own clients,
+/// and taking every node out of the load balancer during a Redis outage would serve nobody.
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let bus = match state.bus.state() {
+        BusState::Local => BusCheck::Local,
+        BusState::Connected => BusCheck::Ok,
+        BusState::Degraded => BusCheck::Degraded,
+    };
     match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.store_health.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok()
-            .json(ReadinessView { status: "ready", checks: ChecksView { store: Check::Ok } })),
+            .json(ReadinessView { status: "ready", checks: ChecksView { store: Check::Ok, bus } })),
         Ok(Err(err)) => {
             tracing::warn!(error = %ErrorChain(&err), "readiness: store check failed");
-            Err(not_ready())
+            Err(not_ready(bus))
         }
         Err(_) => {
             tracing::warn!("readiness: store check timed out");
-            Err(not_ready())
+            Err(not_ready(bus))
         }
     }
 }
 
-fn not_ready() -> ApiError {
+fn not_ready(bus: BusCheck) -> ApiError {
     ApiError::new(ErrorCode::Unavailable, "not ready: the store does not answer")
         .with_details(
             // A plain struct of strings: serializing it cannot fail.
-            serde_json::to_value(NotReadyDetails { checks: ChecksView { store: Check::Unavailable } })
+            serde_json::to_value(NotReadyDetails { checks: ChecksView { store: Check::Unavailable, bus } })
                 .unwrap_or_default(),
         )
         .with_retry_after(1)

@@ -30,6 +30,21 @@ pub struct NotReadyDetails {
 pub struct ChecksView {
     /// Whether the store answered a query in time.
     pub store: Check,
+    /// How the bus reaches the other nodes: `local` (one node), `ok`, or `degraded` (cut off from
+    /// the other nodes; this node still serves its own clients, so it stays ready).
+    pub bus: BusCheck,
+}
+
+/// The bus's part of readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusCheck {
+    /// One node, in-process bus.
+    Local,
+    /// Connected to the other nodes.
+    Ok,
+    /// Cut off from the other nodes.
+    Degraded,
 }
 
 /// The outcome of one readiness check.

@@ -20,7 +20,7 @@ pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
 pub use auth::{CompanyView, MeView, SessionView, TokensView, UserView};
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{ConversationView, MessageView, ReceiptView};
-pub use health::{Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
+pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;
 

@@ -72,7 +72,7 @@ async fn health_and_readiness_answer(db: &TestDb) {
     assert!(res.headers().contains_key("x-request-id"));
     let res: Value =
         test::call_and_read_body_json(&svc, test::TestRequest::get().uri("/health/ready").to_request()).await;
-    assert_eq!(res, json!({ "status": "ready", "checks": { "store": "ok" } }));
+    assert_eq!(res, json!({ "status": "ready", "checks": { "store": "ok", "bus": "local" } }));
 }
 
 async fn readiness_fails_when_the_store_is_closed(db: &TestDb) {

@@ -13,10 +13,26 @@ use crate::realtime::hub::Hub;
 /// Envelopes the in-process bus queues before publishers deliver themselves.
 pub const LOCAL_QUEUE: usize = 4096;
 
+/// How a bus reaches the other nodes, for readiness checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BusState {
+    /// One node: there are no others.
+    Local,
+    /// Connected to the other nodes.
+    Connected,
+    /// Cut off from the other nodes (this node still serves its own sessions).
+    Degraded,
+}
+
 /// Where services publish events, after their transaction has committed. Publishing never waits.
 pub trait Bus: Send + Sync {
     /// Sends an envelope to every hub.
     fn publish(&self, envelope: Envelope);
+
+    /// How the bus reaches the other nodes.
+    fn state(&self) -> BusState {
+        BusState::Local
+    }
 }
 
 /// The in-process bus: one node, one hub. Publishing queues the envelope for a dispatcher task,

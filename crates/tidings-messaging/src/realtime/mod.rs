@@ -12,7 +12,7 @@ pub mod hub;
 pub mod presence;
 pub mod session;
 
-pub use bus::{Bus, Dispatcher, LocalBus};
+pub use bus::{Bus, BusState, Dispatcher, LocalBus};
 pub use event::{Door, Envelope, Frame, NodeId, Participant, Room, ServerEvent};
 pub use follow::{Followed, Step};
 pub use grant::Grant;
