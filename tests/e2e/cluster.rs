@@ -22,7 +22,7 @@ fn redis_url() -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_on_one_node_hears_messages_posted_through_another() {
+async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expires() {
     let (Some(db), Some(redis)) = (TestDb::postgres().await, redis_url()) else { return };
     let vars = [
         ("TIDINGS_DATABASE_URL", db.url()),
@@ -30,6 +30,7 @@ async fn a_client_on_one_node_hears_messages_posted_through_another() {
         ("TIDINGS_JWT_SECRET", "a-cluster-wide-secret-of-at-least-32-chars"),
         ("TIDINGS_ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
         ("TIDINGS_BCRYPT_COST", "4"),
+        ("TIDINGS_PRESENCE_LEASE_SECS", "3"),
     ];
     let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
     let mut a = Server::start(&dir_a.0, &vars);
@@ -106,7 +107,46 @@ async fn a_client_on_one_node_hears_messages_posted_through_another() {
         }
     }
     assert_eq!(sequences, [1, 2, 3, 4, 5]);
-    assert!(a.terminate().success() && b.terminate().success());
+
+    // A device connected to node A is seen online from node B, and disappears from B within the
+    // presence lease once A is killed without a word.
+    let mut req = a.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
+    for (name, value) in
+        [("x-app-id", app_id), ("x-device-id", "browser-1"), ("x-api-key", key["key"].as_str().unwrap())]
+    {
+        req.headers_mut().insert(name, value.parse().unwrap());
+    }
+    let (_device, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let contact = conversation["contact_id"].as_str().unwrap().to_owned();
+    let online_on_b = |b: &Server| {
+        let (url, bearer, contact) = (b.url("/v1/presence"), bearer.clone(), contact.clone());
+        async move {
+            let page: Value = reqwest::Client::new()
+                .get(url)
+                .header("authorization", bearer)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["data"].as_array().unwrap().iter().any(|e| e["id"] == contact.as_str())
+        }
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !online_on_b(&b).await {
+        assert!(tokio::time::Instant::now() < deadline, "node B never saw the device online");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    a.kill();
+    let killed = tokio::time::Instant::now();
+    while online_on_b(&b).await {
+        assert!(killed.elapsed() < std::time::Duration::from_secs(15), "the device stayed online on B");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The lease is 3 s here: gone within it and a renewal's slack.
+    assert!(killed.elapsed() <= std::time::Duration::from_secs(6), "{:?}", killed.elapsed());
+    assert!(b.terminate().success());
 }
 
 /// A Redis of the test's own, on a free port, stopped when dropped.

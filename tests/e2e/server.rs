@@ -75,6 +75,12 @@ impl Server {
         }
     }
 
+    /// Kills the process with SIGKILL: no shutdown, nothing cleaned up.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("wait");
+    }
+
     /// The rest of the server's log, once it has exited.
     pub fn remaining_log(&self) -> Vec<String> {
         self.log.try_iter().collect()

@@ -70,6 +70,9 @@ pub struct Config {
     /// `TIDINGS_REDIS_URL`: `redis://` or `rediss://` URL of the Redis that nodes share live events
     /// through; unset, the node runs alone with its in-process bus.
     pub redis_url: Option<Secret>,
+    /// `TIDINGS_PRESENCE_LEASE_SECS`: with Redis, how long a node's presence outlives it if it dies
+    /// without a word (default 30).
+    pub presence_lease: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -231,6 +234,12 @@ impl Config {
                 "a number of seconds from 1 to 3600",
                 |s| (1..=3600).contains(s),
             )?),
+            presence_lease: Duration::from_secs(vars.parse(
+                "PRESENCE_LEASE_SECS",
+                30,
+                "a number of seconds from 3 to 300",
+                |s| (3..=300).contains(s),
+            )?),
             publish_per_second: vars.parse(
                 "PUBLISH_PER_SECOND",
                 50,
@@ -305,6 +314,7 @@ pub fn unknown_variables() -> Vec<String> {
         "WS_RECHECK_SECS",
         "PUBLISH_PER_SECOND",
         "REDIS_URL",
+        "PRESENCE_LEASE_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -376,6 +386,7 @@ mod tests {
             ("TIDINGS_WS_RECHECK_SECS", "0"),
             ("TIDINGS_PUBLISH_PER_SECOND", "0"),
             ("TIDINGS_REDIS_URL", "http://cache:6379"),
+            ("TIDINGS_PRESENCE_LEASE_SECS", "1"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

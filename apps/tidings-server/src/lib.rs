@@ -16,7 +16,7 @@ use tidings_auth::{AuthSettings, LockoutPolicy};
 use tidings_domain::Revocations;
 use tidings_messaging::PublishLimits;
 use tidings_messaging::realtime::bus::LOCAL_QUEUE;
-use tidings_messaging::realtime::{Bus, Hub, LocalBus, LocalPresence, NodeId};
+use tidings_messaging::realtime::{Bus, Hub, LocalBus, LocalPresence, NodeId, Presence};
 use tidings_store::{PoolOptions, Store};
 
 use crate::workers::Workers;
@@ -45,7 +45,17 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut workers = Workers::new();
     let node = NodeId::new();
-    let hub = Hub::with_presence(realtime.hub_settings(), node, Arc::new(LocalPresence::default()));
+    let presence: Arc<dyn Presence> = match &config.redis_url {
+        None => Arc::new(LocalPresence::default()),
+        Some(url) => {
+            let (presence, keeper) =
+                tidings_redis::cluster_presence(url.expose(), node, config.presence_lease)
+                    .map_err(|e| format!("TIDINGS_REDIS_URL: {e}"))?;
+            workers.spawn("presence keeper", |stop| keeper.run(stop));
+            presence
+        }
+    };
+    let hub = Hub::with_presence(realtime.hub_settings(), node, presence);
     let (local, dispatcher) = LocalBus::new(hub.clone(), LOCAL_QUEUE);
     workers.spawn("event dispatcher", |stop| dispatcher.run(stop));
     workers.spawn("hub timers", {

@@ -1,8 +1,10 @@
 //! The Redis bus of a Tidings cluster: every node publishes its live events and credential
-//! revocations to Redis and delivers the other nodes' to its own sessions. Selected by
+//! revocations to Redis and delivers the other nodes' to its own sessions, and keeps presence
+//! leases there so that presence is the cluster's. Selected by
 //! `TIDINGS_REDIS_URL`; one node needs none of it.
 
 pub mod bus;
+pub mod presence;
 pub mod wire;
 pub mod worker;
 
@@ -12,6 +14,7 @@ use tidings_messaging::realtime::{Hub, LocalBus, NodeId};
 use tokio::sync::mpsc;
 
 pub use bus::{BusStats, PUBLISH_QUEUE, RedisBus};
+pub use presence::{DEFAULT_LEASE, PresenceKeeper, RedisPresence, cluster_presence};
 pub use worker::{Publisher, Subscriber};
 
 /// A node's Redis bus and the two tasks its owner runs. `local` delivers to this node's hub (its

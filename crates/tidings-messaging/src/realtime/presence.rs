@@ -100,22 +100,33 @@ impl Presence for LocalPresence {
         after: Option<Participant>,
         limit: usize,
     ) -> Vec<PresenceEntry> {
-        let online = self.lock();
-        let mut entries: Vec<PresenceEntry> = online
+        let entries = self
+            .lock()
             .iter()
-            .filter(|((company, participant), _)| {
-                *company == company_id && after.is_none_or(|after| order(participant) > order(&after))
-            })
+            .filter(|((company, _), _)| *company == company_id)
             .map(|((_, participant), (_, at))| PresenceEntry {
                 participant: *participant,
                 status: PresenceStatus::Online,
                 last_seen_at: *at,
             })
             .collect();
-        entries.sort_by_key(|e| order(&e.participant));
-        entries.truncate(limit);
-        entries
+        page(entries, after, limit)
     }
+}
+
+impl LocalPresence {
+    /// Everybody online on this node, with the time of their latest connection.
+    pub fn snapshot(&self) -> Vec<(CompanyId, Participant, DateTime<Utc>)> {
+        self.lock().iter().map(|((company, participant), (_, at))| (*company, *participant, *at)).collect()
+    }
+}
+
+/// One page of presence entries in the listing order: at most `limit` after `after`.
+pub fn page(mut entries: Vec<PresenceEntry>, after: Option<Participant>, limit: usize) -> Vec<PresenceEntry> {
+    entries.retain(|e| after.is_none_or(|after| order(&e.participant) > order(&after)));
+    entries.sort_by_key(|e| order(&e.participant));
+    entries.truncate(limit);
+    entries
 }
 
 /// The order presence is listed in.

@@ -1,0 +1,112 @@
+//! Presence of the cluster: who is online on one node is listed by every node, goes when they go,
+//! and a node that dies without a word takes its presence with it within one lease.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tidings_domain::{CompanyId, ContactId, UserId};
+use tidings_messaging::realtime::{NodeId, Participant, Presence};
+use tidings_redis::RedisPresence;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn redis_url() -> Option<String> {
+    match std::env::var("TIDINGS_TEST_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "TIDINGS_TEST_REDIS_URL must be set when CI is");
+            eprintln!("notice: TIDINGS_TEST_REDIS_URL is not set; the Redis presence tests are skipped");
+            None
+        }
+    }
+}
+
+struct Node {
+    presence: Arc<RedisPresence>,
+    keeper: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+fn node(url: &str, lease: Duration) -> Node {
+    let (presence, keeper) = tidings_redis::cluster_presence(url, NodeId::new(), lease).unwrap();
+    let (stop, stopped) = watch::channel(false);
+    let keeper = tokio::spawn(keeper.run(stopped));
+    Node { presence, keeper, stop }
+}
+
+/// Waits until `who` is (or is not) listed by `node` for `company`.
+async fn listed(node: &Node, company: CompanyId, who: Participant, want: bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let online = node.presence.online(company, None, 100).await;
+        if online.iter().any(|e| e.participant == who) == want {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{who:?} listed: expected {want}, got {online:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_lists_who_is_online_anywhere_and_only_while_they_are() {
+    let Some(url) = redis_url() else { return };
+    let (a, b) = (node(&url, Duration::from_secs(30)), node(&url, Duration::from_secs(30)));
+    let company = CompanyId::new();
+    let device = Participant::Contact(ContactId::new());
+    let agent = Participant::Agent(UserId::new());
+
+    assert!(a.presence.connected(company, device, Utc::now()), "first connection on A");
+    assert!(b.presence.connected(company, device, Utc::now()), "first connection on B");
+    assert!(b.presence.connected(company, agent, Utc::now()));
+    listed(&a, company, agent, true).await;
+    listed(&b, company, device, true).await;
+    let page = a.presence.online(company, None, 100).await;
+    assert_eq!(page.len(), 2, "a participant on two nodes is listed once: {page:?}");
+    assert_eq!(page[0].participant, agent, "agents first");
+
+    // Still online on B after leaving A.
+    assert!(a.presence.disconnected(company, device, Utc::now()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    listed(&a, company, device, true).await;
+    assert!(b.presence.disconnected(company, device, Utc::now()));
+    listed(&a, company, device, false).await;
+    // Another company sees none of it.
+    assert!(a.presence.online(CompanyId::new(), None, 100).await.is_empty());
+    let _ = (a.stop.send(true), b.stop.send(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_node_takes_its_presence_with_it_within_a_lease() {
+    let Some(url) = redis_url() else { return };
+    let lease = Duration::from_secs(2);
+    let (dying, watching) = (node(&url, lease), node(&url, lease));
+    let company = CompanyId::new();
+    let device = Participant::Contact(ContactId::new());
+    dying.presence.connected(company, device, Utc::now());
+    listed(&watching, company, device, true).await;
+
+    // Killed: no withdrawal, no renewal.
+    dying.keeper.abort();
+    let died = tokio::time::Instant::now();
+    listed(&watching, company, device, false).await;
+    assert!(died.elapsed() <= lease + Duration::from_secs(2), "gone within a lease: {:?}", died.elapsed());
+    let _ = watching.stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_withdraws_at_once() {
+    let Some(url) = redis_url() else { return };
+    let (leaving, staying) = (node(&url, Duration::from_secs(30)), node(&url, Duration::from_secs(30)));
+    let company = CompanyId::new();
+    let agent = Participant::Agent(UserId::new());
+    leaving.presence.connected(company, agent, Utc::now());
+    listed(&staying, company, agent, true).await;
+    leaving.stop.send(true).unwrap();
+    leaving.keeper.await.unwrap();
+    listed(&staying, company, agent, false).await;
+    let _ = staying.stop.send(true);
+}
