@@ -104,6 +104,9 @@ impl Subscriber {
                     backoff = Duration::from_millis(100);
                     self.stats.set_connected(true);
                     tracing::info!("subscribed to the Redis bus");
+                    // Whatever other nodes published while this one was not subscribed is in the
+                    // store: every session fills its followed conversations from there.
+                    self.hub.catch_up_all();
                     let mut messages = pubsub.into_on_message();
                     loop {
                         tokio::select! {

@@ -201,6 +201,8 @@ impl Connection {
         // with the hub's signal for every frame delivered.
         let signal = handle.recheck.clone();
         let mut revoked = pin!(signal.notified());
+        let missed = handle.catch_up.clone();
+        let mut catch_up = pin!(missed.notified());
         let mut last_heard = Instant::now();
         loop {
             tokio::select! {
@@ -222,6 +224,12 @@ impl Connection {
                 () = &mut expiry => {
                     let _ = self.out.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
                     return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
+                }
+                () = &mut catch_up => {
+                    catch_up.set(missed.notified());
+                    if let Err(stop) = Box::pin(self.live.catch_up(&mut self.out)).await {
+                        return Some(stopped(stop));
+                    }
                 }
                 () = &mut revoked => {
                     revoked.set(signal.notified());

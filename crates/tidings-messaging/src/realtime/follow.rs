@@ -45,6 +45,11 @@ impl Followed {
         self.last_sent.get(&conversation_id).copied()
     }
 
+    /// Every followed conversation with the last sequence sent in it.
+    pub fn positions(&self) -> Vec<(ConversationId, i64)> {
+        self.last_sent.iter().map(|(id, last)| (*id, *last)).collect()
+    }
+
     /// Whether the conversation is followed.
     pub fn follows(&self, conversation_id: ConversationId) -> bool {
         self.last_sent.contains_key(&conversation_id)

@@ -55,6 +55,9 @@ pub struct SessionHandle {
     pub closed: oneshot::Receiver<CloseCause>,
     /// Signalled when credentials of the session's company were withdrawn: check yours again.
     pub recheck: Arc<Notify>,
+    /// Signalled when events may have been missed (the bus to other nodes came back after a cut):
+    /// fill the followed conversations from the store.
+    pub catch_up: Arc<Notify>,
 }
 
 struct Session {
@@ -63,6 +66,7 @@ struct Session {
     frames: mpsc::Sender<Arc<Frame>>,
     close: Option<oneshot::Sender<CloseCause>>,
     recheck: Arc<Notify>,
+    catch_up: Arc<Notify>,
     rooms: HashSet<Room>,
 }
 
@@ -125,12 +129,14 @@ impl Hub {
             return None;
         }
         let recheck = Arc::new(Notify::new());
+        let catch_up = Arc::new(Notify::new());
         let session = Session {
             company_id,
             participant,
             frames: frames_tx,
             close: Some(close_tx),
             recheck: recheck.clone(),
+            catch_up: catch_up.clone(),
             rooms: HashSet::new(),
         };
         state.sessions.insert(id, session);
@@ -143,7 +149,7 @@ impl Hub {
                 ServerEvent::Presence { participant, status: PresenceStatus::Online, last_seen_at: now };
             deliver(&mut state, &[Room::Company(company_id)], Frame::new(company_id, event), Some(id));
         }
-        Some(SessionHandle { id, frames, closed, recheck })
+        Some(SessionHandle { id, frames, closed, recheck, catch_up })
     }
 
     /// Removes a connection from every room; the last connection of a participant makes them offline.
@@ -267,6 +273,15 @@ impl Hub {
         for session in state.sessions.values().filter(|s| s.company_id == company_id) {
             // A permit is stored when the session is busy, so the request is never lost.
             session.recheck.notify_one();
+        }
+    }
+
+    /// Asks every session to fill its followed conversations from the store: events may have been
+    /// missed while the bus to the other nodes was cut.
+    pub fn catch_up_all(&self) {
+        let state = self.lock();
+        for session in state.sessions.values() {
+            session.catch_up.notify_one();
         }
     }
 

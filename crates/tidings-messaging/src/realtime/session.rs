@@ -226,6 +226,15 @@ impl LiveSession {
         }
     }
 
+    /// Sends what was stored in the followed conversations after what the client was sent, in order
+    /// and once: events may have been missed while the bus to the other nodes was cut.
+    pub async fn catch_up<O: Outlet>(&mut self, out: &mut O) -> Result<(), Stop> {
+        for (conversation_id, position) in self.followed.positions() {
+            Box::pin(self.replay(conversation_id, position, None, out)).await?;
+        }
+        Ok(())
+    }
+
     /// Follows the SDK device's own open conversation (opened if it has none), as Socket.IO SDKs
     /// expect on connect; agents follow nothing by themselves.
     pub async fn follow_own_conversation<O: Outlet>(&mut self, out: &mut O) -> Result<(), Stop> {

@@ -65,6 +65,7 @@ struct Attached {
     handle: SessionHandle,
     expiry: Pin<Box<Sleep>>,
     revoked: Pin<Box<OwnedNotified>>,
+    catch_up: Pin<Box<OwnedNotified>>,
 }
 
 /// What woke a namespace's session.
@@ -73,6 +74,7 @@ enum SessionWake {
     Closed(Option<CloseCause>),
     Expired,
     Revoked,
+    CatchUp,
 }
 
 /// What woke the connection.
@@ -85,7 +87,8 @@ impl Attached {
     fn new(credential: Credential, live: LiveSession, handle: SessionHandle) -> Attached {
         let expiry = Box::pin(tokio::time::sleep_until(credential.deadline()));
         let revoked = Box::pin(handle.recheck.clone().notified_owned());
-        Attached { credential, live, handle, expiry, revoked }
+        let catch_up = Box::pin(handle.catch_up.clone().notified_owned());
+        Attached { credential, live, handle, expiry, revoked, catch_up }
     }
 
     /// Cancel-safe: every branch is a channel receive or a timer.
@@ -96,6 +99,7 @@ impl Attached {
             frame = self.handle.frames.recv() => SessionWake::Frame(frame),
             () = self.expiry.as_mut() => SessionWake::Expired,
             () = self.revoked.as_mut() => SessionWake::Revoked,
+            () = self.catch_up.as_mut() => SessionWake::CatchUp,
         }
     }
 }
@@ -271,6 +275,12 @@ impl Connection {
             SessionWake::Expired => {
                 let error = events::error(ErrorCode::TokenExpired, "the access token has expired", None);
                 self.detach(space, error).await
+            }
+            SessionWake::CatchUp => {
+                attached.catch_up.set(attached.handle.catch_up.clone().notified_owned());
+                let mut out = Emitter { socket: &mut self.socket, space, ack: None };
+                Box::pin(attached.live.catch_up(&mut out)).await?;
+                Ok(())
             }
             SessionWake::Revoked => {
                 attached.revoked.set(attached.handle.recheck.clone().notified_owned());
