@@ -21,63 +21,83 @@ fn redis_url() -> Option<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expires() {
-    let (Some(db), Some(redis)) = (TestDb::postgres().await, redis_url()) else { return };
-    let vars = [
-        ("TIDINGS_DATABASE_URL", db.url()),
-        ("TIDINGS_REDIS_URL", redis.as_str()),
+/// The settings every node of a test cluster shares.
+fn cluster_vars<'a>(database: &'a str, redis: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("TIDINGS_DATABASE_URL", database),
+        ("TIDINGS_REDIS_URL", redis),
         ("TIDINGS_JWT_SECRET", "a-cluster-wide-secret-of-at-least-32-chars"),
         ("TIDINGS_ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
         ("TIDINGS_BCRYPT_COST", "4"),
-        ("TIDINGS_PRESENCE_LEASE_SECS", "3"),
-    ];
+    ]
+}
+
+/// A company and a device's open conversation, made over HTTP.
+struct Tenant {
+    bearer: String,
+    app_id: String,
+    key: String,
+    conversation_id: String,
+    contact_id: String,
+}
+
+/// Registers a company on `register_on`, then makes its app, client key and a device's open
+/// conversation on `setup_on`.
+async fn tenant(register_on: &Server, setup_on: &Server) -> Tenant {
+    let http = reqwest::Client::new();
+    let body =
+        json!({ "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123" });
+    let registered: Value = http
+        .post(register_on.url("/v1/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", registered["access_token"].as_str().unwrap());
+    let post = |path: String, body: Value| {
+        let req = http.post(setup_on.url(&path)).header("authorization", &bearer).json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let app = post("/v1/apps".into(), json!({ "name": "Web" })).await;
+    let app_id = app["id"].as_str().unwrap().to_owned();
+    let key = post(format!("/v1/apps/{app_id}/keys"), json!({ "kind": "client" })).await;
+    let key = key["key"].as_str().unwrap().to_owned();
+    let conversation: Value = http
+        .post(setup_on.url("/v1/conversations"))
+        .header("x-app-id", &app_id)
+        .header("x-device-id", "browser-1")
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Tenant {
+        conversation_id: conversation["id"].as_str().unwrap().to_owned(),
+        contact_id: conversation["contact_id"].as_str().unwrap().to_owned(),
+        bearer,
+        app_id,
+        key,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expires() {
+    let (Some(db), Some(redis)) = (TestDb::postgres().await, redis_url()) else { return };
+    let mut vars = cluster_vars(db.url(), &redis);
+    vars.push(("TIDINGS_PRESENCE_LEASE_SECS", "3"));
     let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
     let mut a = Server::start(&dir_a.0, &vars);
     let mut b = Server::start(&dir_b.0, &vars);
     a.wait_for_log("subscribed to the Redis bus");
     b.wait_for_log("subscribed to the Redis bus");
-
+    let acme = tenant(&a, &b).await;
+    let (bearer, conversation_id) = (acme.bearer.as_str(), acme.conversation_id.as_str());
     let http = reqwest::Client::new();
-    let body =
-        json!({ "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123" });
-    let registered: Value =
-        http.post(a.url("/v1/auth/register")).json(&body).send().await.unwrap().json().await.unwrap();
-    let token = registered["access_token"].as_str().unwrap().to_owned();
-    let bearer = format!("Bearer {token}");
-    let app: Value = http
-        .post(b.url("/v1/apps"))
-        .header("authorization", &bearer)
-        .json(&json!({ "name": "Web" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let app_id = app["id"].as_str().unwrap();
-    let key: Value = http
-        .post(b.url(&format!("/v1/apps/{app_id}/keys")))
-        .header("authorization", &bearer)
-        .json(&json!({ "kind": "client" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let conversation: Value = http
-        .post(b.url("/v1/conversations"))
-        .header("x-app-id", app_id)
-        .header("x-device-id", "browser-1")
-        .header("x-api-key", key["key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let conversation_id = conversation["id"].as_str().unwrap();
 
     // An agent connected to node A.
     let mut req = a.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
@@ -88,7 +108,7 @@ async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expire
     for n in 1..=5 {
         let status = http
             .post(b.url(&format!("/v1/conversations/{conversation_id}/messages")))
-            .header("authorization", &bearer)
+            .header("authorization", bearer)
             .json(&json!({ "body": format!("via B #{n}") }))
             .send()
             .await
@@ -112,14 +132,14 @@ async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expire
     // presence lease once A is killed without a word.
     let mut req = a.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
     for (name, value) in
-        [("x-app-id", app_id), ("x-device-id", "browser-1"), ("x-api-key", key["key"].as_str().unwrap())]
+        [("x-app-id", acme.app_id.as_str()), ("x-device-id", "browser-1"), ("x-api-key", &acme.key)]
     {
         req.headers_mut().insert(name, value.parse().unwrap());
     }
     let (_device, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let contact = conversation["contact_id"].as_str().unwrap().to_owned();
+    let contact = acme.contact_id.clone();
     let online_on_b = |b: &Server| {
-        let (url, bearer, contact) = (b.url("/v1/presence"), bearer.clone(), contact.clone());
+        let (url, bearer, contact) = (b.url("/v1/presence"), bearer.to_owned(), contact.clone());
         async move {
             let page: Value = reqwest::Client::new()
                 .get(url)
@@ -166,12 +186,23 @@ impl OwnRedis {
             eprintln!("notice: redis-server is not installed; the Redis outage test is skipped");
             return None;
         };
+        let mut redis = OwnRedis { child, port };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // Our redis-server answers PING; something else that took the port would not.
+        while !redis.answers() {
+            assert!(redis.child.try_wait().unwrap().is_none(), "redis-server exited (port {port} taken?)");
             assert!(std::time::Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Some(OwnRedis { child, port })
+        Some(redis)
+    }
+
+    fn answers(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut tcp) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+        let mut reply = [0u8; 5];
+        tcp.write_all(b"PING\r\n").is_ok() && tcp.read_exact(&mut reply).is_ok() && &reply == b"+PONG"
     }
 
     fn free_port() -> u16 {
@@ -255,58 +286,15 @@ async fn after_a_redis_outage_live_clients_get_what_they_missed_without_reconnec
     let port = OwnRedis::free_port();
     let Some(redis) = OwnRedis::start(port) else { return };
     let url = format!("redis://127.0.0.1:{port}");
-    let vars = [
-        ("TIDINGS_DATABASE_URL", db.url()),
-        ("TIDINGS_REDIS_URL", url.as_str()),
-        ("TIDINGS_JWT_SECRET", "a-cluster-wide-secret-of-at-least-32-chars"),
-        ("TIDINGS_ENCRYPTION_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
-        ("TIDINGS_BCRYPT_COST", "4"),
-    ];
+    let vars = cluster_vars(db.url(), &url);
     let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
     let mut a = Server::start(&dir_a.0, &vars);
     let mut b = Server::start(&dir_b.0, &vars);
     a.wait_for_log("subscribed to the Redis bus");
     b.wait_for_log("subscribed to the Redis bus");
-
+    let acme = tenant(&a, &a).await;
+    let (bearer, conversation_id) = (acme.bearer.clone(), acme.conversation_id.clone());
     let http = reqwest::Client::new();
-    let body =
-        json!({ "company_name": "Acme", "name": "Ada", "email": "ada@acme.test", "password": "password123" });
-    let registered: Value =
-        http.post(a.url("/v1/auth/register")).json(&body).send().await.unwrap().json().await.unwrap();
-    let bearer = format!("Bearer {}", registered["access_token"].as_str().unwrap());
-    let app: Value = http
-        .post(a.url("/v1/apps"))
-        .header("authorization", &bearer)
-        .json(&json!({ "name": "Web" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let app_id = app["id"].as_str().unwrap();
-    let key: Value = http
-        .post(a.url(&format!("/v1/apps/{app_id}/keys")))
-        .header("authorization", &bearer)
-        .json(&json!({ "kind": "client" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let conversation: Value = http
-        .post(a.url("/v1/conversations"))
-        .header("x-app-id", app_id)
-        .header("x-device-id", "browser-1")
-        .header("x-api-key", key["key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let conversation_id = conversation["id"].as_str().unwrap().to_owned();
     let post_through_b = |n: i64| {
         let (http, url, bearer) =
             (http.clone(), b.url(&format!("/v1/conversations/{conversation_id}/messages")), bearer.clone());

@@ -15,6 +15,8 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
     log: mpsc::Receiver<String>,
+    /// Every line read so far, so that a line logged before anyone waited for it is still found.
+    seen: Vec<String>,
 }
 
 impl Server {
@@ -38,7 +40,7 @@ impl Server {
                 }
             }
         });
-        let mut server = Server { child, base_url: String::new(), log };
+        let mut server = Server { child, base_url: String::new(), log, seen: Vec::new() };
         let line = server.wait_for_log("listening on http://");
         let start = line.find("http://").expect("address in line");
         let addr: String =
@@ -47,14 +49,22 @@ impl Server {
         server
     }
 
-    /// Waits for a log line containing `needle` and returns it.
+    /// Waits for a log line containing `needle` (or finds it among the lines already read) and
+    /// returns it.
     pub fn wait_for_log(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|line| line.contains(needle)) {
+            return line.clone();
+        }
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.log.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
                 Err(_) => panic!("server never logged `{needle}`"),
             }
         }
