@@ -15,8 +15,12 @@ use redis::{AsyncCommands, Client};
 use tidings_domain::{CompanyId, ContactId, UserId};
 use tidings_messaging::realtime::event::PresenceStatus;
 use tidings_messaging::realtime::presence::page;
-use tidings_messaging::realtime::{LocalPresence, NodeId, Participant, Presence, PresenceEntry};
+use tidings_messaging::realtime::{
+    Envelope, LocalPresence, NodeId, Participant, Presence, PresenceEntry, Room, ServerEvent,
+};
 use tokio::sync::{mpsc, watch};
+
+use crate::wire::{Wire, channel};
 
 /// How long a lease lasts by default: the bound on how long a dead node's presence outlives it.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
@@ -101,20 +105,20 @@ impl RedisPresence {
 
 #[async_trait]
 impl Presence for RedisPresence {
+    /// Never asks the hub to announce: the keeper announces to every node once Redis says whether
+    /// the participant was online on another node.
     fn connected(&self, company_id: CompanyId, participant: Participant, at: DateTime<Utc>) -> bool {
-        let first = self.local.connected(company_id, participant, at);
-        if first {
+        if self.local.connected(company_id, participant, at) {
             self.queue(Change::Online(company_id, participant));
         }
-        first
+        false
     }
 
     fn disconnected(&self, company_id: CompanyId, participant: Participant, at: DateTime<Utc>) -> bool {
-        let last = self.local.disconnected(company_id, participant, at);
-        if last {
+        if self.local.disconnected(company_id, participant, at) {
             self.queue(Change::Offline(company_id, participant));
         }
-        last
+        false
     }
 
     async fn online(
@@ -188,24 +192,41 @@ impl PresenceKeeper {
         Some(connection)
     }
 
+    /// Writes a change and, when it is the participant's first lease anywhere (or their last
+    /// one went), tells every node. The write and the look at the other leases are one
+    /// transaction, so two nodes racing never both (or neither) announce.
     async fn apply(&self, change: Change) {
         let Some(mut redis) = self.connection().await else { return };
-        let until = millis(Utc::now()) + self.lease.as_millis() as i64;
+        let now = millis(Utc::now());
+        let (company_id, participant, status) = match change {
+            Change::Online(company_id, participant) => (company_id, participant, PresenceStatus::Online),
+            Change::Offline(company_id, participant) => (company_id, participant, PresenceStatus::Offline),
+        };
+        let (key, own) = (key(company_id), member(participant, self.node));
         let mut pipe = redis::pipe();
-        match change {
-            Change::Online(company_id, participant) => {
-                pipe.zadd(key(company_id), member(participant, self.node), until).ignore();
-                pipe.pexpire(key(company_id), 2 * self.lease.as_millis() as i64).ignore();
+        pipe.atomic();
+        match status {
+            PresenceStatus::Online => {
+                let until = now + self.lease.as_millis() as i64;
+                pipe.zadd(&key, &own, until).ignore();
+                pipe.pexpire(&key, 2 * self.lease.as_millis() as i64).ignore();
             }
-            Change::Offline(company_id, participant) => {
-                pipe.zrem(key(company_id), member(participant, self.node)).ignore();
+            PresenceStatus::Offline => {
+                pipe.zrem(&key, &own).ignore();
             }
         }
-        let _ = tokio::time::timeout(COMMAND_TIMEOUT, pipe.query_async::<()>(&mut redis)).await;
+        pipe.zrangebyscore(&key, now, "+inf");
+        let live =
+            tokio::time::timeout(COMMAND_TIMEOUT, pipe.query_async::<(Vec<String>,)>(&mut redis)).await;
+        let Ok(Ok((live,))) = live else { return };
+        let elsewhere = live.iter().any(|m| *m != own && participant_of(m) == Some(participant));
+        if !elsewhere {
+            announce(&mut redis, company_id, participant, status).await;
+        }
     }
 
-    /// Renews the leases of everybody online here, and prunes the expired leases of their companies
-    /// (those of dead nodes).
+    /// Renews the leases of everybody online here, and removes the expired leases of their
+    /// companies (those of dead nodes), announcing who is now online nowhere.
     async fn renew(&self) {
         let Some(mut redis) = self.connection().await else { return };
         let now = millis(Utc::now());
@@ -218,12 +239,41 @@ impl PresenceKeeper {
         }
         companies.sort();
         companies.dedup();
-        for company_id in companies {
-            pipe.zrembyscore(key(company_id), "-inf", now).ignore();
+        for &company_id in &companies {
             pipe.pexpire(key(company_id), 2 * self.lease.as_millis() as i64).ignore();
         }
         if let Ok(Err(e)) = tokio::time::timeout(COMMAND_TIMEOUT, pipe.query_async::<()>(&mut redis)).await {
             tracing::warn!(error = %e, "could not renew presence leases");
+            return;
+        }
+        for company_id in companies {
+            self.prune(&mut redis, company_id, now).await;
+        }
+    }
+
+    /// Removes a company's expired leases; who has no lease left went offline. Reading and removing
+    /// are one transaction, so of several nodes pruning at once only one sees (and announces) them.
+    async fn prune(&self, redis: &mut ConnectionManager, company_id: CompanyId, now: i64) {
+        let key = key(company_id);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.zrangebyscore(&key, "-inf", now);
+        pipe.zrembyscore(&key, "-inf", now).ignore();
+        pipe.zrangebyscore(&key, now, "+inf");
+        let pruned =
+            tokio::time::timeout(COMMAND_TIMEOUT, pipe.query_async::<(Vec<String>, Vec<String>)>(redis))
+                .await;
+        let Ok(Ok((expired, live))) = pruned else { return };
+        let mut gone: Vec<Participant> = Vec::new();
+        for participant in expired.iter().filter_map(|m| participant_of(m)) {
+            if !gone.contains(&participant) {
+                gone.push(participant);
+            }
+        }
+        for participant in gone {
+            if !live.iter().any(|m| participant_of(m) == Some(participant)) {
+                announce(redis, company_id, participant, PresenceStatus::Offline).await;
+            }
         }
     }
 
@@ -235,6 +285,22 @@ impl PresenceKeeper {
             pipe.zrem(key(company_id), member(participant, self.node)).ignore();
         }
         let _ = tokio::time::timeout(COMMAND_TIMEOUT, pipe.query_async::<()>(&mut redis)).await;
+    }
+}
+
+/// Tells every node's agents of the company that `participant` came online or went offline.
+async fn announce(
+    redis: &mut ConnectionManager,
+    company_id: CompanyId,
+    participant: Participant,
+    status: PresenceStatus,
+) {
+    let event = ServerEvent::Presence { participant, status, last_seen_at: Utc::now() };
+    let envelope = Envelope { company_id, rooms: vec![Room::Company(company_id)], event, except: None };
+    let Ok(payload) = serde_json::to_string(&Wire::Presence { envelope: Box::new(envelope) }) else { return };
+    let sent = redis.publish::<_, _, ()>(channel(company_id), payload);
+    if !matches!(tokio::time::timeout(COMMAND_TIMEOUT, sent).await, Ok(Ok(()))) {
+        tracing::warn!("could not announce a presence change");
     }
 }
 

@@ -25,6 +25,12 @@ pub enum Wire {
         /// The event and where it goes.
         envelope: Box<Envelope>,
     },
+    /// Somebody came online or went offline in the cluster: every node, the sender included,
+    /// tells its agents (presence is decided in Redis, so no node has told anyone yet).
+    Presence {
+        /// The presence event for the company's room.
+        envelope: Box<Envelope>,
+    },
     /// Credentials of the company were withdrawn: every node re-checks its sessions of it.
     Recheck {
         /// The node where it happened.
@@ -35,17 +41,18 @@ pub enum Wire {
 }
 
 impl Wire {
-    /// The node the message came from.
-    pub fn origin(&self) -> NodeId {
+    /// The node the message came from, when that node has delivered it to itself already.
+    pub fn origin(&self) -> Option<NodeId> {
         match self {
-            Wire::Event { origin, .. } | Wire::Recheck { origin, .. } => *origin,
+            Wire::Event { origin, .. } | Wire::Recheck { origin, .. } => Some(*origin),
+            Wire::Presence { .. } => None,
         }
     }
 
     /// The company the message belongs to.
     pub fn company_id(&self) -> CompanyId {
         match self {
-            Wire::Event { envelope, .. } => envelope.company_id,
+            Wire::Event { envelope, .. } | Wire::Presence { envelope } => envelope.company_id,
             Wire::Recheck { company_id, .. } => *company_id,
         }
     }

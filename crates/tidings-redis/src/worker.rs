@@ -146,7 +146,7 @@ impl Subscriber {
             tracing::warn!(channel = message.get_channel_name(), "unreadable message on the Redis bus");
             return;
         };
-        if wire.origin() == self.node {
+        if wire.origin() == Some(self.node) {
             return;
         }
         if message.get_channel_name() != channel(wire.company_id()) {
@@ -158,7 +158,7 @@ impl Subscriber {
         }
         self.stats.count_received();
         match wire {
-            Wire::Event { envelope, .. } => self.hub.dispatch(*envelope),
+            Wire::Event { envelope, .. } | Wire::Presence { envelope } => self.hub.dispatch(*envelope),
             Wire::Recheck { company_id, .. } => self.hub.recheck(company_id),
         }
     }

@@ -59,9 +59,10 @@ async fn every_node_lists_who_is_online_anywhere_and_only_while_they_are() {
     let device = Participant::Contact(ContactId::new());
     let agent = Participant::Agent(UserId::new());
 
-    assert!(a.presence.connected(company, device, Utc::now()), "first connection on A");
-    assert!(b.presence.connected(company, device, Utc::now()), "first connection on B");
-    assert!(b.presence.connected(company, agent, Utc::now()));
+    // Announcing is the keeper's: the hub is never asked to.
+    assert!(!a.presence.connected(company, device, Utc::now()));
+    assert!(!b.presence.connected(company, device, Utc::now()));
+    assert!(!b.presence.connected(company, agent, Utc::now()));
     listed(&a, company, agent, true).await;
     listed(&b, company, device, true).await;
     let page = a.presence.online(company, None, 100).await;
@@ -69,10 +70,10 @@ async fn every_node_lists_who_is_online_anywhere_and_only_while_they_are() {
     assert_eq!(page[0].participant, agent, "agents first");
 
     // Still online on B after leaving A.
-    assert!(a.presence.disconnected(company, device, Utc::now()));
+    a.presence.disconnected(company, device, Utc::now());
     tokio::time::sleep(Duration::from_millis(300)).await;
     listed(&a, company, device, true).await;
-    assert!(b.presence.disconnected(company, device, Utc::now()));
+    b.presence.disconnected(company, device, Utc::now());
     listed(&a, company, device, false).await;
     // Another company sees none of it.
     assert!(a.presence.online(CompanyId::new(), None, 100).await.is_empty());
@@ -109,4 +110,75 @@ async fn a_clean_stop_withdraws_at_once() {
     leaving.keeper.await.unwrap();
     listed(&staying, company, agent, false).await;
     let _ = staying.stop.send(true);
+}
+
+/// A node with a hub, its cluster presence and its bus subscriber.
+struct FullNode {
+    hub: Arc<tidings_messaging::realtime::Hub>,
+    bus: Arc<tidings_redis::RedisBus>,
+    _stop: watch::Sender<bool>,
+}
+
+impl FullNode {
+    async fn subscribed(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.bus.stats().is_connected() {
+            assert!(tokio::time::Instant::now() < deadline, "the node never subscribed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn full_node(url: &str) -> FullNode {
+    use tidings_messaging::realtime::{Hub, HubSettings, LocalBus};
+    let id = NodeId::new();
+    let (presence, keeper) = tidings_redis::cluster_presence(url, id, Duration::from_secs(30)).unwrap();
+    let hub = Hub::with_presence(HubSettings::default(), id, presence);
+    let local = LocalBus::spawned(hub.clone());
+    let (bus, publisher, subscriber) = tidings_redis::connect(url, id, hub.clone(), local).unwrap();
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(keeper.run(stop.clone()));
+    tokio::spawn(publisher.run(stop.clone()));
+    tokio::spawn(subscriber.run(stop));
+    FullNode { hub, bus, _stop: stop_tx }
+}
+
+/// The next presence event an agent's session receives: who, and whether they came online.
+async fn presence_event(session: &mut tidings_messaging::realtime::SessionHandle) -> (Participant, bool) {
+    use tidings_messaging::realtime::ServerEvent;
+    use tidings_messaging::realtime::event::PresenceStatus;
+    loop {
+        let frame =
+            tokio::time::timeout(WAIT, session.frames.recv()).await.expect("an event in time").unwrap();
+        if let ServerEvent::Presence { participant, status, .. } = frame.event {
+            return (participant, status == PresenceStatus::Online);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_nodes_agents_hear_who_comes_and_goes_once_for_the_cluster() {
+    let Some(url) = redis_url() else { return };
+    let (a, b) = (full_node(&url), full_node(&url));
+    a.subscribed().await;
+    b.subscribed().await;
+    let company = CompanyId::new();
+    let mut watcher = b.hub.connect(company, Participant::Agent(UserId::new())).unwrap();
+    // The watcher itself comes online: every node hears it, itself included.
+    let (first, online) = presence_event(&mut watcher).await;
+    assert!(online && matches!(first, Participant::Agent(_)));
+
+    let device = ContactId::new();
+    let on_a = a.hub.connect(company, Participant::Contact(device)).unwrap();
+    assert_eq!(presence_event(&mut watcher).await, (Participant::Contact(device), true));
+    // A second connection, on another node: still the same presence, nothing announced.
+    let on_b = b.hub.connect(company, Participant::Contact(device)).unwrap();
+    a.hub.disconnect(on_a.id);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(watcher.frames.try_recv().is_err(), "nothing changed for the cluster");
+    // The last connection goes: offline, once.
+    b.hub.disconnect(on_b.id);
+    assert_eq!(presence_event(&mut watcher).await, (Participant::Contact(device), false));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(watcher.frames.try_recv().is_err(), "announced once");
 }

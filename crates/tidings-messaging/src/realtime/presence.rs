@@ -25,7 +25,9 @@ pub struct PresenceEntry {
 }
 
 /// Counts connections per participant. `connected` and `disconnected` are called under the hub's
-/// lock and must not wait; `online` answers requests and may.
+/// lock and must not wait; `online` answers requests and may. When they answer true the hub tells
+/// this node's agents; a presence shared by several nodes answers false and tells every node's
+/// agents itself, once it knows whether the participant was online anywhere else.
 #[async_trait]
 pub trait Presence: Send + Sync {
     /// A connection of `participant` opened; true when it is their first (they came online).
