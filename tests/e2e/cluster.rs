@@ -32,6 +32,16 @@ fn cluster_vars<'a>(database: &'a str, redis: &'a str) -> Vec<(&'a str, &'a str)
     ]
 }
 
+/// Two nodes started with `vars`, each subscribed to the bus, and their data directories.
+fn two_nodes(vars: &[(&str, &str)]) -> ((TempDir, TempDir), Server, Server) {
+    let dirs = (TempDir::new(), TempDir::new());
+    let mut a = Server::start(&dirs.0.0, vars);
+    let mut b = Server::start(&dirs.1.0, vars);
+    a.wait_for_log("subscribed to the Redis bus");
+    b.wait_for_log("subscribed to the Redis bus");
+    (dirs, a, b)
+}
+
 /// A company and a device's open conversation, made over HTTP.
 struct Tenant {
     bearer: String,
@@ -90,11 +100,7 @@ async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expire
     let (Some(db), Some(redis)) = (TestDb::postgres().await, redis_url()) else { return };
     let mut vars = cluster_vars(db.url(), &redis);
     vars.push(("TIDINGS_PRESENCE_LEASE_SECS", "3"));
-    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
-    let mut a = Server::start(&dir_a.0, &vars);
-    let mut b = Server::start(&dir_b.0, &vars);
-    a.wait_for_log("subscribed to the Redis bus");
-    b.wait_for_log("subscribed to the Redis bus");
+    let (_dirs, mut a, mut b) = two_nodes(&vars);
     let acme = tenant(&a, &b).await;
     let (bearer, conversation_id) = (acme.bearer.as_str(), acme.conversation_id.as_str());
     let http = reqwest::Client::new();
@@ -287,11 +293,7 @@ async fn after_a_redis_outage_live_clients_get_what_they_missed_without_reconnec
     let Some(redis) = OwnRedis::start(port) else { return };
     let url = format!("redis://127.0.0.1:{port}");
     let vars = cluster_vars(db.url(), &url);
-    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
-    let mut a = Server::start(&dir_a.0, &vars);
-    let mut b = Server::start(&dir_b.0, &vars);
-    a.wait_for_log("subscribed to the Redis bus");
-    b.wait_for_log("subscribed to the Redis bus");
+    let (_dirs, mut a, mut b) = two_nodes(&vars);
     let acme = tenant(&a, &a).await;
     let (bearer, conversation_id) = (acme.bearer.clone(), acme.conversation_id.clone());
     let http = reqwest::Client::new();
