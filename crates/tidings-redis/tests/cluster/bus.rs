@@ -1,6 +1,5 @@
 //! Two nodes on one Redis: events and revocations cross, nobody hears an event twice, and a node
 //! whose Redis is gone keeps serving its own sessions without waiting.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,19 +11,7 @@ use tidings_messaging::realtime::{
 use tidings_redis::RedisBus;
 use tokio::sync::watch;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-/// The Redis the tests use; `None` (skipped with a notice) when unset, except under CI.
-fn redis_url() -> Option<String> {
-    match std::env::var("TIDINGS_TEST_REDIS_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "TIDINGS_TEST_REDIS_URL must be set when CI is");
-            eprintln!("notice: TIDINGS_TEST_REDIS_URL is not set; the Redis bus tests are skipped");
-            None
-        }
-    }
-}
+use crate::{WAIT, redis_url};
 
 struct Node {
     hub: Arc<Hub>,
