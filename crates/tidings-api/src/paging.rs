@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tidings_domain::ConversationId;
+use tidings_domain::{ChangeCursor, ConversationId};
 use tidings_messaging::realtime::Participant;
 
 use crate::error::ApiError;
@@ -74,6 +74,30 @@ pub fn parse_conversation_cursor(cursor: &str) -> Result<(DateTime<Utc>, Convers
     Ok((at, id.parse().map_err(|_| invalid())?))
 }
 
+/// The opaque cursor of an inbox catch-up (`?changed_after=`): a change time, and the conversation
+/// that changed then, if the cursor stops at one.
+pub fn change_cursor(cursor: ChangeCursor) -> String {
+    let id = cursor.id.map_or_else(|| "-".to_owned(), |id| id.to_string());
+    B64.encode(format!("changes.{}.{id}", cursor.changed_at.timestamp_micros()))
+}
+
+/// Reads a cursor made by [`change_cursor`].
+pub fn parse_change_cursor(cursor: &str) -> Result<ChangeCursor, ApiError> {
+    let invalid = || ApiError::validation("invalid changed_after cursor");
+    let raw = String::from_utf8(B64.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let mut parts = raw.splitn(3, '.');
+    let (Some("changes"), Some(micros), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid());
+    };
+    let micros = micros.parse().map_err(|_| invalid())?;
+    let changed_at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
+    let id = match id {
+        "-" => None,
+        id => Some(id.parse().map_err(|_| invalid())?),
+    };
+    Ok(ChangeCursor { changed_at, id })
+}
+
 /// The opaque cursor of the presence list: the last participant.
 pub fn presence_cursor(participant: Participant) -> String {
     match participant {
@@ -115,5 +139,11 @@ mod tests {
         assert!(parse_id_cursor::<tidings_domain::UserId>("not base64!").is_err());
         assert_eq!(next_cursor(&[1, 2], 2, |n| n.to_string()), Some("2".into()));
         assert_eq!(next_cursor(&[1], 2, |n| n.to_string()), None);
+        for id in [None, Some(ConversationId::new())] {
+            let cursor = ChangeCursor { changed_at: at, id };
+            assert_eq!(parse_change_cursor(&change_cursor(cursor)).unwrap(), cursor);
+        }
+        assert!(parse_change_cursor(&conversation_cursor(at, id)).is_err(), "another list's cursor");
+        assert!(parse_change_cursor(&B64.encode("changes.x.-")).is_err());
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::Platform;
 use crate::error::RepoResult;
+use crate::feed::Recorded;
 use crate::ids::{AppId, CompanyId, ContactId, ConversationId, UserId};
 use crate::named_enum::named_enum;
 
@@ -50,6 +51,10 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
     /// Last change of status, assignee or messages; lists sort on it.
     pub updated_at: DateTime<Utc>,
+    /// Position of the newest change in the conversation's feed (0 before the first).
+    pub last_position: i64,
+    /// Time of the newest change of any kind (receipts and edits included), by the store's clock.
+    pub changed_at: DateTime<Utc>,
 }
 
 /// Filters and page of `GET /v1/conversations`.
@@ -100,13 +105,14 @@ pub trait ConversationRepo: Send + Sync {
         company_id: CompanyId,
         query: ConversationQuery,
     ) -> RepoResult<Vec<Conversation>>;
-    /// Applies a change to a conversation of `company_id`.
+    /// Applies a change to a conversation of `company_id`, recorded in its feed when it changes
+    /// anything.
     async fn update_conversation(
         &self,
         company_id: CompanyId,
         id: ConversationId,
         patch: ConversationPatch,
-    ) -> RepoResult<Conversation>;
+    ) -> RepoResult<Recorded<Conversation>>;
     /// Inbound messages agents have not read, per conversation, for the given conversations.
     async fn unread_counts(
         &self,

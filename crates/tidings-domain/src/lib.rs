@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod device;
 pub mod error;
 pub mod event;
+pub mod feed;
 pub mod health;
 pub mod identity;
 pub mod ids;
@@ -32,13 +33,16 @@ pub use conversation::{
 pub use device::{Device, DeviceRepo, Platform};
 pub use error::{BoxError, ErrorChain, RepoError, RepoErrorKind, RepoResult};
 pub use event::{Event, EventRepo, NewEvent};
+pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, FeedRepo, Recorded};
 pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
     ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, RefreshTokenId,
     UserId,
 };
-pub use message::{Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender};
+pub use message::{
+    Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
+};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};

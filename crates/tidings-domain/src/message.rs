@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::Platform;
 use crate::error::RepoResult;
+use crate::feed::Recorded;
 use crate::ids::{CompanyId, ConversationId, MessageId};
 use crate::named_enum::named_enum;
 
@@ -111,6 +112,17 @@ pub struct NewMessage {
     pub attachments: serde_json::Value,
 }
 
+/// A message appended, or found again by its `local_id`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Appended {
+    /// The stored message.
+    pub message: Message,
+    /// The feed position of its creation.
+    pub position: i64,
+    /// False when the same `local_id` was stored before: nothing new was stored.
+    pub created: bool,
+}
+
 /// Where a page of messages starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageCursor {
@@ -125,11 +137,11 @@ pub enum MessageCursor {
 /// Persistence of messages.
 #[async_trait]
 pub trait MessageRepo: Send + Sync {
-    /// Stores a message at the conversation's next sequence, in one transaction with the sequence
-    /// increment. When the conversation already has a message with the same `local_id`, stores
-    /// nothing and returns that message with `false`. A conversation of another company is
-    /// `NotFound`.
-    async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)>;
+    /// Stores a message at the conversation's next sequence and records it at the next feed
+    /// position, in one transaction with both increments. When the conversation already has a
+    /// message with the same `local_id`, stores nothing and returns that message, not `created`.
+    /// A conversation of another company is `NotFound`.
+    async fn append_message(&self, new: NewMessage) -> RepoResult<Appended>;
     /// Loads a message of `company_id`.
     async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;
     /// A page of a conversation's messages, in sequence order.
@@ -140,12 +152,20 @@ pub trait MessageRepo: Send + Sync {
         cursor: MessageCursor,
         limit: i64,
     ) -> RepoResult<Vec<Message>>;
-    /// Replaces the body of a message that is not deleted.
-    async fn edit_message(&self, company_id: CompanyId, id: MessageId, body: String) -> RepoResult<Message>;
-    /// Marks a message deleted and clears its body and attachments.
-    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;
+    /// Replaces the body of a message that is not deleted (a deleted one is a conflict), and records
+    /// the change in the conversation's feed.
+    async fn edit_message(
+        &self,
+        company_id: CompanyId,
+        id: MessageId,
+        body: String,
+    ) -> RepoResult<Recorded<Message>>;
+    /// Marks a message deleted and clears its body and attachments, and records the change; a
+    /// message deleted before is returned as it is, with no change recorded.
+    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Recorded<Message>>;
     /// Moves messages of `direction` up to `up_to_sequence` forward to `status` (never backward),
-    /// and records the read position when `status` is read. Returns how many messages moved.
+    /// and records the read position when `status` is read. Returns how many messages moved; when
+    /// any did, the receipt is recorded in the conversation's feed.
     async fn advance_status(
         &self,
         company_id: CompanyId,
@@ -153,7 +173,7 @@ pub trait MessageRepo: Send + Sync {
         direction: Direction,
         up_to_sequence: i64,
         status: MessageStatus,
-    ) -> RepoResult<u64>;
+    ) -> RepoResult<Recorded<u64>>;
     /// Messages of `company_id` matching a full-text query, best match first. PostgreSQL matches
     /// English word stems; SQLite matches tokens.
     async fn search_messages(

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use garde::Validate;
 use tidings_domain::{
-    Caller, ClientPrincipal, Conversation, ConversationId, ConversationPatch, ConversationQuery, Principal,
+    Caller, ClientPrincipal, CompanyId, Conversation, ConversationId, ConversationPatch, ConversationQuery,
+    Principal,
 };
 
 use crate::actor::Actor;
@@ -43,16 +44,7 @@ impl Conversations {
         query: ConversationQuery,
     ) -> MessagingResult<Vec<ConversationSummary>> {
         let conversations = self.repos.list_conversations(agent.company_id, query).await?;
-        let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
-        let unread: HashMap<ConversationId, i64> =
-            self.repos.unread_counts(agent.company_id, &ids).await?.into_iter().collect();
-        Ok(conversations
-            .into_iter()
-            .map(|c| {
-                let unread_count = Some(unread.get(&c.id).copied().unwrap_or(0));
-                ConversationSummary { conversation: c, unread_count }
-            })
-            .collect())
+        summaries(&*self.repos, agent.company_id, conversations).await
     }
 
     /// One conversation the caller may see.
@@ -90,9 +82,12 @@ impl Conversations {
             }
         }
         let patch = ConversationPatch { status: input.status, assignee_id: input.assignee_id };
-        let conversation = self.repos.update_conversation(agent.company_id, id, patch).await?;
-        let event = ServerEvent::ConversationUpdated { conversation: conversation.clone() };
-        self.bus.publish(Envelope::conversation(conversation.company_id, conversation.id, event));
+        let recorded = self.repos.update_conversation(agent.company_id, id, patch).await?;
+        let conversation = recorded.value;
+        if let Some(position) = recorded.position {
+            let event = ServerEvent::ConversationUpdated { position, conversation: conversation.clone() };
+            self.bus.publish(Envelope::conversation(conversation.company_id, conversation.id, event));
+        }
         Ok(conversation)
     }
 
@@ -108,6 +103,24 @@ impl Conversations {
             .await?;
         Ok(conversation)
     }
+}
+
+/// The conversations with their unread counts, for agents of `company_id`.
+pub(crate) async fn summaries(
+    repos: &dyn MessagingRepos,
+    company_id: CompanyId,
+    conversations: Vec<Conversation>,
+) -> MessagingResult<Vec<ConversationSummary>> {
+    let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
+    let unread: HashMap<ConversationId, i64> =
+        repos.unread_counts(company_id, &ids).await?.into_iter().collect();
+    Ok(conversations
+        .into_iter()
+        .map(|c| {
+            let unread_count = Some(unread.get(&c.id).copied().unwrap_or(0));
+            ConversationSummary { conversation: c, unread_count }
+        })
+        .collect())
 }
 
 /// The conversation, if the actor may see it; `NotFound` otherwise, so nobody learns it exists.

@@ -9,6 +9,7 @@ pub mod actor;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
+pub mod feed;
 pub mod input;
 pub mod messages;
 pub mod publish;
@@ -22,6 +23,7 @@ pub use actor::Actor;
 pub use contacts::Contacts;
 pub use conversations::{ConversationSummary, Conversations};
 pub use error::{MessagingError, MessagingResult};
+pub use feed::{Changed, Feed, FeedPage};
 pub use input::{
     ContactInput, ConversationPatchInput, DeviceInput, EditMessageInput, IdentifyInput, ReceiptInput,
     SendMessageInput, TrackInput,
@@ -42,6 +44,8 @@ pub struct Messaging {
     pub conversations: Conversations,
     /// Messages.
     pub messages: Messages,
+    /// Conversations' change feeds.
+    pub feed: Feed,
     /// Device-side operations.
     pub sdk: Sdk,
     /// Custom live events from the company's services.
@@ -57,6 +61,7 @@ impl Messaging {
             contacts: Contacts::new(repos.clone()),
             conversations: Conversations::new(repos.clone(), bus.clone()),
             messages: Messages::new(repos.clone(), bus.clone()),
+            feed: Feed::new(repos.clone()),
             sdk: Sdk::new(repos.clone()),
             publisher: Publisher::new(repos, bus.clone(), PublishLimits::default()),
             bus,

@@ -56,14 +56,16 @@ impl Messages {
         Self { repos, bus }
     }
 
-    fn publish_message(&self, message: &Message, new: bool) {
-        let (conversation_id, sequence) = (message.conversation_id, message.sequence);
+    fn publish_message(&self, message: &Message, position: i64, new: bool) {
+        let (company_id, conversation_id, sequence) =
+            (message.company_id, message.conversation_id, message.sequence);
+        let message = message.clone();
         let event = if new {
-            ServerEvent::MessageNew { conversation_id, sequence, message: message.clone() }
+            ServerEvent::MessageNew { conversation_id, position, sequence, message }
         } else {
-            ServerEvent::MessageUpdated { conversation_id, sequence, message: message.clone() }
+            ServerEvent::MessageUpdated { conversation_id, position, sequence, message }
         };
-        self.bus.publish(Envelope::conversation(message.company_id, conversation_id, event));
+        self.bus.publish(Envelope::conversation(company_id, conversation_id, event));
     }
 
     /// Appends a message. Agents write outbound, contacts inbound. Once this returns, the message
@@ -95,7 +97,7 @@ impl Messages {
                 (Sender::Contact, Direction::Inbound)
             }
         };
-        let (message, created) = self
+        let appended = self
             .repos
             .append_message(NewMessage {
                 company_id: actor.company_id(),
@@ -109,10 +111,10 @@ impl Messages {
                 attachments,
             })
             .await?;
-        if created {
-            self.publish_message(&message, true);
+        if appended.created {
+            self.publish_message(&appended.message, appended.position, true);
         }
-        Ok(Sent { message, created })
+        Ok(Sent { message: appended.message, created: appended.created })
     }
 
     /// A page of a conversation's messages in sequence order (deleted ones included, emptied, so
@@ -155,8 +157,10 @@ impl Messages {
                 e.into()
             }
         })?;
-        self.publish_message(&edited, false);
-        Ok(edited)
+        if let Some(position) = edited.position {
+            self.publish_message(&edited.value, position, false);
+        }
+        Ok(edited.value)
     }
 
     /// Deletes a message: its author may, and so may admins and owners (moderation). The message keeps
@@ -169,8 +173,10 @@ impl Messages {
             return Err(MessagingError::Forbidden("only the author or an admin can delete a message"));
         }
         let deleted = self.repos.delete_message(message.company_id, id).await?;
-        self.publish_message(&deleted, false);
-        Ok(deleted)
+        if let Some(position) = deleted.position {
+            self.publish_message(&deleted.value, position, false);
+        }
+        Ok(deleted.value)
     }
 
     /// Marks the other side's messages up to a sequence delivered or read. Status only moves forward;
@@ -198,12 +204,17 @@ impl Messages {
             .repos
             .advance_status(conversation.company_id, conversation_id, direction, up_to, status)
             .await?;
-        if moved > 0 {
-            let event =
-                ServerEvent::MessageStatus { conversation_id, direction, status, up_to_sequence: up_to };
+        if let Some(position) = moved.position {
+            let event = ServerEvent::MessageStatus {
+                conversation_id,
+                position,
+                direction,
+                status,
+                up_to_sequence: up_to,
+            };
             self.bus.publish(Envelope::conversation(conversation.company_id, conversation_id, event));
         }
-        Ok(ReceiptApplied { updated: moved, up_to_sequence: up_to })
+        Ok(ReceiptApplied { updated: moved.value, up_to_sequence: up_to })
     }
 
     /// Full-text search over the agent's company's messages, best match first.

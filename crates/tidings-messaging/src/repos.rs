@@ -1,17 +1,24 @@
 //! The repositories the messaging services use, as one trait object.
 
 use tidings_domain::{
-    ContactRepo, ConversationRepo, DeviceRepo, EventRepo, MessageRepo, UnitOfWork, UserRepo,
+    ContactRepo, ConversationRepo, DeviceRepo, EventRepo, FeedRepo, MessageRepo, UnitOfWork, UserRepo,
 };
 
 /// Every repository the messaging services use, and units of work over them; any store
 /// implementing all of them is one.
 pub trait MessagingRepos:
-    ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo + UnitOfWork
+    ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + FeedRepo + EventRepo + UserRepo + UnitOfWork
 {
 }
 
 impl<T> MessagingRepos for T where
-    T: ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + UserRepo + UnitOfWork
+    T: ContactRepo
+        + DeviceRepo
+        + ConversationRepo
+        + MessageRepo
+        + FeedRepo
+        + EventRepo
+        + UserRepo
+        + UnitOfWork
 {
 }

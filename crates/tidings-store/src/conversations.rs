@@ -4,13 +4,15 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
-    AppId, CompanyId, ContactId, Conversation, ConversationId, ConversationPatch, ConversationQuery,
-    ConversationRepo, ConversationStatus, Direction, Platform, RepoError, RepoResult,
+    AppId, ChangeKind, CompanyId, ContactId, Conversation, ConversationId, ConversationPatch,
+    ConversationQuery, ConversationRepo, ConversationStatus, Direction, Platform, Recorded, RepoError,
+    RepoResult,
 };
 
 use crate::error::db_error;
+use crate::feed::{ChangeRow, change_time, next_position, record_change};
 use crate::pool::with_conn;
 use crate::rows::{naive, now, parse_id, utc};
 use crate::schema::{conversations as c, messages as m};
@@ -32,6 +34,8 @@ pub(crate) struct ConversationRow {
     pub contact_read_sequence: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub last_position: i64,
+    pub changed_at: NaiveDateTime,
 }
 
 impl TryFrom<ConversationRow> for Conversation {
@@ -51,16 +55,10 @@ impl TryFrom<ConversationRow> for Conversation {
             contact_read_sequence: row.contact_read_sequence,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
+            last_position: row.last_position,
+            changed_at: utc(row.changed_at),
         })
     }
-}
-
-#[derive(AsChangeset)]
-#[diesel(table_name = c)]
-struct ConversationChanges {
-    status: Option<String>,
-    assignee_id: Option<Option<String>>,
-    updated_at: NaiveDateTime,
 }
 
 impl Store {
@@ -119,10 +117,24 @@ impl ConversationRepo for Store {
             contact_read_sequence: 0,
             created_at: now,
             updated_at: now,
+            last_position: 0,
+            changed_at: now,
         };
+        let clock = self.clock();
+        // Its change time is taken from the store's clock like every other change's (the inbox
+        // catch-up compares them).
         let inserted = with_conn!(self, |conn| {
-            diesel::insert_into(c::table).values(&row).execute(conn).await.map_err(db_error)?;
-            Ok(row)
+            conn.transaction(async |conn| {
+                diesel::insert_into(c::table).values(&row).execute(conn).await?;
+                diesel::update(c::table.filter(c::company_id.eq(&row.company_id)).filter(c::id.eq(&row.id)))
+                    .set(c::changed_at.eq(change_time!(clock)))
+                    .returning(c::changed_at)
+                    .get_result::<NaiveDateTime>(conn)
+                    .await
+            })
+            .await
+            .map_err(db_error)
+            .map(|changed_at| ConversationRow { changed_at, ..row })
         });
         match inserted {
             Ok(row) => row.try_into(),
@@ -193,24 +205,44 @@ impl ConversationRepo for Store {
         company_id: CompanyId,
         id: ConversationId,
         patch: ConversationPatch,
-    ) -> RepoResult<Conversation> {
-        let changes = ConversationChanges {
-            status: patch.status.map(|s| s.as_str().to_owned()),
-            assignee_id: patch.assignee_id.map(|a| a.map(|u| u.to_string())),
-            updated_at: now(),
-        };
-        let (company_text, id_text) = (company_id.to_string(), id.to_string());
-        let updated = with_conn!(self, |conn| {
-            diesel::update(c::table.filter(c::company_id.eq(&company_text)).filter(c::id.eq(&id_text)))
-                .set(&changes)
-                .execute(conn)
-                .await
-                .map_err(db_error)
+    ) -> RepoResult<Recorded<Conversation>> {
+        let status = patch.status.map(|s| s.as_str().to_owned());
+        let assignee = patch.assignee_id.map(|a| a.map(|u| u.to_string()));
+        let (company, id_text) = (company_id.to_string(), id.to_string());
+        let clock = self.clock();
+        // Lock the row first (a write that changes nothing, so that SQLite takes its lock at once),
+        // then compare: a patch that changes nothing records nothing.
+        let position = with_conn!(self, |conn| {
+            conn.transaction(async |conn| {
+                let target = c::table.filter(c::company_id.eq(&company)).filter(c::id.eq(&id_text));
+                let (current_status, current_assignee): (String, Option<String>) = diesel::update(target)
+                    .set(c::last_position.eq(c::last_position))
+                    .returning((c::status, c::assignee_id))
+                    .get_result(conn)
+                    .await?;
+                let new_status = status.clone().unwrap_or(current_status.clone());
+                let new_assignee = assignee.clone().unwrap_or(current_assignee.clone());
+                if new_status == current_status && new_assignee == current_assignee {
+                    return Ok(None);
+                }
+                let position = next_position!(conn, &company, &id_text, clock)?;
+                diesel::update(target)
+                    .set((
+                        c::status.eq(&new_status),
+                        c::assignee_id.eq(&new_assignee),
+                        c::updated_at.eq(now()),
+                    ))
+                    .execute(conn)
+                    .await?;
+                let change =
+                    ChangeRow::new(&company, &id_text, position, ChangeKind::ConversationUpdated, None);
+                record_change!(conn, &change)?;
+                Ok::<_, diesel::result::Error>(Some(position))
+            })
+            .await
+            .map_err(db_error)
         })?;
-        if updated == 0 {
-            return Err(RepoError::not_found());
-        }
-        self.get_conversation(company_id, id).await
+        Ok(Recorded { value: self.get_conversation(company_id, id).await?, position })
     }
 
     async fn unread_counts(

@@ -5,11 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
-    AppId, CompanyId, ContactFields, ContactId, Device, DeviceId, DeviceRepo, Platform, RepoError, RepoResult,
+    AppId, ChangeKind, CompanyId, ContactFields, ContactId, Device, DeviceId, DeviceRepo, Platform,
+    RepoError, RepoResult,
 };
 
 use crate::contacts::new_contact_row;
 use crate::error::db_error;
+use crate::feed::{ChangeRow, next_position, record_change};
 use crate::pool::with_conn;
 use crate::rows::{now, parse_id, utc};
 use crate::schema::{contacts, conversations, devices};
@@ -179,6 +181,7 @@ impl DeviceRepo for Store {
         into: ContactId,
     ) -> RepoResult<()> {
         let (company, from, into) = (company_id.to_string(), from.to_string(), into.to_string());
+        let clock = self.clock();
         with_conn!(self, |conn| {
             conn.transaction(async |conn| {
                 diesel::update(
@@ -230,14 +233,27 @@ impl DeviceRepo for Store {
                     .execute(conn)
                     .await?;
                 }
-                diesel::update(
+                let moved: Vec<String> = diesel::update(
                     conversations::table
                         .filter(conversations::company_id.eq(&company))
                         .filter(conversations::contact_id.eq(&from)),
                 )
                 .set(conversations::contact_id.eq(&into))
-                .execute(conn)
+                .returning(conversations::id)
+                .get_results(conn)
                 .await?;
+                // Each moved conversation changed (its contact, and maybe its status): its feed says so.
+                for conversation in &moved {
+                    let position = next_position!(conn, &company, conversation, clock)?;
+                    let change = ChangeRow::new(
+                        &company,
+                        conversation,
+                        position,
+                        ChangeKind::ConversationUpdated,
+                        None,
+                    );
+                    record_change!(conn, &change)?;
+                }
                 diesel::delete(
                     contacts::table.filter(contacts::company_id.eq(&company)).filter(contacts::id.eq(&from)),
                 )

@@ -11,6 +11,7 @@ mod conversations;
 mod devices;
 mod error;
 mod events;
+mod feed;
 mod messages;
 mod migrate;
 mod pool;

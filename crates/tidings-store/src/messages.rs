@@ -5,11 +5,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
-    CompanyId, ConversationId, Direction, Message, MessageCursor, MessageId, MessageRepo, MessageStatus,
-    NewMessage, RepoError, RepoResult,
+    Appended, ChangeKind, CompanyId, ConversationId, Direction, Message, MessageCursor, MessageId,
+    MessageRepo, MessageStatus, NewMessage, Recorded, RepoError, RepoResult,
 };
 
 use crate::error::db_error;
+use crate::feed::{ChangeRow, change_time, next_position, record_change};
 use crate::pool::{Backend, with_conn};
 use crate::rows::{json, now, parse_id, utc};
 use crate::schema::{conversations as c, messages as m};
@@ -33,6 +34,7 @@ pub(crate) struct MessageRow {
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    pub position: i64,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -79,19 +81,71 @@ fn fts5_query(input: &str) -> String {
 }
 
 const PG_SEARCH: &str = "SELECT id, company_id, conversation_id, sequence, local_id, sender, author_id, direction, \
-    platform, body, attachments, status, created_at, edited_at, deleted_at FROM messages \
+    platform, body, attachments, status, created_at, edited_at, deleted_at, position FROM messages \
     WHERE company_id = $1 AND deleted_at IS NULL AND search_vector @@ websearch_to_tsquery('english', $2) \
     ORDER BY ts_rank(search_vector, websearch_to_tsquery('english', $2)) DESC, id DESC LIMIT $3 OFFSET $4";
 
 // The FTS5 index carries the message id (see migration 2026-11-25-000006_fts_message_id): the rowid of
 // `messages` is SQLite's own and may be renumbered, so nothing joins on it.
 const SQLITE_SEARCH: &str = "SELECT m.id, m.company_id, m.conversation_id, m.sequence, m.local_id, m.sender, \
-    m.author_id, m.direction, m.platform, m.body, m.attachments, m.status, m.created_at, m.edited_at, m.deleted_at \
+    m.author_id, m.direction, m.platform, m.body, m.attachments, m.status, m.created_at, m.edited_at, m.deleted_at, \
+    m.position \
     FROM messages_fts JOIN messages m ON m.id = messages_fts.message_id \
     WHERE messages_fts MATCH ? AND m.company_id = ? AND m.deleted_at IS NULL \
     ORDER BY bm25(messages_fts), m.id DESC LIMIT ? OFFSET ?";
 
+/// What an edit or a deletion does to a message.
+enum MessageChange {
+    Edit(String),
+    Delete,
+}
+
 impl Store {
+    /// Edits or deletes a message that is not deleted, and records the change at the conversation's
+    /// next feed position, in one transaction. `None` when the message is deleted (or not found).
+    async fn change_message(
+        &self,
+        company_id: CompanyId,
+        id: MessageId,
+        change: MessageChange,
+    ) -> RepoResult<Option<i64>> {
+        let (company, id) = (company_id.to_string(), id.to_string());
+        let clock = self.clock();
+        with_conn!(self, |conn| {
+            conn.transaction(async |conn| {
+                let target = m::table
+                    .filter(m::company_id.eq(&company))
+                    .filter(m::id.eq(&id))
+                    .filter(m::deleted_at.is_null());
+                let changed: Option<String> = match &change {
+                    MessageChange::Edit(body) => {
+                        diesel::update(target)
+                            .set((m::body.eq(body), m::edited_at.eq(Some(now()))))
+                            .returning(m::conversation_id)
+                            .get_result(conn)
+                            .await
+                    }
+                    MessageChange::Delete => {
+                        diesel::update(target)
+                            .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
+                            .returning(m::conversation_id)
+                            .get_result(conn)
+                            .await
+                    }
+                }
+                .optional()?;
+                let Some(conversation) = changed else { return Ok(None) };
+                let position = next_position!(conn, &company, &conversation, clock)?;
+                let row =
+                    ChangeRow::new(&company, &conversation, position, ChangeKind::MessageUpdated, Some(&id));
+                record_change!(conn, &row)?;
+                Ok::<_, diesel::result::Error>(Some(position))
+            })
+            .await
+            .map_err(db_error)
+        })
+    }
+
     async fn find_by_local_id(
         &self,
         company_id: &str,
@@ -127,12 +181,16 @@ impl Store {
 
 #[async_trait]
 impl MessageRepo for Store {
-    async fn append_message(&self, new: NewMessage) -> RepoResult<(Message, bool)> {
+    async fn append_message(&self, new: NewMessage) -> RepoResult<Appended> {
         let (company_id, conversation_id) = (new.company_id.to_string(), new.conversation_id.to_string());
+        let found = |row: MessageRow| -> RepoResult<Appended> {
+            let position = row.position;
+            Ok(Appended { message: row.try_into()?, position, created: false })
+        };
         if let Some(local_id) = &new.local_id
             && let Some(existing) = self.find_by_local_id(&company_id, &conversation_id, local_id).await?
         {
-            return Ok((existing.try_into()?, false));
+            return found(existing);
         }
         let now = now();
         let row = MessageRow {
@@ -152,40 +210,55 @@ impl MessageRepo for Store {
             created_at: now,
             edited_at: None,
             deleted_at: None,
+            position: 0,
         };
         let given_platform = new.platform.map(|p| p.as_str());
+        let clock = self.clock();
         // The counter update comes first: it is a write, so on SQLite the transaction takes the write
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
-        // senders therefore queue on it and each gets the next number; a failed insert rolls the
-        // increment back, so no number is ever skipped.
+        // senders therefore queue on it and each gets the next sequence and feed position; a failed
+        // insert rolls both increments back, so no number is ever skipped.
         let (company, conversation) = (company_id.clone(), conversation_id.clone());
         let appended = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
-                let (sequence, conversation_platform): (i64, String) =
+                let (sequence, position, conversation_platform): (i64, i64, String) =
                     diesel::update(c::table.filter(c::company_id.eq(&company)).find(&conversation))
                         .set((
                             c::last_sequence.eq(c::last_sequence + 1),
+                            c::last_position.eq(c::last_position + 1),
                             c::last_message_at.eq(now),
                             c::updated_at.eq(now),
+                            c::changed_at.eq(change_time!(clock)),
                         ))
-                        .returning((c::last_sequence, c::platform))
+                        .returning((c::last_sequence, c::last_position, c::platform))
                         .get_result(conn)
                         .await?;
                 let platform = given_platform.map_or(conversation_platform, str::to_owned);
-                let stored = MessageRow { sequence, platform, ..row.clone() };
+                let stored = MessageRow { sequence, position, platform, ..row.clone() };
                 diesel::insert_into(m::table).values(&stored).execute(conn).await?;
+                let change = ChangeRow::new(
+                    &company,
+                    &conversation,
+                    position,
+                    ChangeKind::MessageNew,
+                    Some(&stored.id),
+                );
+                record_change!(conn, &change)?;
                 Ok::<_, diesel::result::Error>(stored)
             })
             .await
             .map_err(db_error)
         });
         match appended {
-            Ok(stored) => Ok((stored.try_into()?, true)),
+            Ok(stored) => {
+                let position = stored.position;
+                Ok(Appended { message: stored.try_into()?, position, created: true })
+            }
             // The same local_id won a race against us: answer with its message.
             Err(conflict) if conflict.is_conflict() => match &new.local_id {
                 Some(local_id) => match self.find_by_local_id(&company_id, &conversation_id, local_id).await?
                 {
-                    Some(existing) => Ok((existing.try_into()?, false)),
+                    Some(existing) => found(existing),
                     None => Err(conflict),
                 },
                 None => Err(conflict),
@@ -225,42 +298,23 @@ impl MessageRepo for Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn edit_message(&self, company_id: CompanyId, id: MessageId, body: String) -> RepoResult<Message> {
-        let (company_text, id_text) = (company_id.to_string(), id.to_string());
-        let updated = with_conn!(self, |conn| {
-            diesel::update(
-                m::table
-                    .filter(m::company_id.eq(&company_text))
-                    .filter(m::id.eq(&id_text))
-                    .filter(m::deleted_at.is_null()),
-            )
-            .set((m::body.eq(&body), m::edited_at.eq(Some(now()))))
-            .execute(conn)
-            .await
-            .map_err(db_error)
-        })?;
-        if updated == 0 {
+    async fn edit_message(
+        &self,
+        company_id: CompanyId,
+        id: MessageId,
+        body: String,
+    ) -> RepoResult<Recorded<Message>> {
+        let position = self.change_message(company_id, id, MessageChange::Edit(body)).await?;
+        let Some(position) = position else {
             self.message_row(company_id, id).await?;
             return Err(RepoError::conflict("message is deleted"));
-        }
-        self.get_message(company_id, id).await
+        };
+        Ok(Recorded { value: self.get_message(company_id, id).await?, position: Some(position) })
     }
 
-    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message> {
-        let (company_text, id_text) = (company_id.to_string(), id.to_string());
-        with_conn!(self, |conn| {
-            diesel::update(
-                m::table
-                    .filter(m::company_id.eq(&company_text))
-                    .filter(m::id.eq(&id_text))
-                    .filter(m::deleted_at.is_null()),
-            )
-            .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
-            .execute(conn)
-            .await
-            .map_err(db_error)
-        })?;
-        self.get_message(company_id, id).await
+    async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Recorded<Message>> {
+        let position = self.change_message(company_id, id, MessageChange::Delete).await?;
+        Ok(Recorded { value: self.get_message(company_id, id).await?, position })
     }
 
     async fn advance_status(
@@ -270,10 +324,13 @@ impl MessageRepo for Store {
         direction: Direction,
         up_to_sequence: i64,
         status: MessageStatus,
-    ) -> RepoResult<u64> {
+    ) -> RepoResult<Recorded<u64>> {
         let (company, conversation) = (company_id.to_string(), conversation_id.to_string());
         let from = earlier_than(status);
-        let moved = with_conn!(self, |conn| {
+        let clock = self.clock();
+        // The messages first: a write, so SQLite takes its lock at once; the conversation (its feed
+        // position) only when some message moved, so a receipt that changes nothing records nothing.
+        with_conn!(self, |conn| {
             conn.transaction(async |conn| {
                 let moved = diesel::update(
                     m::table
@@ -286,6 +343,9 @@ impl MessageRepo for Store {
                 .set(m::status.eq(status.as_str()))
                 .execute(conn)
                 .await?;
+                if moved == 0 {
+                    return Ok(Recorded { value: 0, position: None });
+                }
                 if status == MessageStatus::Read {
                     let target = c::table.filter(c::company_id.eq(&company)).filter(c::id.eq(&conversation));
                     match direction {
@@ -303,12 +363,15 @@ impl MessageRepo for Store {
                         }
                     };
                 }
-                Ok::<_, diesel::result::Error>(moved)
+                let position = next_position!(conn, &company, &conversation, clock)?;
+                let change =
+                    ChangeRow::receipt(&company, &conversation, position, direction, status, up_to_sequence);
+                record_change!(conn, &change)?;
+                Ok::<_, diesel::result::Error>(Recorded { value: moved as u64, position: Some(position) })
             })
             .await
             .map_err(db_error)
-        })?;
-        Ok(moved as u64)
+        })
     }
 
     async fn search_messages(

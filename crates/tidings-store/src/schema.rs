@@ -110,6 +110,8 @@ diesel::table! {
         contact_read_sequence -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_position -> BigInt,
+        changed_at -> Timestamp,
     }
 }
 
@@ -130,6 +132,19 @@ diesel::table! {
         created_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    conversation_changes (conversation_id, position) {
+        company_id -> Text,
+        conversation_id -> Text,
+        position -> BigInt,
+        kind -> Text,
+        message_id -> Nullable<Text>,
+        detail -> Text,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -149,6 +164,7 @@ diesel::table! {
 
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(conversation_changes -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     users,
@@ -159,5 +175,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     conversations,
     messages,
+    conversation_changes,
     events,
 );

@@ -13,14 +13,16 @@ use serde_json::json;
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
-    CloseCause, Door, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, SessionHandle, Stop,
+    CloseCause, Door, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle, Stop,
 };
 
 use super::credential::{Check, Credential};
 use super::frame_limit::FrameRejected;
 use super::protocol::{self, ClientFrame};
 use crate::error::ApiError;
+use crate::paging;
 use crate::state::AppState;
+use crate::views::ChangedView;
 
 /// Close code when the access token that opened the connection expired.
 const TOKEN_EXPIRED: u16 = 4401;
@@ -47,16 +49,29 @@ impl Outlet for Native {
     async fn send(&mut self, item: Outbound) -> Result<(), Gone> {
         let text: ByteString = match item {
             Outbound::Event(frame) => frame.encoded(Door::Native, protocol::event),
-            Outbound::Subscribed { conversation_id, last_sequence } => protocol::control(
+            Outbound::Subscribed { conversation_id, last_sequence, last_position } => protocol::control(
                 "subscribed",
-                json!({ "conversation_id": conversation_id, "last_sequence": last_sequence }),
+                json!({
+                    "conversation_id": conversation_id,
+                    "last_sequence": last_sequence,
+                    "last_position": last_position,
+                }),
             )
             .into(),
-            Outbound::Resumed { conversation_id, replayed_to } => protocol::control(
+            Outbound::Resumed { conversation_id, replayed_to, position } => protocol::control(
                 "resumed",
-                json!({ "conversation_id": conversation_id, "replayed_to": replayed_to }),
+                json!({ "conversation_id": conversation_id, "replayed_to": replayed_to, "position": position }),
             )
             .into(),
+            Outbound::Changed(Ok(changed)) => {
+                let view = ChangedView::of(changed);
+                protocol::control(
+                    "conversations.changed",
+                    json!({ "conversations": view.data, "next_cursor": view.next_cursor, "has_more": view.has_more }),
+                )
+                .into()
+            }
+            Outbound::Changed(Err(error)) => protocol::api_error(&ApiError::from(error), json!({})).into(),
             Outbound::Unsubscribed { conversation_id } => {
                 protocol::control("unsubscribed", json!({ "conversation_id": conversation_id })).into()
             }
@@ -314,8 +329,26 @@ impl Connection {
             }
             ClientFrame::Ping => return Ok(self.out.text(protocol::control("pong", json!({}))).await?),
             ClientFrame::Subscribe { conversation_id } => Intent::Subscribe { conversation_id },
-            ClientFrame::Resume { conversation_id, after_sequence } => {
-                Intent::Resume { conversation_id, after_sequence }
+            ClientFrame::Resume { conversation_id, after_position, after_sequence } => {
+                let from = match (after_position, after_sequence) {
+                    (Some(position), None) => ResumeFrom::Position(position),
+                    (None, Some(sequence)) => ResumeFrom::Sequence(sequence),
+                    _ => {
+                        let why = "resume takes one of after_position and after_sequence";
+                        return Ok(self
+                            .out
+                            .text(protocol::error_about("BAD_FRAME", why, conversation_id))
+                            .await?);
+                    }
+                };
+                Intent::Resume { conversation_id, from }
+            }
+            ClientFrame::Sync { changed_after, limit } => {
+                let parsed = changed_after.as_deref().map(paging::parse_change_cursor).transpose();
+                match parsed.and_then(|after| Ok((after, paging::limit(limit)?))) {
+                    Ok((changed_after, limit)) => Intent::Sync { changed_after, limit },
+                    Err(e) => return Ok(self.out.text(protocol::api_error(&e, json!({}))).await?),
+                }
             }
             ClientFrame::Unsubscribe { conversation_id } => Intent::Unsubscribe { conversation_id },
             ClientFrame::TypingStart { conversation_id } => Intent::Typing { conversation_id, start: true },

@@ -32,13 +32,24 @@ pub enum ClientFrame {
         /// Which.
         conversation_id: ConversationId,
     },
-    /// Follow a conversation, first receiving every message after `after_sequence`.
+    /// Follow a conversation, first receiving every change after `after_position` (or, for clients
+    /// that know no positions, after the message `after_sequence`).
     #[serde(rename = "resume")]
     Resume {
         /// Which.
         conversation_id: ConversationId,
-        /// The last sequence the client has.
-        after_sequence: i64,
+        /// The position of the last change the client has.
+        after_position: Option<i64>,
+        /// The last message sequence the client has.
+        after_sequence: Option<i64>,
+    },
+    /// Agents: the conversations that changed after a catch-up cursor.
+    #[serde(rename = "sync")]
+    Sync {
+        /// The cursor of the previous catch-up (or of the inbox list); absent for every conversation.
+        changed_after: Option<String>,
+        /// Most conversations in the answer (1 to 200, 50 by default).
+        limit: Option<i64>,
     },
     /// Stop following.
     #[serde(rename = "unsubscribe")]

@@ -73,6 +73,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(conversations::update)),
                 )
                 .service(
+                    web::resource("/conversations/{id}/events").route(web::get().to(conversations::events)),
+                )
+                .service(
                     web::resource("/conversations/{id}/messages")
                         .route(web::get().to(messages::list))
                         .route(web::post().to(messages::send)),

@@ -6,7 +6,10 @@ use tidings_domain::{
     AppId, CompanyId, ContactId, Conversation, ConversationId, ConversationStatus, Direction, Message,
     MessageId, MessageStatus, Platform, Sender, UserId,
 };
-use tidings_messaging::{ConversationSummary, ReceiptApplied};
+use tidings_messaging::realtime::ServerEvent;
+use tidings_messaging::{Changed, ConversationSummary, ReceiptApplied};
+
+use crate::paging;
 
 /// A conversation; agents' listings and lookups add `unread_count`.
 #[derive(Debug, Serialize)]
@@ -37,6 +40,10 @@ pub struct ConversationView {
     pub created_at: DateTime<Utc>,
     /// Last change of status, assignee or messages; lists sort on it.
     pub updated_at: DateTime<Utc>,
+    /// Position of the newest change in the conversation's feed (`GET .../events?after=`).
+    pub last_position: i64,
+    /// Time of the newest change of any kind, receipts and edits included.
+    pub changed_at: DateTime<Utc>,
     /// Inbound messages no agent has read; absent for SDK callers and in answers to changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
@@ -58,6 +65,8 @@ impl From<Conversation> for ConversationView {
             contact_read_sequence: c.contact_read_sequence,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            last_position: c.last_position,
+            changed_at: c.changed_at,
             unread_count: None,
         }
     }
@@ -67,6 +76,51 @@ impl From<ConversationSummary> for ConversationView {
     fn from(s: ConversationSummary) -> Self {
         Self { unread_count: s.unread_count, ..Self::from(s.conversation) }
     }
+}
+
+/// The inbox list: a page, and on the first page the cursor an inbox catches up from later.
+#[derive(Debug, Serialize)]
+pub struct ConversationListView {
+    /// The conversations of this page.
+    pub data: Vec<ConversationView>,
+    /// The cursor of the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// On the first page: pass it as `?changed_after=` later to get what changed since this list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_cursor: Option<String>,
+}
+
+/// The conversations that changed since a cursor (`?changed_after=`).
+#[derive(Debug, Serialize)]
+pub struct ChangedView {
+    /// The conversations, oldest change first, as they are now.
+    pub data: Vec<ConversationView>,
+    /// Where the next catch-up starts; always present.
+    pub next_cursor: String,
+    /// True when more changed conversations wait: ask again at once with `next_cursor`.
+    pub has_more: bool,
+}
+
+impl ChangedView {
+    /// The view of a catch-up.
+    pub fn of(changed: Changed) -> Self {
+        Self {
+            data: changed.conversations.into_iter().map(ConversationView::from).collect(),
+            next_cursor: paging::change_cursor(changed.next),
+            has_more: changed.has_more,
+        }
+    }
+}
+
+/// A page of a conversation's change feed (`GET /v1/conversations/{id}/events`).
+#[derive(Debug, Serialize)]
+pub struct FeedView {
+    /// The changes, oldest first, each shaped as the live event with its `position`.
+    pub data: Vec<ServerEvent>,
+    /// The conversation's newest position when the page was read.
+    pub last_position: i64,
+    /// True when more changes wait: ask again with `after` set to the last position of this page.
+    pub has_more: bool,
 }
 
 /// A message.

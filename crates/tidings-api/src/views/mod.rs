@@ -19,7 +19,9 @@ use serde::Serialize;
 pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
 pub use auth::{CompanyView, MeView, SessionView, TokensView, UserView};
 pub use contacts::{ContactView, DeviceView, EventView};
-pub use conversations::{ConversationView, MessageView, ReceiptView};
+pub use conversations::{
+    ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView,
+};
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;

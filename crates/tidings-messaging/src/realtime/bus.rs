@@ -136,6 +136,7 @@ mod tests {
         let conversation_id = ConversationId::new();
         let event = ServerEvent::MessageStatus {
             conversation_id,
+            position: 1,
             direction: Direction::Inbound,
             status: MessageStatus::Read,
             up_to_sequence: n,

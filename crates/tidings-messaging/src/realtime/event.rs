@@ -7,7 +7,8 @@ use bytestring::ByteString;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tidings_domain::{
-    CompanyId, ContactId, Conversation, ConversationId, Direction, Message, MessageStatus, UserId,
+    CompanyId, ContactId, Conversation, ConversationId, Direction, FeedChange, FeedEntry, Message,
+    MessageStatus, UserId,
 };
 
 /// A set of sessions that receive the same events.
@@ -48,6 +49,8 @@ pub enum ServerEvent {
     MessageNew {
         /// Its conversation.
         conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
         /// Its sequence.
         sequence: i64,
         /// The message.
@@ -58,6 +61,8 @@ pub enum ServerEvent {
     MessageUpdated {
         /// Its conversation.
         conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
         /// Its sequence.
         sequence: i64,
         /// The message as it is now.
@@ -68,6 +73,8 @@ pub enum ServerEvent {
     MessageStatus {
         /// The conversation.
         conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
         /// Whose messages: inbound (the contact's) or outbound (the agents').
         direction: Direction,
         /// The new status.
@@ -78,6 +85,8 @@ pub enum ServerEvent {
     /// A conversation's status or assignee changed.
     #[serde(rename = "conversation.updated")]
     ConversationUpdated {
+        /// The change's position in the conversation's feed.
+        position: i64,
         /// The conversation as it is now.
         conversation: Conversation,
     },
@@ -122,9 +131,50 @@ impl ServerEvent {
             | ServerEvent::MessageUpdated { conversation_id, .. }
             | ServerEvent::MessageStatus { conversation_id, .. }
             | ServerEvent::Typing { conversation_id, .. } => Some(*conversation_id),
-            ServerEvent::ConversationUpdated { conversation } => Some(conversation.id),
+            ServerEvent::ConversationUpdated { conversation, .. } => Some(conversation.id),
             ServerEvent::Custom { conversation_id, .. } => *conversation_id,
             ServerEvent::Presence { .. } => None,
+        }
+    }
+
+    /// The conversation and feed position of a change; `None` for events that are not changes
+    /// (typing, presence, custom events), which are live only.
+    pub fn position(&self) -> Option<(ConversationId, i64)> {
+        match self {
+            ServerEvent::MessageNew { conversation_id, position, .. }
+            | ServerEvent::MessageUpdated { conversation_id, position, .. }
+            | ServerEvent::MessageStatus { conversation_id, position, .. } => {
+                Some((*conversation_id, *position))
+            }
+            ServerEvent::ConversationUpdated { position, conversation } => Some((conversation.id, *position)),
+            ServerEvent::Typing { .. } | ServerEvent::Presence { .. } | ServerEvent::Custom { .. } => None,
+        }
+    }
+
+    /// The sequence of the message a `message.new` stores.
+    pub fn new_sequence(&self) -> Option<i64> {
+        match self {
+            ServerEvent::MessageNew { sequence, .. } => Some(*sequence),
+            _ => None,
+        }
+    }
+
+    /// The live event of a feed entry of `conversation` (as it is now).
+    pub fn of_change(entry: FeedEntry, conversation: &Conversation) -> ServerEvent {
+        let (conversation_id, position) = (conversation.id, entry.position);
+        match entry.change {
+            FeedChange::MessageNew(message) => {
+                ServerEvent::MessageNew { conversation_id, position, sequence: message.sequence, message }
+            }
+            FeedChange::MessageUpdated(message) => {
+                ServerEvent::MessageUpdated { conversation_id, position, sequence: message.sequence, message }
+            }
+            FeedChange::MessageStatus { direction, status, up_to_sequence } => {
+                ServerEvent::MessageStatus { conversation_id, position, direction, status, up_to_sequence }
+            }
+            FeedChange::ConversationUpdated => {
+                ServerEvent::ConversationUpdated { position, conversation: conversation.clone() }
+            }
         }
     }
 }
@@ -214,32 +264,17 @@ pub struct Frame {
     /// The conversation it is about, which a session must have been granted; `None` for
     /// company-wide events, which only agents receive.
     pub conversation_id: Option<ConversationId>,
-    /// For `message.new`: the conversation and sequence, which sessions use to order and de-duplicate.
-    pub message: Option<(ConversationId, i64)>,
+    /// For changes: the conversation and feed position, which sessions use to order and de-duplicate.
+    pub position: Option<(ConversationId, i64)>,
     encodings: [OnceLock<ByteString>; 3],
 }
 
 impl Frame {
     /// An event of `company_id`, not yet encoded.
     pub fn new(company_id: CompanyId, event: ServerEvent) -> Frame {
-        let message = match &event {
-            ServerEvent::MessageNew { conversation_id, sequence, .. } => Some((*conversation_id, *sequence)),
-            _ => None,
-        };
+        let position = event.position();
         let conversation_id = event.conversation_id();
-        Frame { event, company_id, conversation_id, message, encodings: Default::default() }
-    }
-
-    /// The `message.new` frame of a stored message (for replays).
-    pub fn message_new(message: Message) -> Frame {
-        Frame::new(
-            message.company_id,
-            ServerEvent::MessageNew {
-                conversation_id: message.conversation_id,
-                sequence: message.sequence,
-                message,
-            },
-        )
+        Frame { event, company_id, conversation_id, position, encodings: Default::default() }
     }
 
     /// The frame as `door` sends it, encoded by `encode` the first time any session of that door

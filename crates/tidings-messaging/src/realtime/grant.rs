@@ -43,6 +43,7 @@ mod tests {
     fn status(company: CompanyId, conversation: ConversationId) -> Frame {
         let event = ServerEvent::MessageStatus {
             conversation_id: conversation,
+            position: 1,
             direction: Direction::Inbound,
             status: MessageStatus::Read,
             up_to_sequence: 1,
@@ -55,7 +56,7 @@ mod tests {
         let (acme, globex) = (CompanyId::new(), CompanyId::new());
         let (mine, theirs) = (ConversationId::new(), ConversationId::new());
         let mut followed = Followed::default();
-        followed.follow(mine, 0);
+        followed.follow(mine, 0, 0);
         let agent = Grant::of(acme, Participant::Agent(UserId::new()));
         let contact = Grant::of(acme, Participant::Contact(ContactId::new()));
         let presence = Frame::new(

@@ -385,6 +385,7 @@ mod tests {
             conversation,
             ServerEvent::MessageStatus {
                 conversation_id: conversation,
+                position: 1,
                 direction: tidings_domain::Direction::Inbound,
                 status: tidings_domain::MessageStatus::Read,
                 up_to_sequence: n,

@@ -18,4 +18,4 @@ pub use follow::{Followed, Step};
 pub use grant::Grant;
 pub use hub::{CloseCause, Hub, HubSettings, SessionHandle, SessionId};
 pub use presence::{LocalPresence, Presence, PresenceEntry};
-pub use session::{Gone, Intent, LiveSession, Outbound, Outlet, Refusal, Stop};
+pub use session::{Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, Stop};

@@ -6,16 +6,17 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use tidings_domain::{Caller, CompanyId, ConversationId, MessageCursor};
+use tidings_domain::{Caller, ChangeCursor, CompanyId, ConversationId};
 
 use crate::Messaging;
-use crate::error::MessagingError;
+use crate::error::{MessagingError, MessagingResult};
+use crate::feed::Changed;
 use crate::realtime::event::{Frame, Participant, Room};
 use crate::realtime::follow::{Followed, Step};
 use crate::realtime::grant::Grant;
 use crate::realtime::hub::{Hub, SessionHandle, SessionId};
 
-/// Messages read from the store per page while replaying.
+/// Feed entries read from the store per page while replaying.
 const REPLAY_PAGE: i64 = 200;
 
 /// What a client asks of its session.
@@ -26,12 +27,12 @@ pub enum Intent {
         /// Which.
         conversation_id: ConversationId,
     },
-    /// Follow a conversation, first receiving every stored message after `after_sequence`.
+    /// Follow a conversation, first receiving every change the client does not have.
     Resume {
         /// Which.
         conversation_id: ConversationId,
-        /// The last sequence the client has.
-        after_sequence: i64,
+        /// What the client has.
+        from: ResumeFrom,
     },
     /// Stop following.
     Unsubscribe {
@@ -45,27 +46,50 @@ pub enum Intent {
         /// Started or stopped.
         start: bool,
     },
+    /// Agents: which conversations of the company changed after a cursor (see [`crate::Feed::changed`]).
+    Sync {
+        /// Where the previous catch-up ended; `None` for every conversation.
+        changed_after: Option<ChangeCursor>,
+        /// Most conversations in the answer.
+        limit: i64,
+    },
+}
+
+/// What a resuming client already has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeFrom {
+    /// Every change up to this feed position: it is sent every change after it.
+    Position(i64),
+    /// Every message up to this sequence (clients that know no positions): it is sent every change
+    /// after that message's creation.
+    Sequence(i64),
 }
 
 /// What the session sends the client, for the door to encode.
 #[derive(Debug)]
 pub enum Outbound {
-    /// A live or replayed event (replays are `message.new` frames of stored messages).
+    /// A live or replayed event (replays are the feed's changes, as live events).
     Event(Arc<Frame>),
-    /// Now following, from `last_sequence` on.
+    /// Now following, from `last_position` on.
     Subscribed {
         /// Which.
         conversation_id: ConversationId,
         /// The conversation's last sequence when the session started following it.
         last_sequence: i64,
+        /// The conversation's last feed position then.
+        last_position: i64,
     },
     /// The replay of a resume is complete.
     Resumed {
         /// Which.
         conversation_id: ConversationId,
-        /// The last sequence replayed.
+        /// The highest message sequence the client now has.
         replayed_to: i64,
+        /// The position of the last change the client now has.
+        position: i64,
     },
+    /// The answer to a [`Intent::Sync`].
+    Changed(MessagingResult<Changed>),
     /// No longer following.
     Unsubscribed {
         /// Which.
@@ -182,23 +206,24 @@ impl LiveSession {
             tracing::warn!(session = self.id, conversation = ?frame.conversation_id, "dropped an event the session was not granted");
             return Ok(());
         }
-        let Some((conversation_id, sequence)) = frame.message else {
+        let Some((conversation_id, position)) = frame.position else {
             return Ok(out.send(Outbound::Event(frame)).await?);
         };
-        match self.followed.step(conversation_id, sequence) {
+        let new_sequence = frame.event.new_sequence();
+        match self.followed.step(conversation_id, position) {
             Step::Pass => Ok(out.send(Outbound::Event(frame)).await?),
             Step::Skip => Ok(()),
             Step::Send => {
                 out.send(Outbound::Event(frame)).await?;
-                self.followed.sent(conversation_id, sequence);
+                self.followed.sent(conversation_id, position, new_sequence);
                 Ok(())
             }
             Step::Fill { after } => {
                 // Boxed: a replay's future is large and rare, and every session's task would
                 // otherwise carry room for it.
-                Box::pin(self.replay(conversation_id, after, Some(sequence - 1), out)).await?;
+                Box::pin(self.replay(conversation_id, after, Some(position - 1), out)).await?;
                 out.send(Outbound::Event(frame)).await?;
-                self.followed.sent(conversation_id, sequence);
+                self.followed.sent(conversation_id, position, new_sequence);
                 Ok(())
             }
         }
@@ -208,9 +233,7 @@ impl LiveSession {
     pub async fn handle<O: Outlet>(&mut self, intent: Intent, out: &mut O) -> Result<(), Stop> {
         match intent {
             Intent::Subscribe { conversation_id } => self.follow(conversation_id, None, out).await,
-            Intent::Resume { conversation_id, after_sequence } => {
-                self.follow(conversation_id, Some(after_sequence.max(0)), out).await
-            }
+            Intent::Resume { conversation_id, from } => self.follow(conversation_id, Some(from), out).await,
             Intent::Unsubscribe { conversation_id } => {
                 self.followed.unfollow(conversation_id);
                 self.hub.leave(self.id, Room::Conversation(conversation_id));
@@ -223,11 +246,18 @@ impl LiveSession {
                 self.hub.typing(self.id, self.company_id, conversation_id, self.participant, start);
                 Ok(())
             }
+            Intent::Sync { changed_after, limit } => {
+                let answer = match &self.caller {
+                    Caller::User(agent) => self.messaging.feed.changed(agent, changed_after, limit).await,
+                    _ => Err(MessagingError::Forbidden("only agents catch up on the inbox")),
+                };
+                Ok(out.send(Outbound::Changed(answer)).await?)
+            }
         }
     }
 
-    /// Sends what was stored in the followed conversations after what the client was sent, in order
-    /// and once: events may have been missed while the bus to the other nodes was cut.
+    /// Sends the changes of the followed conversations after what the client was sent, in order and
+    /// once: events may have been missed while the bus to the other nodes was cut.
     pub async fn catch_up<O: Outlet>(&mut self, out: &mut O) -> Result<(), Stop> {
         for (conversation_id, position) in self.followed.positions() {
             Box::pin(self.replay(conversation_id, position, None, out)).await?;
@@ -249,12 +279,12 @@ impl LiveSession {
     }
 
     /// Checks access first and joins the conversation's room only then, so that a refused session
-    /// is never in it; then reads the position, so that no message falls between the two: anything
-    /// committed later arrives live, anything earlier is in the store.
+    /// is never in it; then reads the position, so that no change falls between the two: anything
+    /// committed later arrives live, anything earlier is in the feed.
     async fn follow<O: Outlet>(
         &mut self,
         conversation_id: ConversationId,
-        after: Option<i64>,
+        from: Option<ResumeFrom>,
         out: &mut O,
     ) -> Result<(), Stop> {
         let conversations = &self.messaging.conversations;
@@ -270,22 +300,36 @@ impl LiveSession {
                 return Ok(out.send(Outbound::Refused { conversation_id, error }).await?);
             }
         };
-        match after {
+        let (last_sequence, last_position) = (conversation.last_sequence, conversation.last_position);
+        let after = match from {
             None => {
-                self.followed.follow(conversation_id, conversation.last_sequence);
-                let last_sequence = conversation.last_sequence;
-                Ok(out.send(Outbound::Subscribed { conversation_id, last_sequence }).await?)
+                self.followed.follow(conversation_id, last_position, last_sequence);
+                return Ok(out
+                    .send(Outbound::Subscribed { conversation_id, last_sequence, last_position })
+                    .await?);
             }
-            Some(after) => {
-                self.followed.follow(conversation_id, after);
-                Box::pin(self.replay(conversation_id, after, None, out)).await?;
-                let replayed_to = self.followed.position(conversation_id).unwrap_or(after);
-                Ok(out.send(Outbound::Resumed { conversation_id, replayed_to }).await?)
+            Some(ResumeFrom::Position(position)) => Ok(position.clamp(0, last_position)),
+            Some(ResumeFrom::Sequence(sequence)) => {
+                self.messaging.feed.position_of_sequence(&self.caller, conversation_id, sequence).await
             }
-        }
+        };
+        let after = match after {
+            Ok(after) => after,
+            Err(error) => {
+                self.hub.leave(self.id, room);
+                return Ok(out.send(Outbound::Refused { conversation_id, error }).await?);
+            }
+        };
+        // The replay reaches at least `last_position`, so the client then has every message up to
+        // `last_sequence`.
+        self.followed.follow(conversation_id, after, last_sequence);
+        Box::pin(self.replay(conversation_id, after, None, out)).await?;
+        let position = self.followed.position(conversation_id).unwrap_or(after);
+        let replayed_to = self.followed.sequence(conversation_id).unwrap_or(last_sequence);
+        Ok(out.send(Outbound::Resumed { conversation_id, replayed_to, position }).await?)
     }
 
-    /// Sends the stored messages after `after` (up to `until`), oldest first.
+    /// Sends the feed's changes after `after` (up to `until`), oldest first.
     async fn replay<O: Outlet>(
         &mut self,
         conversation_id: ConversationId,
@@ -295,27 +339,24 @@ impl LiveSession {
     ) -> Result<(), Stop> {
         let mut last = after;
         loop {
-            let cursor = MessageCursor::After(last);
-            let page = match self
-                .messaging
-                .messages
-                .list(&self.caller, conversation_id, cursor, REPLAY_PAGE)
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => {
-                    out.send(Outbound::Refused { conversation_id, error }).await?;
-                    return Err(Stop::ReplayFailed);
-                }
-            };
+            let page =
+                match self.messaging.feed.events(&self.caller, conversation_id, last, REPLAY_PAGE).await {
+                    Ok(page) => page.events,
+                    Err(error) => {
+                        out.send(Outbound::Refused { conversation_id, error }).await?;
+                        return Err(Stop::ReplayFailed);
+                    }
+                };
             let full = page.len() as i64 == REPLAY_PAGE;
-            for message in page {
-                if until.is_some_and(|u| message.sequence > u) {
+            for event in page {
+                let Some((_, position)) = event.position() else { continue };
+                if until.is_some_and(|u| position > u) {
                     return Ok(());
                 }
-                last = message.sequence;
-                out.send(Outbound::Event(Arc::new(Frame::message_new(message)))).await?;
-                self.followed.sent(conversation_id, last);
+                last = position;
+                let new_sequence = event.new_sequence();
+                out.send(Outbound::Event(Arc::new(Frame::new(self.company_id, event)))).await?;
+                self.followed.sent(conversation_id, position, new_sequence);
             }
             if !full {
                 return Ok(());

@@ -41,6 +41,7 @@ async fn subscribed(node: &Node) {
 fn read(company: CompanyId, conversation: ConversationId, up_to: i64) -> Envelope {
     let event = ServerEvent::MessageStatus {
         conversation_id: conversation,
+        position: up_to,
         direction: Direction::Inbound,
         status: MessageStatus::Read,
         up_to_sequence: up_to,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tidings_domain::{
-    ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor, MessageId,
-    MessageRepo, MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
+    Appended, ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor,
+    MessageId, MessageRepo, MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -70,7 +70,7 @@ async fn concurrent_writers_get_gapless_sequences(db: &TestDb) {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 for i in 0..50 {
-                    let (m, created) = store
+                    let Appended { message: m, created, .. } = store
                         .append_message(message(&f, Direction::Inbound, &format!("{w}-{i}"), None))
                         .await
                         .unwrap();
@@ -106,11 +106,12 @@ async fn racing_retries_with_one_local_id_store_one_row(db: &TestDb) {
     for r in racers {
         results.push(r.await.unwrap().unwrap());
     }
-    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
-    assert!(results.iter().all(|(m, _)| m.id == results[0].0.id && m.sequence == 1));
+    assert_eq!(results.iter().filter(|a| a.created).count(), 1);
+    assert!(results.iter().all(|a| a.message.id == results[0].message.id && a.message.sequence == 1));
     assert_eq!(db.count_rows("messages").await, 1);
     // The next message still gets 2: the losers' increments were rolled back.
-    let (next, _) = db.store().append_message(message(&f, Direction::Inbound, "next", None)).await.unwrap();
+    let Appended { message: next, .. } =
+        db.store().append_message(message(&f, Direction::Inbound, "next", None)).await.unwrap();
     assert_eq!(next.sequence, 2);
 }
 
@@ -124,13 +125,15 @@ async fn status_only_moves_forward(db: &TestDb) {
     assert_eq!(
         s.advance_status(f.company_id, f.conversation_id, Direction::Outbound, 2, MessageStatus::Read)
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         2
     );
     assert_eq!(
         s.advance_status(f.company_id, f.conversation_id, Direction::Outbound, 3, MessageStatus::Delivered)
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         1
     );
     let statuses: Vec<MessageStatus> = all_messages(db, &f).await.iter().map(|m| m.status).collect();
@@ -150,7 +153,7 @@ async fn status_only_moves_forward(db: &TestDb) {
         .advance_status(other.company_id, f.conversation_id, Direction::Outbound, 3, MessageStatus::Read)
         .await
         .unwrap();
-    assert_eq!(moved, 0, "another company cannot touch these messages");
+    assert_eq!((moved.value, moved.position), (0, None), "another company cannot touch these messages");
 }
 
 async fn cursors_walk_every_message_once(db: &TestDb) {
@@ -193,12 +196,13 @@ async fn cursors_walk_every_message_once(db: &TestDb) {
 async fn edits_and_deletions_keep_the_sequence(db: &TestDb) {
     let f = fixture(db, "Acme").await;
     let s = db.store();
-    let (a, _) = s.append_message(message(&f, Direction::Inbound, "typo", None)).await.unwrap();
+    let Appended { message: a, .. } =
+        s.append_message(message(&f, Direction::Inbound, "typo", None)).await.unwrap();
     s.append_message(message(&f, Direction::Inbound, "second", None)).await.unwrap();
-    let edited = s.edit_message(f.company_id, a.id, "fixed".into()).await.unwrap();
+    let edited = s.edit_message(f.company_id, a.id, "fixed".into()).await.unwrap().value;
     assert_eq!((edited.body.as_str(), edited.sequence), ("fixed", 1));
     assert!(edited.edited_at.is_some());
-    let deleted = s.delete_message(f.company_id, a.id).await.unwrap();
+    let deleted = s.delete_message(f.company_id, a.id).await.unwrap().value;
     assert!(deleted.deleted_at.is_some() && deleted.body.is_empty());
     assert_eq!(
         error_kind(&s.edit_message(f.company_id, a.id, "again".into()).await),
@@ -214,13 +218,13 @@ async fn search_finds_words_within_the_company_only(db: &TestDb) {
     let acme = fixture(db, "Acme").await;
     let globex = fixture(db, "Globex").await;
     let s = db.store();
-    let (refund, _) = s
+    let Appended { message: refund, .. } = s
         .append_message(message(&acme, Direction::Inbound, "I want a refund for my order", None))
         .await
         .unwrap();
     s.append_message(message(&acme, Direction::Inbound, "Where is the parcel?", None)).await.unwrap();
     s.append_message(message(&globex, Direction::Inbound, "refund please, refund now", None)).await.unwrap();
-    let (gone, _) =
+    let Appended { message: gone, .. } =
         s.append_message(message(&acme, Direction::Inbound, "refund secret", None)).await.unwrap();
     s.delete_message(acme.company_id, gone.id).await.unwrap();
 
@@ -261,7 +265,8 @@ async fn search_survives_vacuum_and_renumbered_rows(db: &TestDb) {
     let mut parcels = Vec::new();
     for i in 0..30 {
         let body = if i % 3 == 0 { format!("filler {i}") } else { format!("parcel number {i}") };
-        let (m, _) = s.append_message(message(&f, Direction::Inbound, &body, None)).await.unwrap();
+        let Appended { message: m, .. } =
+            s.append_message(message(&f, Direction::Inbound, &body, None)).await.unwrap();
         if i % 3 != 0 {
             parcels.push(m.id);
         }
@@ -285,7 +290,8 @@ async fn search_survives_vacuum_and_renumbered_rows(db: &TestDb) {
     s.edit_message(f.company_id, parcels[0], "a crate instead".into()).await.unwrap();
     s.delete_message(f.company_id, parcels[1]).await.unwrap();
     db.execute(&format!("DELETE FROM messages WHERE id = '{}'", parcels[2])).await.unwrap();
-    let (new, _) = s.append_message(message(&f, Direction::Inbound, "one more parcel", None)).await.unwrap();
+    let Appended { message: new, .. } =
+        s.append_message(message(&f, Direction::Inbound, "one more parcel", None)).await.unwrap();
     let expected = sorted(parcels[3..].iter().copied().chain([new.id]).collect());
     assert_eq!(found(db, &f, "parcel").await, expected);
     assert_eq!(found(db, &f, "crate").await, vec![parcels[0]], "an edit is found by its new words");
@@ -299,17 +305,20 @@ async fn search_index_is_carried_over_by_its_migration(db: &TestDb) {
     while db.revert_last_migration().await != FTS_MIGRATION {}
     let f = fixture(db, "Acme").await;
     let s = db.store();
-    let (kept, _) = s.append_message(message(&f, Direction::Inbound, "legacy text", None)).await.unwrap();
-    let (edited, _) = s.append_message(message(&f, Direction::Inbound, "draft", None)).await.unwrap();
+    let Appended { message: kept, .. } =
+        s.append_message(message(&f, Direction::Inbound, "legacy text", None)).await.unwrap();
+    let Appended { message: edited, .. } =
+        s.append_message(message(&f, Direction::Inbound, "draft", None)).await.unwrap();
     s.edit_message(f.company_id, edited.id, "legacy rewrite".into()).await.unwrap();
-    let (deleted, _) =
+    let Appended { message: deleted, .. } =
         s.append_message(message(&f, Direction::Inbound, "legacy erased", None)).await.unwrap();
     s.delete_message(f.company_id, deleted.id).await.unwrap();
 
     s.migrate().await.unwrap();
     assert_eq!(found(db, &f, "legacy").await, sorted(vec![kept.id, edited.id]));
     assert!(found(db, &f, "draft").await.is_empty(), "the edit's old words are gone");
-    let (fresh, _) = s.append_message(message(&f, Direction::Inbound, "fresh text", None)).await.unwrap();
+    let Appended { message: fresh, .. } =
+        s.append_message(message(&f, Direction::Inbound, "fresh text", None)).await.unwrap();
     assert_eq!(found(db, &f, "text").await, sorted(vec![kept.id, fresh.id]));
 }
 
@@ -337,7 +346,7 @@ async fn appends_stay_within_the_company(db: &TestDb) {
     let acme = fixture(db, "Acme").await;
     let globex = fixture(db, "Globex").await;
     let s = db.store();
-    let (original, _) =
+    let Appended { message: original, .. } =
         s.append_message(message(&acme, Direction::Inbound, "secret", Some("l-1"))).await.unwrap();
     // Globex presents Acme's conversation with the same local_id: neither the original nor a new row.
     let foreign =
@@ -349,7 +358,7 @@ async fn appends_stay_within_the_company(db: &TestDb) {
     assert_eq!(db.count_rows("messages").await, 1);
     assert_eq!(s.get_conversation(acme.company_id, acme.conversation_id).await.unwrap().last_sequence, 1);
     // Without a platform, the message takes the conversation's.
-    let (inherited, _) = s
+    let Appended { message: inherited, .. } = s
         .append_message(NewMessage { platform: None, ..message(&acme, Direction::Outbound, "hi", None) })
         .await
         .unwrap();

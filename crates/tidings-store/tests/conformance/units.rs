@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tidings_domain::{
-    ContactFields, ContactRepo, ConversationRepo, DeviceRepo, Direction, NewMessage, Platform, RepoError,
-    Sender, UnitOfWork,
+    Appended, ContactFields, ContactRepo, ConversationRepo, DeviceRepo, Direction, NewMessage, Platform,
+    RepoError, Sender, UnitOfWork,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -82,7 +82,7 @@ async fn units_run_nested_transactions_and_queue_behind_each_other(db: &TestDb) 
             tokio::spawn(async move {
                 let unit = UnitOfWork::begin(&*store).await?;
                 // The append runs its own transaction, nested inside the unit's.
-                let (message, _) = unit
+                let Appended { message, .. } = unit
                     .append_message(NewMessage {
                         company_id: web.company_id,
                         conversation_id: conv.id,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
-    CloseCause, Frame, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, SessionHandle, Stop,
+    CloseCause, Frame, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle, Stop,
 };
 use tidings_messaging::{Receipt, ReceiptInput};
 use tidings_socketio::{Closed, EngineSettings, Event, Incoming, Next, SocketIo, SocketSettings};
@@ -22,9 +22,11 @@ use tokio::time::Sleep;
 
 use super::events::{self, ClientEvent, Space};
 use crate::error::{ApiError, ErrorCode};
+use crate::paging;
 use crate::realtime::connection::{rejected_frame, slow_consumer, stopped};
 use crate::realtime::credential::{Check, Credential};
 use crate::state::AppState;
+use crate::views::ChangedView;
 
 /// Why the connection ends, and the close frame to send (none when the client is gone).
 struct End(Option<CloseReason>);
@@ -148,18 +150,33 @@ impl Outlet for Emitter<'_> {
                 let text = frame.encoded(space.door(), |event| events::encode(space, event));
                 self.socket.send_encoded(text).await
             }
-            Outbound::Subscribed { conversation_id, last_sequence } => {
-                let joined = json!({ "conversation_id": conversation_id, "last_sequence": last_sequence });
+            Outbound::Subscribed { conversation_id, last_sequence, last_position } => {
+                let joined = json!({
+                    "conversation_id": conversation_id,
+                    "last_sequence": last_sequence,
+                    "last_position": last_position,
+                });
                 self.reply("conversation:joined", joined).await
             }
-            Outbound::Resumed { conversation_id, replayed_to } => {
+            Outbound::Resumed { conversation_id, replayed_to, position } => {
                 let joined = json!({
                     "conversation_id": conversation_id,
                     "last_sequence": replayed_to,
                     "replayed_to": replayed_to,
+                    "last_position": position,
                 });
                 self.reply("conversation:joined", joined).await
             }
+            Outbound::Changed(Ok(changed)) => {
+                let view = ChangedView::of(changed);
+                let data = json!({
+                    "conversations": view.data,
+                    "next_cursor": view.next_cursor,
+                    "has_more": view.has_more,
+                });
+                self.reply("conversations:changed", data).await
+            }
+            Outbound::Changed(Err(error)) => self.fail(events::api_error(&ApiError::from(error), None)).await,
             Outbound::Unsubscribed { conversation_id } => {
                 self.reply("conversation:left", json!({ "conversation_id": conversation_id })).await
             }
@@ -378,11 +395,23 @@ impl Connection {
         let mut out = Emitter { socket: &mut self.socket, space, ack: event.ack };
         let intent = match ClientEvent::read(&event) {
             Err(why) => return Ok(out.fail(events::error(ErrorCode::ValidationError, &why, None)).await?),
-            Ok(ClientEvent::Join { conversation_id, after_sequence: None }) => {
-                Intent::Subscribe { conversation_id }
+            Ok(ClientEvent::Join { conversation_id, after_position, after_sequence }) => {
+                match (after_position, after_sequence) {
+                    (Some(position), _) => {
+                        Intent::Resume { conversation_id, from: ResumeFrom::Position(position) }
+                    }
+                    (None, Some(sequence)) => {
+                        Intent::Resume { conversation_id, from: ResumeFrom::Sequence(sequence) }
+                    }
+                    (None, None) => Intent::Subscribe { conversation_id },
+                }
             }
-            Ok(ClientEvent::Join { conversation_id, after_sequence: Some(after_sequence) }) => {
-                Intent::Resume { conversation_id, after_sequence }
+            Ok(ClientEvent::Sync { changed_after, limit }) => {
+                let parsed = changed_after.as_deref().map(paging::parse_change_cursor).transpose();
+                match parsed.and_then(|after| Ok((after, paging::limit(limit)?))) {
+                    Ok((changed_after, limit)) => Intent::Sync { changed_after, limit },
+                    Err(e) => return Ok(out.fail(events::api_error(&e, None)).await?),
+                }
             }
             Ok(ClientEvent::Leave { conversation_id }) => Intent::Unsubscribe { conversation_id },
             Ok(ClientEvent::Typing { conversation_id, start }) => Intent::Typing { conversation_id, start },

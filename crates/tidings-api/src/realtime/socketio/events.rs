@@ -100,12 +100,21 @@ pub fn api_error(error: &ApiError, conversation_id: Option<ConversationId>) -> V
 /// What a client may emit.
 #[derive(Debug)]
 pub enum ClientEvent {
-    /// `conversation:join {conversation_id, after_sequence?}`.
+    /// `conversation:join {conversation_id, after_position? | after_sequence?}`.
     Join {
         /// Which.
         conversation_id: ConversationId,
-        /// Replay what was stored after this sequence first.
+        /// Replay the changes after this feed position first.
+        after_position: Option<i64>,
+        /// Replay the changes after this message's creation first (clients that know no positions).
         after_sequence: Option<i64>,
+    },
+    /// `conversations:sync {changed_after?, limit?}` on `/admin`: what changed since a cursor.
+    Sync {
+        /// The previous catch-up's cursor.
+        changed_after: Option<String>,
+        /// Most conversations in the answer.
+        limit: Option<i64>,
     },
     /// `conversation:leave {conversation_id}`.
     Leave {
@@ -139,7 +148,15 @@ pub enum ClientEvent {
 #[serde(deny_unknown_fields)]
 struct JoinArgs {
     conversation_id: ConversationId,
+    after_position: Option<i64>,
     after_sequence: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SyncArgs {
+    changed_after: Option<String>,
+    limit: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -170,8 +187,16 @@ impl ClientEvent {
         }
         Ok(match event.name.as_str() {
             "conversation:join" => {
-                let JoinArgs { conversation_id, after_sequence } = args(event)?;
-                ClientEvent::Join { conversation_id, after_sequence }
+                let JoinArgs { conversation_id, after_position, after_sequence } = args(event)?;
+                if after_position.is_some() && after_sequence.is_some() {
+                    return Err("conversation:join takes one of after_position and after_sequence".into());
+                }
+                ClientEvent::Join { conversation_id, after_position, after_sequence }
+            }
+            "conversations:sync" => {
+                let SyncArgs { changed_after, limit } =
+                    if event.args.is_empty() { SyncArgs::default() } else { args(event)? };
+                ClientEvent::Sync { changed_after, limit }
             }
             "conversation:leave" => {
                 ClientEvent::Leave { conversation_id: args::<ConversationArgs>(event)?.conversation_id }
