@@ -62,6 +62,8 @@ const CONVERSATION: &[&str] = &[
     "contact_read_sequence",
     "created_at",
     "updated_at",
+    "last_position",
+    "changed_at",
 ];
 const MESSAGE: &[&str] = &[
     "id",
@@ -229,7 +231,12 @@ async fn conversations_and_messages(db: &TestDb) {
     let seen_by_agent = send(&svc, get(&one, &acme.token)).await.expect(200);
     assert_eq!(fields(&seen_by_agent), with(CONVERSATION, &["unread_count"]));
     let inbox = send(&svc, get("/v1/conversations", &acme.token)).await.expect(200);
-    assert_eq!(fields(first(&inbox)), with(CONVERSATION, &["unread_count"]));
+    assert_eq!(
+        fields(&inbox),
+        ["data", "next_cursor", "sync_cursor"],
+        "the first page says where to catch up"
+    );
+    assert_eq!(fields(&inbox["data"][0]), with(CONVERSATION, &["unread_count"]));
     let changed = send(&svc, patch(&one, &acme.token, json!({ "status": "pending" }))).await.expect(200);
     assert_eq!(fields(&changed), names(CONVERSATION));
 
@@ -260,4 +267,17 @@ async fn conversations_and_messages(db: &TestDb) {
     }
     let presence = send(&svc, get("/v1/presence", &acme.token)).await.expect(200);
     assert_eq!(presence, json!({ "data": [], "next_cursor": null }), "nobody is connected");
+
+    let feed = send(&svc, get(&format!("{one}/events"), &acme.token)).await.expect(200);
+    assert_eq!(fields(&feed), ["data", "has_more", "last_position"]);
+    let kinds: Vec<&str> =
+        feed["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds[0], "conversation.updated", "{feed}");
+    assert_eq!(fields(&feed["data"][0]), ["conversation", "position", "type"]);
+    assert_eq!(fields(&feed["data"][1]), ["conversation_id", "message", "position", "sequence", "type"]);
+    let cursor = inbox["sync_cursor"].as_str().unwrap();
+    let changed = send(&svc, get(&format!("/v1/conversations?changed_after={cursor}"), &acme.token)).await;
+    let changed = changed.expect(200);
+    assert_eq!(fields(&changed), ["data", "has_more", "next_cursor"]);
+    assert_eq!(fields(&changed["data"][0]), with(CONVERSATION, &["unread_count"]));
 }

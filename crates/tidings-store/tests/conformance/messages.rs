@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tidings_domain::{
-    Appended, ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, Message, MessageCursor,
-    MessageId, MessageRepo, MessageStatus, NewEvent, NewMessage, Platform, RepoErrorKind, Sender,
+    Appended, ConversationId, ConversationRepo, DeviceRepo, Direction, EventRepo, FeedChange, FeedRepo,
+    Message, MessageCursor, MessageId, MessageRepo, MessageStatus, NewEvent, NewMessage, Platform,
+    RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -301,25 +302,51 @@ async fn search_survives_vacuum_and_renumbered_rows(db: &TestDb) {
 const FTS_MIGRATION: &str = "20261125000006";
 
 async fn search_index_is_carried_over_by_its_migration(db: &TestDb) {
-    // Back to the schema before that migration, and messages written under it.
-    while db.revert_last_migration().await != FTS_MIGRATION {}
     let f = fixture(db, "Acme").await;
     let s = db.store();
-    let Appended { message: kept, .. } =
-        s.append_message(message(&f, Direction::Inbound, "legacy text", None)).await.unwrap();
-    let Appended { message: edited, .. } =
-        s.append_message(message(&f, Direction::Inbound, "draft", None)).await.unwrap();
-    s.edit_message(f.company_id, edited.id, "legacy rewrite".into()).await.unwrap();
-    let Appended { message: deleted, .. } =
-        s.append_message(message(&f, Direction::Inbound, "legacy erased", None)).await.unwrap();
-    s.delete_message(f.company_id, deleted.id).await.unwrap();
+    // Back to the schema before that migration, and messages written under it (as that schema's
+    // store wrote them: the current store writes columns that did not exist yet).
+    while db.revert_last_migration().await != FTS_MIGRATION {}
+    let legacy = [("legacy text", None), ("legacy rewrite", Some("edited")), ("", Some("deleted"))];
+    let mut ids = Vec::new();
+    for (sequence, (body, change)) in (1..).zip(legacy) {
+        let id = MessageId::new();
+        let (edited, deleted) = match change {
+            Some("edited") => ("'2026-11-20 10:00:01'", "NULL"),
+            Some(_) => ("NULL", "'2026-11-20 10:00:02'"),
+            None => ("NULL", "NULL"),
+        };
+        db.execute(&format!(
+            "INSERT INTO messages (id, company_id, conversation_id, sequence, sender, direction, platform, body, \
+             attachments, status, created_at, edited_at, deleted_at) VALUES ('{id}', '{}', '{}', {sequence}, \
+             'contact', 'inbound', 'web', '{body}', '[]', 'sent', '2026-11-20 10:00:00', {edited}, {deleted})",
+            f.company_id, f.conversation_id
+        ))
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    db.execute(&format!("UPDATE conversations SET last_sequence = 3 WHERE id = '{}'", f.conversation_id))
+        .await
+        .unwrap();
 
     s.migrate().await.unwrap();
-    assert_eq!(found(db, &f, "legacy").await, sorted(vec![kept.id, edited.id]));
-    assert!(found(db, &f, "draft").await.is_empty(), "the edit's old words are gone");
-    let Appended { message: fresh, .. } =
+    assert_eq!(found(db, &f, "legacy").await, sorted(vec![ids[0], ids[1]]));
+    let Appended { message: fresh, position, .. } =
         s.append_message(message(&f, Direction::Inbound, "fresh text", None)).await.unwrap();
-    assert_eq!(found(db, &f, "text").await, sorted(vec![kept.id, fresh.id]));
+    assert_eq!(found(db, &f, "text").await, sorted(vec![ids[0], fresh.id]));
+    // The change feed's migration gave every earlier message its creation at its sequence.
+    assert_eq!((fresh.sequence, position), (4, 4));
+    let feed = s.feed_after(f.company_id, f.conversation_id, 0, 10).await.unwrap();
+    let created: Vec<(i64, MessageId)> = feed
+        .iter()
+        .map(|e| match &e.change {
+            FeedChange::MessageNew(m) => (e.position, m.id),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(created, [(1, ids[0]), (2, ids[1]), (3, ids[2]), (4, fresh.id)]);
+    assert_eq!(s.position_of_sequence(f.company_id, f.conversation_id, 2).await.unwrap(), 2);
 }
 
 async fn events_are_appended_per_company(db: &TestDb) {
