@@ -4,6 +4,7 @@
 
 mod cancellation;
 mod delivery;
+mod feed;
 mod live;
 mod publish;
 mod robustness;
