@@ -286,6 +286,43 @@ async fn sequences_until(
     seen
 }
 
+/// Reads frames of a WebSocket until the change at `last`; returns the changes' types and positions in
+/// order, and whether an `inbox.stale` frame came.
+async fn changes_until(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    last: i64,
+) -> (Vec<(String, i64)>, bool) {
+    let (mut seen, mut stale) = (Vec::<(String, i64)>::new(), false);
+    while seen.last().map(|(_, p)| *p) != Some(last) {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next()).await;
+        let Ok(Some(Ok(Message::Text(text)))) = next else { panic!("no frame after {seen:?}: {next:?}") };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        stale |= frame["type"] == "inbox.stale";
+        if let Some(position) = frame["position"].as_i64() {
+            seen.push((frame["type"].as_str().unwrap().to_owned(), position));
+        }
+    }
+    (seen, stale)
+}
+
+/// Reads frames until `inbox.stale`; returns the changes seen before it.
+async fn changes_until_stale(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> (Vec<i64>, bool) {
+    let mut seen = Vec::new();
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next()).await;
+        let Ok(Some(Ok(Message::Text(text)))) = next else {
+            panic!("no inbox.stale after {seen:?}: {next:?}")
+        };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "inbox.stale" {
+            return (seen, true);
+        }
+        seen.extend(frame["position"].as_i64());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_redis_outage_live_clients_get_what_they_missed_without_reconnecting() {
     let Some(db) = TestDb::postgres().await else { return };
@@ -321,17 +358,57 @@ async fn after_a_redis_outage_live_clients_get_what_they_missed_without_reconnec
     post_through_b(1).await;
     assert_eq!(sequences_until(&mut ws, 1).await, [1]);
 
-    // Redis goes away; node B goes on storing messages.
+    // Redis goes away; node B goes on storing messages, an edit and a status change.
     drop(redis);
     bus_becomes(&a, "degraded").await;
     for n in 2..=4 {
         post_through_b(n).await;
     }
-    // Back: the same connection receives what it missed with no new message to reveal the gap,
-    // then live messages, in order, once.
+    let through_b = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut req = http.request(method, b.url(path)).header("authorization", bearer.clone());
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success(), "{}", res.status());
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let page =
+        through_b(reqwest::Method::GET, &format!("/v1/conversations/{conversation_id}/messages"), None).await;
+    let first = page["data"][0]["id"].as_str().unwrap().to_owned();
+    through_b(
+        reqwest::Method::PATCH,
+        &format!("/v1/messages/{first}"),
+        Some(json!({ "body": "#1, edited" })),
+    )
+    .await;
+    let patch = Some(json!({ "status": "pending" }));
+    let changed =
+        through_b(reqwest::Method::PATCH, &format!("/v1/conversations/{conversation_id}"), patch).await;
+    assert_eq!(changed["last_position"], 6);
+    // Back: the same connection receives what it missed with no new change to reveal the gap, in
+    // order and once, then live ones; as an agent, it is told that its inbox may be stale.
     let _back = OwnRedis::start(port).unwrap();
     bus_becomes(&a, "ok").await;
-    assert_eq!(sequences_until(&mut ws, 4).await, [2, 3, 4]);
+    let (changes, stale) = changes_until(&mut ws, 6).await;
+    assert_eq!(
+        changes,
+        [
+            ("message.new", 2),
+            ("message.new", 3),
+            ("message.new", 4),
+            ("message.updated", 5),
+            ("conversation.updated", 6)
+        ]
+        .map(|(k, p)| (k.to_owned(), p))
+    );
+    if !stale {
+        // It follows the replay.
+        let (_, stale) = changes_until_stale(&mut ws).await;
+        assert!(stale, "the agent is told to catch up on its inbox");
+    }
     bus_becomes(&b, "ok").await;
     post_through_b(5).await;
     assert_eq!(sequences_until(&mut ws, 5).await, [5]);

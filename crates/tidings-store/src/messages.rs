@@ -111,39 +111,67 @@ impl Store {
     ) -> RepoResult<Option<i64>> {
         let (company, id) = (company_id.to_string(), id.to_string());
         let clock = self.clock();
-        with_conn!(self, |conn| {
-            conn.transaction(async |conn| {
-                let target = m::table
-                    .filter(m::company_id.eq(&company))
-                    .filter(m::id.eq(&id))
-                    .filter(m::deleted_at.is_null());
-                let changed: Option<String> = match &change {
-                    MessageChange::Edit(body) => {
-                        diesel::update(target)
-                            .set((m::body.eq(body), m::edited_at.eq(Some(now()))))
-                            .returning(m::conversation_id)
-                            .get_result(conn)
-                            .await
+        let changed = with_conn!(self, |conn| {
+            let changed = conn
+                .transaction(async |conn| {
+                    // The conversation first, found through the message: a write that takes SQLite's
+                    // lock at once (an UPDATE of `messages` first reads the full-text index's
+                    // configuration before it writes, and a concurrent writer then makes it fail
+                    // instead of wait), and PostgreSQL's row lock in the order every change takes.
+                    let of_message = m::table
+                        .filter(m::company_id.eq(&company))
+                        .filter(m::id.eq(&id))
+                        .filter(m::deleted_at.is_null())
+                        .select(m::conversation_id.nullable())
+                        .single_value();
+                    let taken: Option<(String, i64)> = diesel::update(
+                        c::table.filter(c::company_id.eq(&company)).filter(c::id.nullable().eq(of_message)),
+                    )
+                    .set((c::last_position.eq(c::last_position + 1), c::changed_at.eq(change_time!(clock))))
+                    .returning((c::id, c::last_position))
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                    let Some((conversation, position)) = taken else { return Ok(None) };
+                    let target = m::table
+                        .filter(m::company_id.eq(&company))
+                        .filter(m::id.eq(&id))
+                        .filter(m::deleted_at.is_null());
+                    let updated = match &change {
+                        MessageChange::Edit(body) => {
+                            diesel::update(target)
+                                .set((m::body.eq(body), m::edited_at.eq(Some(now()))))
+                                .execute(conn)
+                                .await?
+                        }
+                        MessageChange::Delete => {
+                            diesel::update(target)
+                                .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
+                                .execute(conn)
+                                .await?
+                        }
+                    };
+                    // Deleted by a writer that held the lock before us: the position goes back.
+                    if updated == 0 {
+                        return Err(diesel::result::Error::RollbackTransaction);
                     }
-                    MessageChange::Delete => {
-                        diesel::update(target)
-                            .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
-                            .returning(m::conversation_id)
-                            .get_result(conn)
-                            .await
-                    }
-                }
-                .optional()?;
-                let Some(conversation) = changed else { return Ok(None) };
-                let position = next_position!(conn, &company, &conversation, clock)?;
-                let row =
-                    ChangeRow::new(&company, &conversation, position, ChangeKind::MessageUpdated, Some(&id));
-                record_change!(conn, &row)?;
-                Ok::<_, diesel::result::Error>(Some(position))
-            })
-            .await
-            .map_err(db_error)
-        })
+                    let row = ChangeRow::new(
+                        &company,
+                        &conversation,
+                        position,
+                        ChangeKind::MessageUpdated,
+                        Some(&id),
+                    );
+                    record_change!(conn, &row)?;
+                    Ok(Some(position))
+                })
+                .await;
+            match changed {
+                Err(diesel::result::Error::RollbackTransaction) => Ok(None),
+                other => other.map_err(db_error),
+            }
+        })?;
+        Ok(changed)
     }
 
     async fn find_by_local_id(
@@ -328,50 +356,66 @@ impl MessageRepo for Store {
         let (company, conversation) = (company_id.to_string(), conversation_id.to_string());
         let from = earlier_than(status);
         let clock = self.clock();
-        // The messages first: a write, so SQLite takes its lock at once; the conversation (its feed
-        // position) only when some message moved, so a receipt that changes nothing records nothing.
-        with_conn!(self, |conn| {
-            conn.transaction(async |conn| {
-                let moved = diesel::update(
-                    m::table
-                        .filter(m::company_id.eq(&company))
-                        .filter(m::conversation_id.eq(&conversation))
-                        .filter(m::direction.eq(direction.as_str()))
-                        .filter(m::sequence.le(up_to_sequence))
-                        .filter(m::status.eq_any(from)),
-                )
-                .set(m::status.eq(status.as_str()))
-                .execute(conn)
-                .await?;
-                if moved == 0 {
-                    return Ok(Recorded { value: 0, position: None });
-                }
-                if status == MessageStatus::Read {
-                    let target = c::table.filter(c::company_id.eq(&company)).filter(c::id.eq(&conversation));
-                    match direction {
-                        Direction::Inbound => {
-                            diesel::update(target.filter(c::agent_read_sequence.lt(up_to_sequence)))
-                                .set(c::agent_read_sequence.eq(up_to_sequence))
-                                .execute(conn)
-                                .await?
-                        }
-                        Direction::Outbound => {
-                            diesel::update(target.filter(c::contact_read_sequence.lt(up_to_sequence)))
-                                .set(c::contact_read_sequence.eq(up_to_sequence))
-                                .execute(conn)
-                                .await?
-                        }
+        // The conversation's next position first, as every change takes it (one lock order, no
+        // deadlock; on SQLite the write lock at once); rolled back when no message moved, so a
+        // receipt that changes nothing records nothing.
+        let recorded = with_conn!(self, |conn| {
+            let recorded = conn
+                .transaction(async |conn| {
+                    let Some(position) = next_position!(conn, &company, &conversation, clock).optional()?
+                    else {
+                        return Ok(Recorded { value: 0, position: None });
                     };
-                }
-                let position = next_position!(conn, &company, &conversation, clock)?;
-                let change =
-                    ChangeRow::receipt(&company, &conversation, position, direction, status, up_to_sequence);
-                record_change!(conn, &change)?;
-                Ok::<_, diesel::result::Error>(Recorded { value: moved as u64, position: Some(position) })
-            })
-            .await
-            .map_err(db_error)
-        })
+                    let moved = diesel::update(
+                        m::table
+                            .filter(m::company_id.eq(&company))
+                            .filter(m::conversation_id.eq(&conversation))
+                            .filter(m::direction.eq(direction.as_str()))
+                            .filter(m::sequence.le(up_to_sequence))
+                            .filter(m::status.eq_any(from)),
+                    )
+                    .set(m::status.eq(status.as_str()))
+                    .execute(conn)
+                    .await?;
+                    if moved == 0 {
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
+                    if status == MessageStatus::Read {
+                        let target =
+                            c::table.filter(c::company_id.eq(&company)).filter(c::id.eq(&conversation));
+                        match direction {
+                            Direction::Inbound => {
+                                diesel::update(target.filter(c::agent_read_sequence.lt(up_to_sequence)))
+                                    .set(c::agent_read_sequence.eq(up_to_sequence))
+                                    .execute(conn)
+                                    .await?
+                            }
+                            Direction::Outbound => {
+                                diesel::update(target.filter(c::contact_read_sequence.lt(up_to_sequence)))
+                                    .set(c::contact_read_sequence.eq(up_to_sequence))
+                                    .execute(conn)
+                                    .await?
+                            }
+                        };
+                    }
+                    let change = ChangeRow::receipt(
+                        &company,
+                        &conversation,
+                        position,
+                        direction,
+                        status,
+                        up_to_sequence,
+                    );
+                    record_change!(conn, &change)?;
+                    Ok(Recorded { value: moved as u64, position: Some(position) })
+                })
+                .await;
+            match recorded {
+                Err(diesel::result::Error::RollbackTransaction) => Ok(Recorded { value: 0, position: None }),
+                other => other.map_err(db_error),
+            }
+        })?;
+        Ok(recorded)
     }
 
     async fn search_messages(

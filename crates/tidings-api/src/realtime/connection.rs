@@ -72,6 +72,7 @@ impl Outlet for Native {
                 .into()
             }
             Outbound::Changed(Err(error)) => protocol::api_error(&ApiError::from(error), json!({})).into(),
+            Outbound::InboxStale => protocol::control("inbox.stale", json!({})).into(),
             Outbound::Unsubscribed { conversation_id } => {
                 protocol::control("unsubscribed", json!({ "conversation_id": conversation_id })).into()
             }

@@ -90,6 +90,9 @@ pub enum Outbound {
     },
     /// The answer to a [`Intent::Sync`].
     Changed(MessagingResult<Changed>),
+    /// Agents: inbox events of conversations the session does not follow may have been missed (the
+    /// bus to the other nodes was cut): catch up with a sync from the client's last cursor.
+    InboxStale,
     /// No longer following.
     Unsubscribed {
         /// Which.
@@ -257,10 +260,14 @@ impl LiveSession {
     }
 
     /// Sends the changes of the followed conversations after what the client was sent, in order and
-    /// once: events may have been missed while the bus to the other nodes was cut.
+    /// once: events may have been missed while the bus to the other nodes was cut. Agents are then
+    /// told to catch up on the rest of their inbox.
     pub async fn catch_up<O: Outlet>(&mut self, out: &mut O) -> Result<(), Stop> {
         for (conversation_id, position) in self.followed.positions() {
             Box::pin(self.replay(conversation_id, position, None, out)).await?;
+        }
+        if matches!(self.participant, Participant::Agent(_)) {
+            out.send(Outbound::InboxStale).await?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use tidings_domain::{RepoErrorKind, RepoResult};
 
 mod conversations;
 mod errors;
+mod feed;
 mod keys;
 mod messages;
 mod paging;

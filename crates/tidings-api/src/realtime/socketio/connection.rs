@@ -177,6 +177,7 @@ impl Outlet for Emitter<'_> {
                 self.reply("conversations:changed", data).await
             }
             Outbound::Changed(Err(error)) => self.fail(events::api_error(&ApiError::from(error), None)).await,
+            Outbound::InboxStale => self.socket.emit(space.ns(), "inbox:stale", &json!({})).await,
             Outbound::Unsubscribed { conversation_id } => {
                 self.reply("conversation:left", json!({ "conversation_id": conversation_id })).await
             }
