@@ -164,6 +164,10 @@ async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expire
         assert!(tokio::time::Instant::now() < deadline, "node B never saw the device online");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    // An agent on node B hears the device go offline once A's lease expires.
+    let mut req = b.url("/v1/realtime").replace("http://", "ws://").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", bearer.parse().unwrap());
+    let (mut watcher, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     a.kill();
     let killed = tokio::time::Instant::now();
     while online_on_b(&b).await {
@@ -172,6 +176,16 @@ async fn nodes_share_live_messages_and_presence_and_a_dead_nodes_presence_expire
     }
     // The lease is 3 s here: gone within it and a renewal's slack.
     assert!(killed.elapsed() <= std::time::Duration::from_secs(6), "{:?}", killed.elapsed());
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), watcher.next()).await;
+        let Ok(Some(Ok(Message::Text(text)))) = next else { panic!("no offline presence on B: {next:?}") };
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "presence" && frame["participant"]["id"] == acme.contact_id.as_str() {
+            assert_eq!(frame["status"], "offline", "{frame}");
+            break;
+        }
+    }
+    assert!(killed.elapsed() <= std::time::Duration::from_secs(8), "{:?}", killed.elapsed());
     assert!(b.terminate().success());
 }
 
