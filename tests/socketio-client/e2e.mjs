@@ -1,8 +1,8 @@
 // The Socket.IO door driven by the real socket.io-client 4, against a running tidings-server:
 //   node e2e.mjs http://127.0.0.1:PORT
 // A device on /client and an agent on /admin connect; a message posted over HTTP reaches both; typing
-// crosses; a join with after_sequence replays the gap; bad credentials and another company's
-// conversation are refused. Exits 0 when every check holds, 1 with the failed check otherwise.
+// crosses; a join with after_sequence replays the gap, one with after_position the edits too; bad
+// credentials and another company's conversation are refused. Exits 0 when every check holds, 1 with the failed check otherwise.
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 
@@ -119,6 +119,20 @@ async function main() {
   assert.deepEqual(replayed, [2, 3, 4]);
   assert.equal(resumed.last_sequence, 4, JSON.stringify(resumed));
   console.log("ok: join with after_sequence replayed the gap");
+
+  // One that was away joins with after_position and gets every change, edits included, in order.
+  const since = resumed.last_position;
+  const page = await call("GET", `/v1/conversations/${conversationId}/messages`, { token: acme.token });
+  const edit = await call("PATCH", `/v1/messages/${page.body.data[1].id}`, { token: acme.token, body: { body: "two, edited" } });
+  assert.equal(edit.status, 200, JSON.stringify(edit.body));
+  const away = connect("/admin", { token: acme.token });
+  await once(away, "connected");
+  const changes = [];
+  away.on("message:updated", (m) => changes.push([m.position, m.sequence, m.message.body]));
+  const back = await ack(away, "conversation:join", { conversation_id: conversationId, after_position: since });
+  assert.deepEqual(changes, [[since + 1, 2, "two, edited"]]);
+  assert.equal(back.last_position, since + 1, JSON.stringify(back));
+  console.log("ok: join with after_position replayed the edit");
 
   // Bad credentials get connect_error with a clear message.
   const badKey = connect("/client", { app_id: acme.app, device_id: "browser-2", api_key: "tdk_wrong" });

@@ -1,6 +1,7 @@
 //! The conversation change feed: each write that changes a conversation takes the conversation's next
-//! position (the row lock it takes serializes writers, so positions have no gap and no duplicate) and
-//! appends one row naming the change; replays read the changes with the messages as they are now.
+//! position (the row lock it takes serializes writers, so positions have no gap and no duplicate). A
+//! new message records its creation in its own row (`messages.position`); any other change appends one
+//! row naming it. Replays merge the two, with the messages as they are now.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime};
@@ -166,8 +167,8 @@ impl FeedRepo for Store {
         limit: i64,
     ) -> RepoResult<Vec<FeedEntry>> {
         let (company, conversation) = (company_id.to_string(), conversation_id.to_string());
-        let rows: Vec<(ChangeRow, Option<MessageRow>)> = with_conn!(self, |conn| {
-            cc::table
+        let (changes, created) = with_conn!(self, |conn| {
+            let changes: Vec<(ChangeRow, Option<MessageRow>)> = cc::table
                 .left_join(
                     m::table.on(m::id.nullable().eq(cc::message_id).and(m::company_id.eq(cc::company_id))),
                 )
@@ -179,9 +180,50 @@ impl FeedRepo for Store {
                 .select((cc::all_columns, m::all_columns.nullable()))
                 .load(conn)
                 .await
-                .map_err(db_error)
+                .map_err(db_error)?;
+            // Messages created after `after` are those after the newest one created at or before it:
+            // positions and sequences grow together. Found from the newest message backwards, which is
+            // short for a client that was away for a while.
+            let floor: Option<i64> = if after == 0 {
+                None
+            } else {
+                m::table
+                    .filter(m::company_id.eq(&company))
+                    .filter(m::conversation_id.eq(&conversation))
+                    .filter(m::position.le(after))
+                    .order(m::sequence.desc())
+                    .select(m::sequence)
+                    .first(conn)
+                    .await
+                    .optional()
+                    .map_err(db_error)?
+            };
+            let created: Vec<MessageRow> = m::table
+                .filter(m::company_id.eq(&company))
+                .filter(m::conversation_id.eq(&conversation))
+                .filter(m::sequence.gt(floor.unwrap_or(0)))
+                .order(m::sequence.asc())
+                .limit(limit)
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            Ok((changes, created))
         })?;
-        rows.into_iter().map(|(row, message)| entry(row, message)).collect()
+        let mut entries = Vec::with_capacity(changes.len() + created.len());
+        for (row, message) in changes {
+            entries.push(entry(row, message)?);
+        }
+        for row in created {
+            let (position, recorded_at) = (row.position, utc(row.created_at));
+            entries.push(FeedEntry {
+                position,
+                recorded_at,
+                change: FeedChange::MessageNew(row.try_into()?),
+            });
+        }
+        entries.sort_by_key(|e| e.position);
+        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(entries)
     }
 
     async fn position_of_sequence(

@@ -244,8 +244,8 @@ impl MessageRepo for Store {
         let clock = self.clock();
         // The counter update comes first: it is a write, so on SQLite the transaction takes the write
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
-        // senders therefore queue on it and each gets the next sequence and feed position; a failed
-        // insert rolls both increments back, so no number is ever skipped.
+        // senders therefore queue on it and each gets the next sequence and feed position (which so
+        // grow together); a failed insert rolls both back, so no number is ever skipped.
         let (company, conversation) = (company_id.clone(), conversation_id.clone());
         let appended = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
@@ -263,15 +263,8 @@ impl MessageRepo for Store {
                         .await?;
                 let platform = given_platform.map_or(conversation_platform, str::to_owned);
                 let stored = MessageRow { sequence, position, platform, ..row.clone() };
+                // The message row, with its position, is the feed's record of its creation.
                 diesel::insert_into(m::table).values(&stored).execute(conn).await?;
-                let change = ChangeRow::new(
-                    &company,
-                    &conversation,
-                    position,
-                    ChangeKind::MessageNew,
-                    Some(&stored.id),
-                );
-                record_change!(conn, &change)?;
                 Ok::<_, diesel::result::Error>(stored)
             })
             .await
