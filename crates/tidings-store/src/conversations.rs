@@ -225,7 +225,7 @@ impl ConversationRepo for Store {
                 if new_status == current_status && new_assignee == current_assignee {
                     return Ok(None);
                 }
-                let position = next_position!(conn, &company, &id_text, clock)?;
+                let slot = next_position!(conn, &company, &id_text, clock)?;
                 diesel::update(target)
                     .set((
                         c::status.eq(&new_status),
@@ -234,10 +234,9 @@ impl ConversationRepo for Store {
                     ))
                     .execute(conn)
                     .await?;
-                let change =
-                    ChangeRow::new(&company, &id_text, position, ChangeKind::ConversationUpdated, None);
+                let change = ChangeRow::new(&company, &id_text, slot, ChangeKind::ConversationUpdated, None);
                 record_change!(conn, &change)?;
-                Ok::<_, diesel::result::Error>(Some(position))
+                Ok::<_, diesel::result::Error>(Some(slot.0))
             })
             .await
             .map_err(db_error)

@@ -244,14 +244,9 @@ impl DeviceRepo for Store {
                 .await?;
                 // Each moved conversation changed (its contact, and maybe its status): its feed says so.
                 for conversation in &moved {
-                    let position = next_position!(conn, &company, conversation, clock)?;
-                    let change = ChangeRow::new(
-                        &company,
-                        conversation,
-                        position,
-                        ChangeKind::ConversationUpdated,
-                        None,
-                    );
+                    let slot = next_position!(conn, &company, conversation, clock)?;
+                    let change =
+                        ChangeRow::new(&company, conversation, slot, ChangeKind::ConversationUpdated, None);
                     record_change!(conn, &change)?;
                 }
                 diesel::delete(

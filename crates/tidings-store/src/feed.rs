@@ -27,6 +27,7 @@ pub(crate) struct ChangeRow {
     pub company_id: String,
     pub conversation_id: String,
     pub position: i64,
+    pub last_sequence: i64,
     pub kind: String,
     pub message_id: Option<String>,
     pub detail: String,
@@ -34,18 +35,19 @@ pub(crate) struct ChangeRow {
 }
 
 impl ChangeRow {
-    /// The change `kind` of a conversation, at `position`, about `message_id` if any.
+    /// The change `kind` of a conversation, at the `slot` it took, about `message_id` if any.
     pub(crate) fn new(
         company_id: &str,
         conversation_id: &str,
-        position: i64,
+        slot: Slot,
         kind: ChangeKind,
         message_id: Option<&str>,
     ) -> Self {
         ChangeRow {
             company_id: company_id.to_owned(),
             conversation_id: conversation_id.to_owned(),
-            position,
+            position: slot.0,
+            last_sequence: slot.1,
             kind: kind.as_str().to_owned(),
             message_id: message_id.map(str::to_owned),
             detail: "{}".to_owned(),
@@ -57,7 +59,7 @@ impl ChangeRow {
     pub(crate) fn receipt(
         company_id: &str,
         conversation_id: &str,
-        position: i64,
+        slot: Slot,
         direction: Direction,
         status: MessageStatus,
         up_to_sequence: i64,
@@ -69,10 +71,14 @@ impl ChangeRow {
         });
         ChangeRow {
             detail: detail.to_string(),
-            ..ChangeRow::new(company_id, conversation_id, position, ChangeKind::MessageStatus, None)
+            ..ChangeRow::new(company_id, conversation_id, slot, ChangeKind::MessageStatus, None)
         }
     }
 }
+
+/// The feed position a change took, and the conversation's last message sequence then (which places
+/// the change among the messages: see [`FeedRepo::feed_after`]).
+pub(crate) type Slot = (i64, i64);
 
 /// Where change times come from: PostgreSQL's clock, one for every node, read when the change takes
 /// the conversation's lock; on SQLite, which lives in one process, the time this process bound.
@@ -106,7 +112,7 @@ macro_rules! change_time {
 pub(crate) use change_time;
 
 /// Takes the next feed position of a conversation of a company, stamping its change time; the row
-/// stays locked until the transaction ends. Evaluates to `QueryResult<i64>`.
+/// stays locked until the transaction ends. Evaluates to `QueryResult<Slot>`.
 macro_rules! next_position {
     ($conn:expr, $company:expr, $conversation:expr, $clock:expr) => {
         diesel::update(
@@ -118,8 +124,11 @@ macro_rules! next_position {
             $crate::schema::conversations::last_position.eq($crate::schema::conversations::last_position + 1),
             $crate::schema::conversations::changed_at.eq($crate::feed::change_time!($clock)),
         ))
-        .returning($crate::schema::conversations::last_position)
-        .get_result::<i64>($conn)
+        .returning((
+            $crate::schema::conversations::last_position,
+            $crate::schema::conversations::last_sequence,
+        ))
+        .get_result::<$crate::feed::Slot>($conn)
         .await
     };
 }
@@ -181,27 +190,27 @@ impl FeedRepo for Store {
                 .load(conn)
                 .await
                 .map_err(db_error)?;
-            // Messages created after `after` are those after the newest one created at or before it:
-            // positions and sequences grow together. Found from the newest message backwards, which is
-            // short for a client that was away for a while.
-            let floor: Option<i64> = if after == 0 {
-                None
-            } else {
-                m::table
-                    .filter(m::company_id.eq(&company))
-                    .filter(m::conversation_id.eq(&conversation))
-                    .filter(m::position.le(after))
-                    .order(m::sequence.desc())
-                    .select(m::sequence)
-                    .first(conn)
-                    .await
-                    .optional()
-                    .map_err(db_error)?
+            // Messages created after `after` are those whose sequence is above the conversation's last
+            // sequence at `after`. The newest change row at or before `after` knew it then; every
+            // position between that row and `after` is one more message. One key lookup.
+            let below: Option<(i64, i64)> = cc::table
+                .filter(cc::company_id.eq(&company))
+                .filter(cc::conversation_id.eq(&conversation))
+                .filter(cc::position.le(after))
+                .order(cc::position.desc())
+                .select((cc::position, cc::last_sequence))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)?;
+            let floor = match below {
+                Some((position, sequence)) => sequence + (after - position),
+                None => after,
             };
             let created: Vec<MessageRow> = m::table
                 .filter(m::company_id.eq(&company))
                 .filter(m::conversation_id.eq(&conversation))
-                .filter(m::sequence.gt(floor.unwrap_or(0)))
+                .filter(m::sequence.gt(floor))
                 .order(m::sequence.asc())
                 .limit(limit)
                 .load(conn)

@@ -124,15 +124,15 @@ impl Store {
                         .filter(m::deleted_at.is_null())
                         .select(m::conversation_id.nullable())
                         .single_value();
-                    let taken: Option<(String, i64)> = diesel::update(
+                    let taken: Option<(String, i64, i64)> = diesel::update(
                         c::table.filter(c::company_id.eq(&company)).filter(c::id.nullable().eq(of_message)),
                     )
                     .set((c::last_position.eq(c::last_position + 1), c::changed_at.eq(change_time!(clock))))
-                    .returning((c::id, c::last_position))
+                    .returning((c::id, c::last_position, c::last_sequence))
                     .get_result(conn)
                     .await
                     .optional()?;
-                    let Some((conversation, position)) = taken else { return Ok(None) };
+                    let Some((conversation, position, sequence)) = taken else { return Ok(None) };
                     let target = m::table
                         .filter(m::company_id.eq(&company))
                         .filter(m::id.eq(&id))
@@ -158,7 +158,7 @@ impl Store {
                     let row = ChangeRow::new(
                         &company,
                         &conversation,
-                        position,
+                        (position, sequence),
                         ChangeKind::MessageUpdated,
                         Some(&id),
                     );
@@ -355,8 +355,7 @@ impl MessageRepo for Store {
         let recorded = with_conn!(self, |conn| {
             let recorded = conn
                 .transaction(async |conn| {
-                    let Some(position) = next_position!(conn, &company, &conversation, clock).optional()?
-                    else {
+                    let Some(slot) = next_position!(conn, &company, &conversation, clock).optional()? else {
                         return Ok(Recorded { value: 0, position: None });
                     };
                     let moved = diesel::update(
@@ -391,16 +390,10 @@ impl MessageRepo for Store {
                             }
                         };
                     }
-                    let change = ChangeRow::receipt(
-                        &company,
-                        &conversation,
-                        position,
-                        direction,
-                        status,
-                        up_to_sequence,
-                    );
+                    let change =
+                        ChangeRow::receipt(&company, &conversation, slot, direction, status, up_to_sequence);
                     record_change!(conn, &change)?;
-                    Ok(Recorded { value: moved as u64, position: Some(position) })
+                    Ok(Recorded { value: moved as u64, position: Some(slot.0) })
                 })
                 .await;
             match recorded {

@@ -141,6 +141,7 @@ diesel::table! {
         company_id -> Text,
         conversation_id -> Text,
         position -> BigInt,
+        last_sequence -> BigInt,
         kind -> Text,
         message_id -> Nullable<Text>,
         detail -> Text,

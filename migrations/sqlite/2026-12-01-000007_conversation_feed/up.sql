@@ -19,6 +19,9 @@ CREATE TABLE conversation_changes (
     company_id       TEXT NOT NULL,
     conversation_id  TEXT NOT NULL,
     position         BIGINT NOT NULL,
+    -- The conversation's last message sequence when the change was made: the messages after a
+    -- position are those after the sequence this gives (plus one per position since this row).
+    last_sequence    BIGINT NOT NULL,
     kind             TEXT NOT NULL
         CHECK (kind IN ('message.updated', 'message.status', 'conversation.updated')),
     message_id       TEXT,

@@ -25,6 +25,7 @@ backend_tests!(
     changed_conversations_page_by_change_time,
     position_of_sequence_maps_messages_to_their_creation,
     merging_contacts_records_the_moved_conversations,
+    a_replay_from_any_position_holds_exactly_what_follows,
 );
 
 struct Fixture {
@@ -727,5 +728,31 @@ async fn merging_contacts_records_the_moved_conversations(db: &TestDb) {
             last.iter().map(|e| (e.position, did(e))).collect::<Vec<_>>(),
             [(position, Did::Conversation)]
         );
+    }
+}
+
+/// Messages and other changes interleaved in runs of different lengths: from every position, a replay
+/// holds exactly the later positions, each once, whether the position is a message's or a change's.
+async fn a_replay_from_any_position_holds_exactly_what_follows(db: &TestDb) {
+    let f = fixture(db, "Acme").await;
+    let s = db.store();
+    let mut statuses = [ConversationStatus::Pending, ConversationStatus::Open].into_iter().cycle();
+    for (messages, changes) in [(3, 1), (0, 2), (1, 0), (2, 3), (1, 1), (4, 0), (0, 1)] {
+        for i in 0..messages {
+            s.append_message(message(&f, Direction::Inbound, &format!("m{i}"))).await.unwrap();
+        }
+        for _ in 0..changes {
+            let next = statuses.next().unwrap();
+            s.update_conversation(f.company_id, f.conversation_id, status(next)).await.unwrap();
+        }
+    }
+    let last = s.get_conversation(f.company_id, f.conversation_id).await.unwrap().last_position;
+    assert_eq!(last, 19);
+    for after in 0..=last + 2 {
+        let replay = s.feed_after(f.company_id, f.conversation_id, after, 100).await.unwrap();
+        let want: Vec<i64> = (after + 1..=last).collect();
+        assert_eq!(positions(&replay), want, "after {after}");
+        let few = s.feed_after(f.company_id, f.conversation_id, after, 2).await.unwrap();
+        assert_eq!(positions(&few), want.iter().copied().take(2).collect::<Vec<_>>(), "after {after}, two");
     }
 }
