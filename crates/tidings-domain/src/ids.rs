@@ -82,3 +82,7 @@ typed_id!(
     /// Identifies a tracked analytics event.
     EventId
 );
+typed_id!(
+    /// Identifies an outbox item (one call that must leave the system).
+    OutboxId
+);

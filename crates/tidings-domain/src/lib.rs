@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod message;
 mod named_enum;
+pub mod outbox;
 pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
@@ -37,11 +38,14 @@ pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, Fee
 pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
-    ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, RefreshTokenId,
-    UserId,
+    ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
+    RefreshTokenId, UserId,
 };
 pub use message::{
     Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
+};
+pub use outbox::{
+    Claimed, NewOutboxItem, OutboxItem, OutboxKind, OutboxRepo, OutboxStats, OutboxStatus, Settlement,
 };
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};

@@ -14,6 +14,7 @@ mod events;
 mod feed;
 mod messages;
 mod migrate;
+mod outbox;
 mod pool;
 mod refresh_tokens;
 mod rows;

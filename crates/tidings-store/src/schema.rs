@@ -150,6 +150,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox (id) {
+        id -> Text,
+        company_id -> Text,
+        kind -> Text,
+        idempotency_key -> Text,
+        payload -> Text,
+        message_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Text,
         company_id -> Text,
@@ -177,5 +196,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     messages,
     conversation_changes,
+    outbox,
     events,
 );

@@ -8,6 +8,7 @@ mod errors;
 mod feed;
 mod keys;
 mod messages;
+mod outbox;
 mod paging;
 mod tenancy;
 mod tokens;
