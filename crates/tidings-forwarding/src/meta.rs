@@ -1,0 +1,75 @@
+//! The Meta channel: an agent's reply forwarded to the company's Meta bot service, which posts it to
+//! Facebook or Instagram. The body is the one the service already takes; the page's access token is
+//! read when the call is made (it is a secret, and never stored in the outbox).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tidings_domain::{CompanyId, OutboxItem, OutboxKind};
+
+use crate::channel::{Channel, DeliveryError};
+
+/// How long a call to the bot service may take.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The company's Meta access tokens, read at call time.
+#[async_trait]
+pub trait MetaCredentials: Send + Sync {
+    /// The access token for `platform` (`facebook` or `instagram`) of a company; `None` when the
+    /// company has none.
+    async fn access_token(&self, company_id: CompanyId, platform: &str) -> Result<Option<String>, String>;
+}
+
+/// Calls `{base_url}/facebook` or `{base_url}/instagram`.
+pub struct MetaBot {
+    http: reqwest::Client,
+    base_url: String,
+    credentials: Arc<dyn MetaCredentials>,
+}
+
+impl MetaBot {
+    /// A channel to the bot service at `base_url`, with tokens from `credentials`.
+    pub fn new(base_url: &str, credentials: Arc<dyn MetaCredentials>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), credentials })
+    }
+}
+
+#[async_trait]
+impl Channel for MetaBot {
+    fn kind(&self) -> OutboxKind {
+        OutboxKind::MetaForward
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        let platform = match item.payload.get("platform").and_then(serde_json::Value::as_str) {
+            Some(p @ ("facebook" | "instagram")) => p,
+            other => return Err(DeliveryError::Permanent(format!("not a Meta platform: {other:?}"))),
+        };
+        let token = self
+            .credentials
+            .access_token(item.company_id, platform)
+            .await
+            .map_err(DeliveryError::Transient)?
+            .ok_or_else(|| DeliveryError::Permanent(format!("the company has no {platform} access token")))?;
+        let mut body = item.payload.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("access_token".into(), token.into());
+        }
+        let answer = self
+            .http
+            .post(format!("{}/{platform}", self.base_url))
+            .header("Idempotency-Key", &item.idempotency_key)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::from_transport(&e))?;
+        let status = answer.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = answer.text().await.unwrap_or_default();
+        Err(DeliveryError::from_status(status, &text))
+    }
+}

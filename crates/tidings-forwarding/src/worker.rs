@@ -1,0 +1,120 @@
+//! The outbox worker: claims due items under a lease, delivers each through its channel, and settles
+//! it (delivered, retried after a backoff, or dead). Several workers, on one node or many, share the
+//! work: the store never hands the same item to two of them while a lease holds, and a worker that
+//! dies mid-call leaves its items to the others once their leases expire.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tidings_domain::{Claimed, OutboxKind, OutboxRepo, Settlement};
+use tokio::sync::watch;
+
+use crate::channel::{Channel, DeliveryError};
+use crate::retry::RetryPolicy;
+
+/// Sizes and timers of a worker.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerSettings {
+    /// Retries and attempts.
+    pub retry: RetryPolicy,
+    /// How long a claimed item is held: longer than a call can take.
+    pub lease: Duration,
+    /// Items claimed at once.
+    pub batch: i64,
+    /// How long an idle worker waits before it looks for due items again.
+    pub poll: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            lease: Duration::from_secs(60),
+            batch: 16,
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Delivers outbox items.
+pub struct Worker {
+    repo: Arc<dyn OutboxRepo>,
+    channels: HashMap<OutboxKind, Arc<dyn Channel>>,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    /// A worker over `repo` delivering through `channels` (one per kind).
+    pub fn new(repo: Arc<dyn OutboxRepo>, channels: Vec<Arc<dyn Channel>>, settings: WorkerSettings) -> Self {
+        let channels = channels.into_iter().map(|c| (c.kind(), c)).collect();
+        Self { repo, channels, settings }
+    }
+
+    /// Claims one batch of due items and settles each; returns how many were attempted.
+    pub async fn tick(&self) -> usize {
+        let claimed = match self.repo.claim(Utc::now(), self.settings.lease, self.settings.batch).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(error = %tidings_domain::ErrorChain(&error), "could not claim outbox items");
+                return 0;
+            }
+        };
+        let count = claimed.len();
+        for item in claimed {
+            self.attempt(item).await;
+        }
+        count
+    }
+
+    /// Delivers until `stop` turns true, looking for due items again at once after a full batch and
+    /// after `poll` otherwise. An attempt under way is finished before it stops.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let attempted = self.tick().await;
+            if attempted as i64 >= self.settings.batch {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll) => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
+        }
+    }
+
+    async fn attempt(&self, claimed: Claimed) {
+        let item = &claimed.item;
+        let delivered = match self.channels.get(&item.kind) {
+            Some(channel) => channel.deliver(item).await,
+            None => Err(DeliveryError::Permanent(format!("no channel delivers {}", item.kind))),
+        };
+        let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
+        let outcome = match delivered {
+            Ok(()) => Settlement::Delivered,
+            Err(DeliveryError::Transient(error)) if !self.settings.retry.exhausted(attempt) => {
+                let wait = self.settings.retry.delay(attempt, &mut rand::rng());
+                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+                Settlement::Retry { at, error }
+            }
+            Err(DeliveryError::Transient(error) | DeliveryError::Permanent(error)) => {
+                Settlement::Dead { error }
+            }
+        };
+        let dead = matches!(outcome, Settlement::Dead { .. });
+        match self.repo.settle(item.id, &claimed.lease, outcome).await {
+            Ok(true) if dead => {
+                tracing::warn!(item = %item.id, kind = %item.kind, attempts = item.attempts, "an outbox item is dead");
+            }
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(item = %item.id, "an outbox item's lease ran out during its call"),
+            Err(error) => {
+                // Its lease will expire and another attempt follow; the key makes it harmless.
+                tracing::warn!(item = %item.id, error = %tidings_domain::ErrorChain(&error), "could not settle an outbox item");
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The outbox worker against a real store and a stand-in bot service (wiremock): retried until
+//! delivered once, dead at once on a permanent error, dead after the last attempt, a missing
+//! integration, and several workers sharing the work without a duplicate.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tidings_domain::{
+    CompanyId, CompanyRepo, NewCompany, NewOutboxItem, OutboxId, OutboxKind, OutboxRepo, OutboxStatus,
+};
+use tidings_forwarding::{Channel, MetaBot, MetaCredentials, RetryPolicy, Worker, WorkerSettings};
+use tidings_store::backend_tests;
+use tidings_store::test_db::TestDb;
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+backend_tests!(
+    a_bot_down_three_times_gets_the_forward_once_when_it_is_back,
+    a_permanent_error_buries_the_item_at_once,
+    the_last_attempt_buries_the_item,
+    a_company_without_a_token_gets_a_dead_item_and_no_call,
+    several_workers_share_the_work_without_a_duplicate,
+);
+
+/// Tokens for one company only.
+struct Tokens(CompanyId);
+
+#[async_trait]
+impl MetaCredentials for Tokens {
+    async fn access_token(&self, company_id: CompanyId, platform: &str) -> Result<Option<String>, String> {
+        Ok((company_id == self.0).then(|| format!("{platform}-token")))
+    }
+}
+
+fn settings(max_attempts: u32) -> WorkerSettings {
+    WorkerSettings {
+        retry: RetryPolicy { base: Duration::from_millis(10), cap: Duration::from_millis(40), max_attempts },
+        lease: Duration::from_secs(30),
+        batch: 16,
+        poll: Duration::from_millis(10),
+    }
+}
+
+async fn company(db: &TestDb, name: &str) -> CompanyId {
+    db.store().create_company(NewCompany { name: name.into() }).await.unwrap().id
+}
+
+async fn forward(db: &TestDb, company_id: CompanyId, n: usize) -> OutboxId {
+    let new = NewOutboxItem {
+        company_id,
+        kind: OutboxKind::MetaForward,
+        idempotency_key: format!("message:{n}"),
+        payload: serde_json::json!({
+            "company_id": company_id,
+            "platform": "facebook",
+            "content": format!("reply {n}"),
+            "customer_social_id": "psid-1",
+        }),
+        message_id: None,
+    };
+    db.store().enqueue(new).await.unwrap().id
+}
+
+fn worker(db: &TestDb, bot: &MockServer, tokens: CompanyId, max_attempts: u32) -> Worker {
+    let meta = MetaBot::new(&bot.uri(), Arc::new(Tokens(tokens))).unwrap();
+    let channels: Vec<Arc<dyn Channel>> = vec![Arc::new(meta)];
+    Worker::new(Arc::new(db.store().clone()), channels, settings(max_attempts))
+}
+
+/// Ticks until no pending item is left (bounded).
+async fn drain(db: &TestDb, worker: &Worker, company_id: CompanyId) {
+    for _ in 0..500 {
+        worker.tick().await;
+        let pending =
+            db.store().list_outbox(company_id, Some(OutboxStatus::Pending), None, None, 1).await.unwrap();
+        if pending.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the outbox did not drain");
+}
+
+async fn item(db: &TestDb, company_id: CompanyId, id: OutboxId) -> tidings_domain::OutboxItem {
+    let all = db.store().list_outbox(company_id, None, None, None, 100).await.unwrap();
+    all.into_iter().find(|i| i.id == id).unwrap()
+}
+
+async fn a_bot_down_three_times_gets_the_forward_once_when_it_is_back(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/facebook"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .mount(&bot)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/facebook"))
+        .and(header_exists("idempotency-key"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&bot)
+        .await;
+    let acme = company(db, "Acme").await;
+    let id = forward(db, acme, 1).await;
+    drain(db, &worker(db, &bot, acme, 10), acme).await;
+
+    let stored = item(db, acme, id).await;
+    assert_eq!((stored.status, stored.attempts), (OutboxStatus::Delivered, 4));
+    let calls = bot.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 4, "three refusals, one delivery, nothing after");
+    for call in &calls {
+        assert_eq!(call.headers.get("idempotency-key").unwrap(), "message:1", "the same key every time");
+        let body: serde_json::Value = serde_json::from_slice(&call.body).unwrap();
+        assert_eq!(
+            (body["content"].as_str(), body["access_token"].as_str()),
+            (Some("reply 1"), Some("facebook-token"))
+        );
+    }
+    let raw = serde_json::to_string(&stored.payload).unwrap();
+    assert!(!raw.contains("facebook-token"), "the token is never stored");
+}
+
+async fn a_permanent_error_buries_the_item_at_once(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("unknown recipient"))
+        .mount(&bot)
+        .await;
+    let acme = company(db, "Acme").await;
+    let id = forward(db, acme, 1).await;
+    drain(db, &worker(db, &bot, acme, 10), acme).await;
+    let stored = item(db, acme, id).await;
+    assert_eq!((stored.status, stored.attempts), (OutboxStatus::Dead, 1));
+    assert!(stored.last_error.as_deref().unwrap().contains("unknown recipient"), "{stored:?}");
+    assert_eq!(bot.received_requests().await.unwrap().len(), 1);
+    // 429 and 408 are not permanent.
+    let busy = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(429)).up_to_n_times(1).mount(&busy).await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(408)).up_to_n_times(1).mount(&busy).await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&busy).await;
+    let id = forward(db, acme, 2).await;
+    drain(db, &worker(db, &busy, acme, 10), acme).await;
+    assert_eq!(item(db, acme, id).await.status, OutboxStatus::Delivered);
+    assert_eq!(busy.received_requests().await.unwrap().len(), 3);
+}
+
+async fn the_last_attempt_buries_the_item(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(502)).mount(&bot).await;
+    let acme = company(db, "Acme").await;
+    let id = forward(db, acme, 1).await;
+    drain(db, &worker(db, &bot, acme, 4), acme).await;
+    let stored = item(db, acme, id).await;
+    assert_eq!((stored.status, stored.attempts), (OutboxStatus::Dead, 4));
+    assert!(stored.last_error.as_deref().unwrap().starts_with("502"), "{stored:?}");
+    assert_eq!(bot.received_requests().await.unwrap().len(), 4);
+}
+
+async fn a_company_without_a_token_gets_a_dead_item_and_no_call(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&bot).await;
+    let (acme, globex) = (company(db, "Acme").await, company(db, "Globex").await);
+    let id = forward(db, globex, 1).await;
+    drain(db, &worker(db, &bot, acme, 10), globex).await;
+    let stored = item(db, globex, id).await;
+    assert_eq!(stored.status, OutboxStatus::Dead);
+    assert!(stored.last_error.as_deref().unwrap().contains("no facebook access token"));
+    assert!(bot.received_requests().await.unwrap().is_empty(), "never called with another company's token");
+}
+
+async fn several_workers_share_the_work_without_a_duplicate(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
+        .mount(&bot)
+        .await;
+    let acme = company(db, "Acme").await;
+    for n in 0..30 {
+        forward(db, acme, n).await;
+    }
+    let workers: Vec<_> = (0..3).map(|_| Arc::new(worker(db, &bot, acme, 10))).collect();
+    let mut running = Vec::new();
+    for w in &workers {
+        let w = w.clone();
+        running.push(tokio::spawn(async move {
+            for _ in 0..100 {
+                if w.tick().await == 0 {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }));
+    }
+    for r in running {
+        r.await.unwrap();
+    }
+    let delivered =
+        db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
+    assert_eq!(delivered.len(), 30);
+    let keys: Vec<String> = bot
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    let distinct: HashSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (30, 30), "each forward called once");
+}
