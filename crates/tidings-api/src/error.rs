@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tidings_auth::AuthError;
 use tidings_domain::{ErrorChain, RepoError, RepoErrorKind};
+use tidings_forwarding::ForwardingError;
 use tidings_messaging::MessagingError;
 
 use crate::envelope::ErrorBody;
@@ -191,6 +192,16 @@ impl From<MessagingError> for ApiError {
                     .with_retry_after(retry_after_secs)
             }
             MessagingError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ForwardingError> for ApiError {
+    fn from(err: ForwardingError) -> Self {
+        match err {
+            ForwardingError::NotFound => ApiError::not_found(),
+            ForwardingError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            ForwardingError::Store(e) => e.into(),
         }
     }
 }

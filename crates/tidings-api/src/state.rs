@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
-use tidings_domain::{IdentityRepos, Revocations, StoreHealth};
+use tidings_domain::{IdentityRepos, OutboxRepo, Revocations, StoreHealth};
+use tidings_forwarding::OutboxAdmin;
 use tidings_messaging::{Bus, Hub, LocalBus, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub realtime: RealtimeSettings,
     /// The bus to the other nodes, for readiness.
     pub bus: Arc<dyn Bus>,
+    /// The outbox, for its admins and for readiness.
+    pub outbox: OutboxAdmin,
 }
 
 impl AppState {
@@ -37,7 +40,7 @@ impl AppState {
     /// embedding; the server wires its own parts with [`AppState::build`] and owns their tasks.
     pub fn new<S>(store: S, auth: AuthSettings, realtime: RealtimeSettings) -> Self
     where
-        S: IdentityRepos + MessagingRepos + StoreHealth + 'static,
+        S: IdentityRepos + MessagingRepos + OutboxRepo + StoreHealth + 'static,
     {
         let hub = Hub::new(realtime.hub_settings());
         Hub::start_timers(&hub);
@@ -56,12 +59,13 @@ impl AppState {
         revocations: Arc<dyn Revocations>,
     ) -> Self
     where
-        S: IdentityRepos + MessagingRepos + StoreHealth + 'static,
+        S: IdentityRepos + MessagingRepos + OutboxRepo + StoreHealth + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         Self {
             store_health: store.clone(),
+            outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos, &auth, revocations),

@@ -5,12 +5,16 @@
 //! each to the [`Channel`] of its kind, and settles it: delivered, retried later with
 //! [`RetryPolicy`]'s backoff, or dead.
 
+pub mod admin;
 pub mod channel;
+pub mod error;
 pub mod meta;
 pub mod retry;
 pub mod worker;
 
+pub use admin::OutboxAdmin;
 pub use channel::{Channel, DeliveryError};
+pub use error::{ForwardingError, ForwardingResult};
 pub use meta::{MetaBot, MetaCredentials};
 pub use retry::RetryPolicy;
 pub use worker::{Worker, WorkerSettings};

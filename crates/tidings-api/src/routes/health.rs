@@ -28,8 +28,18 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         BusState::Degraded => BusCheck::Degraded,
     };
     match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.store_health.ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok()
-            .json(ReadinessView { status: "ready", checks: ChecksView { store: Check::Ok, bus } })),
+        Ok(Ok(())) => {
+            let outbox = match tokio::time::timeout(STORE_CHECK_TIMEOUT, state.outbox.stats()).await {
+                Ok(Ok(stats)) => Some(stats.into()),
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %ErrorChain(&err), "readiness: outbox counts failed");
+                    None
+                }
+                Err(_) => None,
+            };
+            let checks = ChecksView { store: Check::Ok, bus };
+            Ok(HttpResponse::Ok().json(ReadinessView { status: "ready", checks, outbox }))
+        }
         Ok(Err(err)) => {
             tracing::warn!(error = %ErrorChain(&err), "readiness: store check failed");
             Err(not_ready(bus))

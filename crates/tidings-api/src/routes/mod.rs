@@ -6,6 +6,7 @@ mod contacts;
 mod conversations;
 pub(crate) mod health;
 mod messages;
+mod outbox;
 mod presence;
 mod realtime;
 mod sdk;
@@ -97,6 +98,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))
                 .service(web::resource("/device").route(web::put().to(sdk::device)))
                 .service(web::resource("/events/track").route(web::post().to(sdk::track)))
+                .service(web::resource("/outbox").route(web::get().to(outbox::list)))
+                .service(web::resource("/outbox/{id}").route(web::delete().to(outbox::delete)))
+                .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
                 .service(web::resource("/presence").route(web::get().to(presence::list)))
                 .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect)))
                 .service(web::resource("/realtime/publish").route(web::post().to(realtime::publish)))

@@ -9,13 +9,16 @@ pub struct HealthView {
     pub status: &'static str,
 }
 
-/// `GET /health/ready` when ready: `{"status": "ready", "checks": {...}}`.
+/// `GET /health/ready` when ready: `{"status": "ready", "checks": {...}, "outbox": {...}}`.
 #[derive(Debug, Serialize)]
 pub struct ReadinessView {
     /// Always `ready`.
     pub status: &'static str,
     /// The outcome of each check.
     pub checks: ChecksView,
+    /// The outbox's counts; absent when they could not be read in time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<crate::views::OutboxHealthView>,
 }
 
 /// The `details` of the `503` answered when not ready.

@@ -11,6 +11,7 @@ mod auth;
 mod contacts;
 mod conversations;
 mod health;
+mod outbox;
 mod presence;
 mod realtime;
 
@@ -23,6 +24,7 @@ pub use conversations::{
     ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
+pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;
 

@@ -72,7 +72,14 @@ async fn health_and_readiness_answer(db: &TestDb) {
     assert!(res.headers().contains_key("x-request-id"));
     let res: Value =
         test::call_and_read_body_json(&svc, test::TestRequest::get().uri("/health/ready").to_request()).await;
-    assert_eq!(res, json!({ "status": "ready", "checks": { "store": "ok", "bus": "local" } }));
+    assert_eq!(
+        res,
+        json!({
+            "status": "ready",
+            "checks": { "store": "ok", "bus": "local" },
+            "outbox": { "pending": 0, "oldest_pending_secs": 0, "dead": 0 },
+        })
+    );
 }
 
 async fn readiness_fails_when_the_store_is_closed(db: &TestDb) {
