@@ -71,6 +71,7 @@ pub async fn store(
                 platform: Some(Platform::Web),
                 body: "benchmark message body".into(),
                 attachments: serde_json::json!([]),
+                awaiting_forward: false,
             };
             store.append_message(new).await.is_ok()
         }

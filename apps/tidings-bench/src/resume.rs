@@ -35,6 +35,7 @@ pub async fn run(store: &Store, tenant: &Tenant, backlog: i64) -> ResumeResult {
             platform: Some(Platform::Web),
             body: format!("missed message {i}"),
             attachments: serde_json::json!([]),
+            awaiting_forward: false,
         };
         store.append_message(new).await.expect("store the backlog");
     }

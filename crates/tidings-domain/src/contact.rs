@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::device::Platform;
 use crate::error::RepoResult;
 use crate::ids::{CompanyId, ContactId};
 
@@ -79,6 +80,14 @@ pub trait ContactRepo: Send + Sync {
     ) -> RepoResult<Contact>;
     /// Lists contacts of `company_id`, oldest first.
     async fn list_contacts(&self, company_id: CompanyId, query: ContactQuery) -> RepoResult<Vec<Contact>>;
+    /// The contact of `company_id` with this Facebook or Instagram id, created (with only that id)
+    /// when there is none; concurrent calls get the same contact.
+    async fn social_contact(
+        &self,
+        company_id: CompanyId,
+        platform: Platform,
+        social_id: &str,
+    ) -> RepoResult<Contact>;
     /// Finds a contact of `company_id` by external id, else by e-mail.
     async fn find_contact_by_identity(
         &self,

@@ -14,12 +14,14 @@ pub mod feed;
 pub mod health;
 pub mod identity;
 pub mod ids;
+pub mod integration;
 pub mod message;
 mod named_enum;
 pub mod outbox;
 pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
+pub mod social;
 pub mod unit_of_work;
 pub mod user;
 pub mod verification;
@@ -41,6 +43,7 @@ pub use ids::{
     ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
     RefreshTokenId, UserId,
 };
+pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use message::{
     Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
 };
@@ -50,6 +53,7 @@ pub use outbox::{
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
+pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};

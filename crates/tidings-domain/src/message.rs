@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::device::Platform;
 use crate::error::RepoResult;
 use crate::feed::Recorded;
-use crate::ids::{CompanyId, ConversationId, MessageId};
+use crate::ids::{CompanyId, ContactId, ConversationId, MessageId};
 use crate::named_enum::named_enum;
 
 /// Longest message body, in characters.
@@ -110,6 +110,8 @@ pub struct NewMessage {
     pub body: String,
     /// Attachments (JSON array).
     pub attachments: serde_json::Value,
+    /// The message leaves through the outbox: it is stored `pending` until the forward is settled.
+    pub awaiting_forward: bool,
 }
 
 /// A message appended, or found again by its `local_id`.
@@ -174,6 +176,29 @@ pub trait MessageRepo: Send + Sync {
         up_to_sequence: i64,
         status: MessageStatus,
     ) -> RepoResult<Recorded<u64>>;
+    /// Settles the status of a message stored `pending` for a forward: `sent` once delivered,
+    /// `failed` once given up, recorded in the conversation's feed. A message no longer pending (a
+    /// receipt overtook the forward) or deleted is left as it is: `None`.
+    async fn settle_forward(
+        &self,
+        company_id: CompanyId,
+        id: MessageId,
+        status: MessageStatus,
+    ) -> RepoResult<Recorded<Option<Message>>>;
+    /// When the contact last wrote on a platform, across their conversations there.
+    async fn last_inbound_at(
+        &self,
+        company_id: CompanyId,
+        contact_id: ContactId,
+        platform: Platform,
+    ) -> RepoResult<Option<DateTime<Utc>>>;
+    /// The greatest sequence of a conversation's messages created at or before `at`.
+    async fn sequence_at(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        at: DateTime<Utc>,
+    ) -> RepoResult<Option<i64>>;
     /// Messages of `company_id` matching a full-text query, best match first. PostgreSQL matches
     /// English word stems; SQLite matches tokens.
     async fn search_messages(

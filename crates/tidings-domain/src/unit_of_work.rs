@@ -9,12 +9,21 @@ use crate::error::RepoResult;
 use crate::event::EventRepo;
 use crate::identity::IdentityRepos;
 use crate::message::MessageRepo;
+use crate::outbox::OutboxRepo;
 
 /// A transaction: every repository call made through it is part of one unit, whose writes become
 /// visible together on [`Transaction::commit`]. Dropped without a commit, it rolls them all back.
 #[async_trait]
 pub trait Transaction:
-    IdentityRepos + ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + EventRepo + Send + Sync
+    IdentityRepos
+    + ContactRepo
+    + DeviceRepo
+    + ConversationRepo
+    + MessageRepo
+    + EventRepo
+    + OutboxRepo
+    + Send
+    + Sync
 {
     /// Makes the unit's writes visible, all at once.
     async fn commit(self: Box<Self>) -> RepoResult<()>;

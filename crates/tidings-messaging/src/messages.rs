@@ -109,6 +109,7 @@ impl Messages {
                 platform: None,
                 body: input.body,
                 attachments,
+                awaiting_forward: false,
             })
             .await?;
         if appended.created {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tidings_domain::{
-    CompanyId, Contact, ContactFields, ContactId, ContactQuery, ContactRepo, RepoError, RepoResult,
+    CompanyId, Contact, ContactFields, ContactId, ContactQuery, ContactRepo, Platform, RepoError, RepoResult,
 };
 
 use crate::error::db_error;
@@ -204,5 +204,48 @@ impl ContactRepo for Store {
             }
         })?;
         row.map(TryInto::try_into).transpose()
+    }
+
+    async fn social_contact(
+        &self,
+        company_id: CompanyId,
+        platform: Platform,
+        social_id: &str,
+    ) -> RepoResult<Contact> {
+        let (facebook_id, instagram_id) = match platform {
+            Platform::Facebook => (Some(social_id.to_owned()), None),
+            Platform::Instagram => (None, Some(social_id.to_owned())),
+            other => return Err(RepoError::internal(format!("{other} has no social ids"))),
+        };
+        let now = now();
+        let row = ContactRow {
+            id: ContactId::new().to_string(),
+            company_id: company_id.to_string(),
+            name: None,
+            email: None,
+            phone: None,
+            facebook_id,
+            instagram_id,
+            external_id: None,
+            metadata: "{}".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let found: ContactRow = with_conn!(self, |conn| {
+            // A concurrent call may have stored it first: its row wins, ours is dropped.
+            diesel::insert_into(contacts::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await
+                .map_err(db_error)?;
+            let q = contacts::table.filter(contacts::company_id.eq(&row.company_id)).into_boxed();
+            let q = match (&row.facebook_id, &row.instagram_id) {
+                (Some(id), _) => q.filter(contacts::facebook_id.eq(id)),
+                (_, id) => q.filter(contacts::instagram_id.eq(id.clone().unwrap_or_default())),
+            };
+            q.first(conn).await.map_err(db_error)
+        })?;
+        found.try_into()
     }
 }

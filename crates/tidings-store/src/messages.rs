@@ -1,18 +1,18 @@
 //! Messages table: the gapless sequence, idempotent appends, forward-only status, full-text search.
 
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
-    Appended, ChangeKind, CompanyId, ConversationId, Direction, Message, MessageCursor, MessageId,
-    MessageRepo, MessageStatus, NewMessage, Recorded, RepoError, RepoResult,
+    Appended, ChangeKind, CompanyId, ContactId, ConversationId, Direction, Message, MessageCursor, MessageId,
+    MessageRepo, MessageStatus, NewMessage, Platform, Recorded, RepoError, RepoResult,
 };
 
 use crate::error::db_error;
 use crate::feed::{ChangeRow, change_time, next_position, record_change};
 use crate::pool::{Backend, with_conn};
-use crate::rows::{json, now, parse_id, utc};
+use crate::rows::{json, naive, now, parse_id, utc};
 use crate::schema::{conversations as c, messages as m};
 use crate::store::Store;
 
@@ -94,15 +94,18 @@ const SQLITE_SEARCH: &str = "SELECT m.id, m.company_id, m.conversation_id, m.seq
     WHERE messages_fts MATCH ? AND m.company_id = ? AND m.deleted_at IS NULL \
     ORDER BY bm25(messages_fts), m.id DESC LIMIT ? OFFSET ?";
 
-/// What an edit or a deletion does to a message.
+/// What an edit, a deletion or a settled forward does to a message.
 enum MessageChange {
     Edit(String),
     Delete,
+    /// A forward was settled: the status of a message still pending becomes this one.
+    Forwarded(MessageStatus),
 }
 
 impl Store {
-    /// Edits or deletes a message that is not deleted, and records the change at the conversation's
-    /// next feed position, in one transaction. `None` when the message is deleted (or not found).
+    /// Changes a message that is not deleted, and records the change at the conversation's next feed
+    /// position, in one transaction. `None` when the message is deleted (or not found), or, for a
+    /// settled forward, no longer pending.
     async fn change_message(
         &self,
         company_id: CompanyId,
@@ -147,6 +150,12 @@ impl Store {
                         MessageChange::Delete => {
                             diesel::update(target)
                                 .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
+                                .execute(conn)
+                                .await?
+                        }
+                        MessageChange::Forwarded(status) => {
+                            diesel::update(target.filter(m::status.eq(MessageStatus::Pending.as_str())))
+                                .set(m::status.eq(status.as_str()))
                                 .execute(conn)
                                 .await?
                         }
@@ -234,7 +243,9 @@ impl MessageRepo for Store {
             platform: String::new(),
             body: new.body,
             attachments: new.attachments.to_string(),
-            status: MessageStatus::Sent.as_str().into(),
+            status: if new.awaiting_forward { MessageStatus::Pending } else { MessageStatus::Sent }
+                .as_str()
+                .into(),
             created_at: now,
             edited_at: None,
             deleted_at: None,
@@ -336,6 +347,67 @@ impl MessageRepo for Store {
     async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Recorded<Message>> {
         let position = self.change_message(company_id, id, MessageChange::Delete).await?;
         Ok(Recorded { value: self.get_message(company_id, id).await?, position })
+    }
+
+    async fn settle_forward(
+        &self,
+        company_id: CompanyId,
+        id: MessageId,
+        status: MessageStatus,
+    ) -> RepoResult<Recorded<Option<Message>>> {
+        if !matches!(status, MessageStatus::Sent | MessageStatus::Failed) {
+            return Err(RepoError::internal(format!("a forward does not settle as {status}")));
+        }
+        let position = self.change_message(company_id, id, MessageChange::Forwarded(status)).await?;
+        let value = match position {
+            Some(_) => Some(self.get_message(company_id, id).await?),
+            None => None,
+        };
+        Ok(Recorded { value, position })
+    }
+
+    async fn last_inbound_at(
+        &self,
+        company_id: CompanyId,
+        contact_id: ContactId,
+        platform: Platform,
+    ) -> RepoResult<Option<DateTime<Utc>>> {
+        let (company, contact) = (company_id.to_string(), contact_id.to_string());
+        let latest: Option<NaiveDateTime> = with_conn!(self, |conn| {
+            let conversations = c::table
+                .filter(c::company_id.eq(&company))
+                .filter(c::contact_id.eq(&contact))
+                .filter(c::platform.eq(platform.as_str()))
+                .select(c::id);
+            m::table
+                .filter(m::company_id.eq(&company))
+                .filter(m::conversation_id.eq_any(conversations))
+                .filter(m::direction.eq(Direction::Inbound.as_str()))
+                .select(diesel::dsl::max(m::created_at))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(latest.map(utc))
+    }
+
+    async fn sequence_at(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        at: DateTime<Utc>,
+    ) -> RepoResult<Option<i64>> {
+        let (company, conversation) = (company_id.to_string(), conversation_id.to_string());
+        with_conn!(self, |conn| {
+            m::table
+                .filter(m::company_id.eq(&company))
+                .filter(m::conversation_id.eq(&conversation))
+                .filter(m::created_at.le(naive(at)))
+                .select(diesel::dsl::max(m::sequence))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })
     }
 
     async fn advance_status(

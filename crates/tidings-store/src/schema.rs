@@ -169,6 +169,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    integrations (company_id, kind) {
+        company_id -> Text,
+        kind -> Text,
+        config -> Text,
+        secrets -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        page_id -> Nullable<Text>,
+        instagram_account_id -> Nullable<Text>,
+        verify_token_digest -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Text,
         company_id -> Text,
@@ -197,5 +212,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     conversation_changes,
     outbox,
+    integrations,
     events,
 );

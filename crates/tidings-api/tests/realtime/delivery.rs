@@ -132,6 +132,7 @@ async fn a_message_sent_during_a_replay_arrives_once_in_order(db: &TestDb) {
             platform: Some(Platform::Web),
             body: format!("backlog {i}"),
             attachments: json!([]),
+            awaiting_forward: false,
         };
         db.store().append_message(new).await.unwrap();
     }

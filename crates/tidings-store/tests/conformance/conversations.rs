@@ -183,6 +183,7 @@ async fn conversations_list_by_activity_with_filters(db: &TestDb) {
         platform: Some(Platform::Web),
         body: "hello".into(),
         attachments: serde_json::json!([]),
+        awaiting_forward: false,
     };
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     s.append_message(new).await.unwrap();
@@ -280,6 +281,7 @@ async fn unread_counts_follow_the_agents_read_position(db: &TestDb) {
             platform: Some(Platform::Web),
             body: format!("m{i}"),
             attachments: serde_json::json!([]),
+            awaiting_forward: false,
         };
         s.append_message(new).await.unwrap();
     }

@@ -68,6 +68,7 @@ fn message_in(
         platform: Some(Platform::Web),
         body: body.into(),
         attachments: serde_json::json!([]),
+        awaiting_forward: false,
     }
 }
 

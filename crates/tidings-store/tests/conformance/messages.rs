@@ -55,6 +55,7 @@ fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>
         platform: Some(Platform::Web),
         body: body.into(),
         attachments: serde_json::json!([]),
+        awaiting_forward: false,
     }
 }
 
