@@ -201,6 +201,11 @@ impl From<ForwardingError> for ApiError {
         match err {
             ForwardingError::NotFound => ApiError::not_found(),
             ForwardingError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            ForwardingError::Invalid(field, message) => ApiError::validation(format!("{field}: {message}"))
+                .with_details(serde_json::json!({ "fields": { field: [message] } })),
+            ForwardingError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            ForwardingError::Unauthenticated(message) => ApiError::new(ErrorCode::Unauthenticated, message),
+            ForwardingError::Internal(cause) => ApiError::internal(cause),
             ForwardingError::Store(e) => e.into(),
         }
     }

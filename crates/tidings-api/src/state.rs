@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
-use tidings_domain::{IdentityRepos, OutboxRepo, Revocations, StoreHealth};
-use tidings_forwarding::OutboxAdmin;
+use tidings_domain::{IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth};
+use tidings_forwarding::{Integrations, MetaWebhooks, OutboxAdmin};
 use tidings_messaging::{Bus, Hub, LocalBus, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
@@ -32,6 +32,10 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     /// The outbox, for its admins and for readiness.
     pub outbox: OutboxAdmin,
+    /// Companies' integrations (Meta).
+    pub integrations: Integrations,
+    /// Meta's webhooks.
+    pub meta_webhooks: MetaWebhooks,
 }
 
 impl AppState {
@@ -40,7 +44,7 @@ impl AppState {
     /// embedding; the server wires its own parts with [`AppState::build`] and owns their tasks.
     pub fn new<S>(store: S, auth: AuthSettings, realtime: RealtimeSettings) -> Self
     where
-        S: IdentityRepos + MessagingRepos + OutboxRepo + StoreHealth + 'static,
+        S: IdentityRepos + MessagingRepos + OutboxRepo + IntegrationRepo + StoreHealth + 'static,
     {
         let hub = Hub::new(realtime.hub_settings());
         Hub::start_timers(&hub);
@@ -59,19 +63,23 @@ impl AppState {
         revocations: Arc<dyn Revocations>,
     ) -> Self
     where
-        S: IdentityRepos + MessagingRepos + OutboxRepo + StoreHealth + 'static,
+        S: IdentityRepos + MessagingRepos + OutboxRepo + IntegrationRepo + StoreHealth + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
+        let integrations = Integrations::new(store.clone(), auth.cipher());
+        let messaging = Messaging::new(store.clone(), bus.clone())
+            .with_identity_verifier(Arc::new(app_keys.clone()))
+            .with_publish_limits(realtime.publish);
         Self {
+            meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
+            integrations,
             store_health: store.clone(),
             outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos, &auth, revocations),
-            messaging: Messaging::new(store, bus.clone())
-                .with_identity_verifier(Arc::new(app_keys.clone()))
-                .with_publish_limits(realtime.publish),
+            messaging,
             app_keys,
             hub,
             realtime,

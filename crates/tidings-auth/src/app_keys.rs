@@ -53,7 +53,7 @@ impl AppKeys {
         settings: &AuthSettings,
         revocations: Arc<dyn Revocations>,
     ) -> Self {
-        let cipher = Cipher::new(&settings.encryption_key);
+        let cipher = settings.cipher();
         Self { repos, settings: settings.clone(), revocations, cipher }
     }
 

@@ -16,20 +16,38 @@ use crate::error::AuthError;
 /// Length of an encryption key.
 pub const KEY_LEN: usize = 32;
 
-/// Seals and opens secrets with one key.
+/// Seals with the current key; opens with it or with a previous one still being rotated out.
 #[derive(Clone)]
 pub struct Cipher {
     key: std::sync::Arc<LessSafeKey>,
     key_id: String,
+    previous: Vec<(String, std::sync::Arc<LessSafeKey>)>,
+}
+
+/// A key and its id.
+#[allow(clippy::expect_used, reason = "AES-256 takes any 32-byte key; only a wrong length fails")]
+fn keyed(key: &[u8; KEY_LEN]) -> (String, std::sync::Arc<LessSafeKey>) {
+    let unbound = UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is an AES-256 key");
+    (hex::encode(&Sha256::digest(key)[..4]), std::sync::Arc::new(LessSafeKey::new(unbound)))
 }
 
 impl Cipher {
     /// A cipher over a 32-byte key.
-    #[allow(clippy::expect_used, reason = "AES-256 takes any 32-byte key; only a wrong length fails")]
     pub fn new(key: &[u8; KEY_LEN]) -> Self {
-        let unbound = UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is an AES-256 key");
-        let key_id = hex::encode(&Sha256::digest(key)[..4]);
-        Self { key: std::sync::Arc::new(LessSafeKey::new(unbound)), key_id }
+        let (key_id, key) = keyed(key);
+        Self { key, key_id, previous: Vec::new() }
+    }
+
+    /// Also opens values sealed under these earlier keys (new values are sealed under the current
+    /// one), so that a key can be replaced while stored values are sealed again.
+    pub fn with_previous(mut self, keys: &[[u8; KEY_LEN]]) -> Self {
+        self.previous = keys.iter().map(keyed).filter(|(id, _)| *id != self.key_id).collect();
+        self
+    }
+
+    /// The id of the current key, stored beside each sealed value.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// Encrypts `plaintext`; `context` (for example the row's id) is authenticated with it, so a
@@ -54,9 +72,11 @@ impl Cipher {
     pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, AuthError> {
         let fail = || AuthError::Hashing("a sealed value does not open with this encryption key".into());
         let (key_id, body) = sealed.split_once('.').ok_or_else(fail)?;
-        if key_id != self.key_id {
-            return Err(fail());
-        }
+        let key = if key_id == self.key_id {
+            &self.key
+        } else {
+            &self.previous.iter().find(|(id, _)| id == key_id).ok_or_else(fail)?.1
+        };
         let bytes = B64.decode(body).map_err(|_| fail())?;
         if bytes.len() < NONCE_LEN {
             return Err(fail());
@@ -64,8 +84,7 @@ impl Cipher {
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
         let mut buffer = ciphertext.to_vec();
-        let plain =
-            self.key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer).map_err(|_| fail())?;
+        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer).map_err(|_| fail())?;
         Ok(plain.to_vec())
     }
 }
@@ -89,5 +108,16 @@ mod tests {
         assert!(cipher.open(&sealed, "app-2").is_err(), "another row's context");
         assert!(Cipher::new(&[8; KEY_LEN]).open(&sealed, "app-1").is_err(), "another key");
         assert_ne!(sealed, cipher.seal(b"identity secret", "app-1").unwrap(), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn a_rotated_key_still_opens_what_the_previous_one_sealed() {
+        let old = Cipher::new(&[7; KEY_LEN]);
+        let sealed = old.seal(b"token", "row").unwrap();
+        let rotated = Cipher::new(&[8; KEY_LEN]).with_previous(&[[7; KEY_LEN]]);
+        assert_eq!(rotated.open(&sealed, "row").unwrap(), b"token");
+        let resealed = rotated.seal(b"token", "row").unwrap();
+        assert!(resealed.starts_with(rotated.key_id()) && !sealed.starts_with(rotated.key_id()));
+        assert!(old.open(&resealed, "row").is_err(), "the old key alone cannot open new values");
     }
 }

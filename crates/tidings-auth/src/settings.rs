@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::cipher::KEY_LEN;
+use crate::cipher::{Cipher, KEY_LEN};
 use crate::lockout::LockoutPolicy;
 
 /// Settings of the identity services.
@@ -24,6 +24,8 @@ pub struct AuthSettings {
     pub key_rotation_overlap: Duration,
     /// Key that encrypts stored secrets (such as apps' identity secrets) at rest.
     pub encryption_key: [u8; KEY_LEN],
+    /// Earlier encryption keys: values they sealed still open while they are sealed again.
+    pub previous_encryption_keys: Vec<[u8; KEY_LEN]>,
 }
 
 impl AuthSettings {
@@ -37,6 +39,7 @@ impl AuthSettings {
             .into();
         Self {
             encryption_key,
+            previous_encryption_keys: Vec::new(),
             jwt_secret,
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
@@ -44,6 +47,13 @@ impl AuthSettings {
             lockout: LockoutPolicy::default(),
             key_rotation_overlap: Duration::hours(24),
         }
+    }
+}
+
+impl AuthSettings {
+    /// The cipher that seals and opens stored secrets under these keys.
+    pub fn cipher(&self) -> Cipher {
+        Cipher::new(&self.encryption_key).with_previous(&self.previous_encryption_keys)
     }
 }
 

@@ -144,6 +144,13 @@ pub trait MessageRepo: Send + Sync {
     /// message with the same `local_id`, stores nothing and returns that message, not `created`.
     /// A conversation of another company is `NotFound`.
     async fn append_message(&self, new: NewMessage) -> RepoResult<Appended>;
+    /// The message a client stored in a conversation under `local_id`, if any (not `created`).
+    async fn find_message_by_local_id(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        local_id: &str,
+    ) -> RepoResult<Option<Appended>>;
     /// Loads a message of `company_id`.
     async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message>;
     /// A page of a conversation's messages, in sequence order.

@@ -12,6 +12,18 @@ pub enum ForwardingError {
     /// This caller may not do this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Input breaks a rule (field, why).
+    #[error("invalid {0}: {1}")]
+    Invalid(&'static str, String),
+    /// The change conflicts with existing data.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A call that must prove who sent it did not (a webhook's signature).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A fault on our side (a secret that does not open, a stored value that does not read).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The store failed.
     #[error(transparent)]
     Store(RepoError),

@@ -8,13 +8,17 @@
 pub mod admin;
 pub mod channel;
 pub mod error;
+pub mod integrations;
 pub mod meta;
 pub mod retry;
+pub mod webhook;
 pub mod worker;
 
 pub use admin::OutboxAdmin;
 pub use channel::{Channel, DeliveryError};
 pub use error::{ForwardingError, ForwardingResult};
+pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSettings};
 pub use meta::{MetaBot, MetaCredentials};
 pub use retry::RetryPolicy;
-pub use worker::{Worker, WorkerSettings};
+pub use webhook::{Handshake, MetaWebhooks};
+pub use worker::{ForwardListener, ForwardingRepos, Worker, WorkerSettings};

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tidings_domain::{Claimed, OutboxKind, OutboxRepo, Settlement};
+use tidings_domain::{
+    Claimed, Message, MessageStatus, OutboxKind, OutboxRepo, RepoResult, Settlement, UnitOfWork,
+};
 use tokio::sync::watch;
 
 use crate::channel::{Channel, DeliveryError};
@@ -38,18 +40,41 @@ impl Default for WorkerSettings {
     }
 }
 
+/// The store a worker needs: the outbox, and units of work that settle an item together with the
+/// status of the message it forwards.
+pub trait ForwardingRepos: OutboxRepo + UnitOfWork {}
+
+impl<T: OutboxRepo + UnitOfWork> ForwardingRepos for T {}
+
+/// Told when a settled forward changed its message's status (to publish it live).
+pub trait ForwardListener: Send + Sync {
+    /// The message's new status is recorded at `position` of its conversation's feed.
+    fn message_settled(&self, message: &Message, position: i64);
+}
+
 /// Delivers outbox items.
 pub struct Worker {
-    repo: Arc<dyn OutboxRepo>,
+    repo: Arc<dyn ForwardingRepos>,
     channels: HashMap<OutboxKind, Arc<dyn Channel>>,
     settings: WorkerSettings,
+    listener: Option<Arc<dyn ForwardListener>>,
 }
 
 impl Worker {
     /// A worker over `repo` delivering through `channels` (one per kind).
-    pub fn new(repo: Arc<dyn OutboxRepo>, channels: Vec<Arc<dyn Channel>>, settings: WorkerSettings) -> Self {
+    pub fn new(
+        repo: Arc<dyn ForwardingRepos>,
+        channels: Vec<Arc<dyn Channel>>,
+        settings: WorkerSettings,
+    ) -> Self {
         let channels = channels.into_iter().map(|c| (c.kind(), c)).collect();
-        Self { repo, channels, settings }
+        Self { repo, channels, settings, listener: None }
+    }
+
+    /// Tells `listener` about the message statuses settled forwards change.
+    pub fn with_listener(mut self, listener: Arc<dyn ForwardListener>) -> Self {
+        self.listener = Some(listener);
+        self
     }
 
     /// Claims one batch of due items and settles each; returns how many were attempted.
@@ -105,7 +130,7 @@ impl Worker {
             }
         };
         let dead = matches!(outcome, Settlement::Dead { .. });
-        match self.repo.settle(item.id, &claimed.lease, outcome).await {
+        match self.settle(&claimed, outcome).await {
             Ok(true) if dead => {
                 tracing::warn!(item = %item.id, kind = %item.kind, attempts = item.attempts, "an outbox item is dead");
             }
@@ -116,5 +141,29 @@ impl Worker {
                 tracing::warn!(item = %item.id, error = %tidings_domain::ErrorChain(&error), "could not settle an outbox item");
             }
         }
+    }
+
+    /// Settles an item; one that forwards a message settles the message's status in the same unit
+    /// of work, so that the two never disagree, and the change is then published.
+    async fn settle(&self, claimed: &Claimed, outcome: Settlement) -> RepoResult<bool> {
+        let item = &claimed.item;
+        let status = match &outcome {
+            Settlement::Delivered => MessageStatus::Sent,
+            Settlement::Dead { .. } => MessageStatus::Failed,
+            Settlement::Retry { .. } => return self.repo.settle(item.id, &claimed.lease, outcome).await,
+        };
+        let Some(message_id) = item.message_id else {
+            return self.repo.settle(item.id, &claimed.lease, outcome).await;
+        };
+        let unit = self.repo.begin().await?;
+        if !unit.settle(item.id, &claimed.lease, outcome).await? {
+            return Ok(false);
+        }
+        let changed = unit.settle_forward(item.company_id, message_id, status).await?;
+        unit.commit().await?;
+        if let (Some(message), Some(position), Some(listener)) = (changed.value, changed.position, &self.listener) {
+            listener.message_settled(&message, position);
+        }
+        Ok(true)
     }
 }

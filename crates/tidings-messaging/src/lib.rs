@@ -10,12 +10,14 @@ pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod feed;
+pub mod forward;
 pub mod input;
 pub mod messages;
 pub mod publish;
 pub mod realtime;
 pub mod repos;
 pub mod sdk;
+pub mod social;
 
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ pub use publish::{PublishInput, PublishLimits, Publisher};
 pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
+pub use social::Social;
 
 /// Every messaging service over one store.
 #[derive(Clone)]
@@ -50,17 +53,21 @@ pub struct Messaging {
     pub sdk: Sdk,
     /// Custom live events from the company's services.
     pub publisher: Publisher,
+    /// Facebook and Instagram events, from authenticated webhooks.
+    pub social: Social,
     bus: Arc<dyn Bus>,
 }
 
 impl Messaging {
     /// Builds the services over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
+        let messages = Messages::new(repos.clone(), bus.clone());
         Self {
             repos: repos.clone(),
             contacts: Contacts::new(repos.clone()),
             conversations: Conversations::new(repos.clone(), bus.clone()),
-            messages: Messages::new(repos.clone(), bus.clone()),
+            messages: messages.clone(),
+            social: Social::new(repos.clone(), messages),
             feed: Feed::new(repos.clone()),
             sdk: Sdk::new(repos.clone()),
             publisher: Publisher::new(repos, bus.clone(), PublishLimits::default()),

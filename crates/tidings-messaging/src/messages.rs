@@ -3,14 +3,16 @@
 use std::sync::Arc;
 
 use garde::Validate;
+use chrono::Utc;
 use tidings_domain::{
-    Caller, ConversationId, ConversationStatus, Direction, Message, MessageCursor, MessageId, MessageStatus,
-    NewMessage, Principal, Role, Sender,
+    Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, Message, MessageCursor,
+    MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
 };
 
 use crate::actor::Actor;
 use crate::conversations::visible;
 use crate::error::{MessagingError, MessagingResult};
+use crate::forward;
 use crate::input::{EditMessageInput, ReceiptInput, SendMessageInput};
 use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
@@ -22,6 +24,9 @@ pub struct Sent {
     pub message: Message,
     /// False when the same `local_id` was sent before: nothing new was stored.
     pub created: bool,
+    /// True when the message leaves through the outbox (a reply on Facebook or Instagram): its
+    /// status follows the forward.
+    pub forwarded: bool,
 }
 
 /// Which receipt a caller sends.
@@ -56,7 +61,7 @@ impl Messages {
         Self { repos, bus }
     }
 
-    fn publish_message(&self, message: &Message, position: i64, new: bool) {
+    pub(crate) fn publish_message(&self, message: &Message, position: i64, new: bool) {
         let (company_id, conversation_id, sequence) =
             (message.company_id, message.conversation_id, message.sequence);
         let message = message.clone();
@@ -83,12 +88,10 @@ impl Messages {
             return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
         }
         let actor = Actor::find(&*self.repos, caller).await?;
+        let conversation = visible(&*self.repos, &actor, conversation_id).await?;
         let (sender, direction) = match &actor {
-            // Agents write into any conversation of their company: the store's company-scoped
-            // append is the check, which saves a query on the hottest path.
             Actor::Agent(_) => (Sender::Agent, Direction::Outbound),
             Actor::Contact(_) => {
-                let conversation = visible(&*self.repos, &actor, conversation_id).await?;
                 if conversation.status == ConversationStatus::Resolved {
                     return Err(MessagingError::Conflict(
                         "this conversation is resolved; get the open one with POST /v1/conversations",
@@ -97,25 +100,55 @@ impl Messages {
                 (Sender::Contact, Direction::Inbound)
             }
         };
-        let appended = self
-            .repos
-            .append_message(NewMessage {
-                company_id: actor.company_id(),
-                conversation_id,
-                local_id: input.local_id,
-                sender,
-                author_id: Some(actor.author_id()),
-                direction,
-                platform: None,
-                body: input.body,
-                attachments,
-                awaiting_forward: false,
-            })
-            .await?;
+        let new = NewMessage {
+            company_id: actor.company_id(),
+            conversation_id,
+            local_id: input.local_id,
+            sender,
+            author_id: Some(actor.author_id()),
+            direction,
+            platform: None,
+            body: input.body,
+            attachments,
+            awaiting_forward: false,
+        };
+        let forwarded = direction == Direction::Outbound && forward::is_forwarded(conversation.platform);
+        let appended = if forwarded {
+            self.append_forwarded(&conversation, new).await?
+        } else {
+            self.repos.append_message(new).await?
+        };
         if appended.created {
             self.publish_message(&appended.message, appended.position, true);
         }
-        Ok(Sent { message: appended.message, created: appended.created })
+        Ok(Sent { message: appended.message, created: appended.created, forwarded })
+    }
+
+    /// Stores a reply to a Facebook or Instagram contact together with its forward, once Meta's
+    /// messaging window allows it; a retried `local_id` forwards nothing again.
+    async fn append_forwarded(&self, conversation: &Conversation, new: NewMessage) -> MessagingResult<Appended> {
+        let company_id = conversation.company_id;
+        if let Some(local_id) = &new.local_id
+            && let Some(existing) = self.repos.find_message_by_local_id(company_id, conversation.id, local_id).await?
+        {
+            return Ok(existing);
+        }
+        let contact = self.repos.get_contact(company_id, conversation.contact_id).await?;
+        let social_id = forward::social_id(&contact, conversation.platform)?;
+        let last_inbound = self.repos.last_inbound_at(company_id, contact.id, conversation.platform).await?;
+        let window = forward::window(new.sender, last_inbound, Utc::now())?;
+        let unit = self.repos.begin().await?;
+        let appended = unit.append_message(NewMessage { awaiting_forward: true, ..new }).await?;
+        if appended.created {
+            unit.enqueue(forward::item(&appended.message, conversation, social_id, window)).await?;
+        }
+        unit.commit().await?;
+        Ok(appended)
+    }
+
+    /// Publishes a message whose forward was settled (its status changed at `position`).
+    pub fn publish_settled(&self, message: &Message, position: i64) {
+        self.publish_message(message, position, false);
     }
 
     /// A page of a conversation's messages in sequence order (deleted ones included, emptied, so
@@ -201,10 +234,20 @@ impl Messages {
             Receipt::Read => MessageStatus::Read,
         };
         let up_to = input.up_to_sequence.min(conversation.last_sequence);
-        let moved = self
-            .repos
-            .advance_status(conversation.company_id, conversation_id, direction, up_to, status)
-            .await?;
+        self.apply_receipt(&conversation, direction, up_to, status).await
+    }
+
+    /// Moves a conversation's messages of `direction` up to `up_to` to `status`, and publishes the
+    /// receipt when any moved.
+    pub(crate) async fn apply_receipt(
+        &self,
+        conversation: &Conversation,
+        direction: Direction,
+        up_to: i64,
+        status: MessageStatus,
+    ) -> MessagingResult<ReceiptApplied> {
+        let (company_id, conversation_id) = (conversation.company_id, conversation.id);
+        let moved = self.repos.advance_status(company_id, conversation_id, direction, up_to, status).await?;
         if let Some(position) = moved.position {
             let event = ServerEvent::MessageStatus {
                 conversation_id,
@@ -213,7 +256,7 @@ impl Messages {
                 status,
                 up_to_sequence: up_to,
             };
-            self.bus.publish(Envelope::conversation(conversation.company_id, conversation_id, event));
+            self.bus.publish(Envelope::conversation(company_id, conversation_id, event));
         }
         Ok(ReceiptApplied { updated: moved.value, up_to_sequence: up_to })
     }

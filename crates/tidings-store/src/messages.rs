@@ -299,6 +299,20 @@ impl MessageRepo for Store {
         }
     }
 
+    async fn find_message_by_local_id(
+        &self,
+        company_id: CompanyId,
+        conversation_id: ConversationId,
+        local_id: &str,
+    ) -> RepoResult<Option<Appended>> {
+        let row = self.find_by_local_id(&company_id.to_string(), &conversation_id.to_string(), local_id).await?;
+        row.map(|row| {
+            let position = row.position;
+            Ok(Appended { message: row.try_into()?, position, created: false })
+        })
+        .transpose()
+    }
+
     async fn get_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Message> {
         self.message_row(company_id, id).await?.try_into()
     }

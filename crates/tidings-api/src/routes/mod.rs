@@ -5,12 +5,14 @@ mod auth;
 mod contacts;
 mod conversations;
 pub(crate) mod health;
+mod integrations;
 mod messages;
 mod outbox;
 mod presence;
 mod realtime;
 mod sdk;
 mod users;
+mod webhooks;
 
 use actix_web::web;
 
@@ -98,6 +100,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))
                 .service(web::resource("/device").route(web::put().to(sdk::device)))
                 .service(web::resource("/events/track").route(web::post().to(sdk::track)))
+                .service(
+                    web::resource("/integrations/meta")
+                        .route(web::get().to(integrations::get_meta))
+                        .route(web::put().to(integrations::put_meta)),
+                )
+                .service(
+                    web::resource("/webhooks/meta")
+                        .route(web::get().to(webhooks::handshake))
+                        .route(web::post().to(webhooks::receive)),
+                )
                 .service(web::resource("/outbox").route(web::get().to(outbox::list)))
                 .service(web::resource("/outbox/{id}").route(web::delete().to(outbox::delete)))
                 .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))

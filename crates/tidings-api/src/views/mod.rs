@@ -11,6 +11,7 @@ mod auth;
 mod contacts;
 mod conversations;
 mod health;
+mod integrations;
 mod outbox;
 mod presence;
 mod realtime;
@@ -24,6 +25,7 @@ pub use conversations::{
     ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
+pub use integrations::MetaIntegrationView;
 pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;

@@ -1,0 +1,99 @@
+//! Conversations with Facebook and Instagram contacts, fed by authenticated Meta webhooks: a
+//! contact's message lands in their open conversation (once, however often Meta redelivers it), and
+//! Meta's delivery and read receipts move our replies' status.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tidings_domain::{
+    ConversationQuery, Direction, MessageStatus, NewMessage, RepoError, RepoResult,
+    Sender, SocialEvent, SocialEventKind, SocialInbox,
+};
+use tidings_domain::message::MAX_BODY_CHARS;
+
+use crate::error::MessagingError;
+use crate::messages::Messages;
+use crate::repos::MessagingRepos;
+
+/// Takes social platforms' events into conversations.
+#[derive(Clone)]
+pub struct Social {
+    repos: Arc<dyn MessagingRepos>,
+    messages: Messages,
+}
+
+impl Social {
+    /// Builds the service over `repos`, publishing through `messages`.
+    pub fn new(repos: Arc<dyn MessagingRepos>, messages: Messages) -> Self {
+        Self { repos, messages }
+    }
+
+    async fn apply(&self, event: SocialEvent) -> RepoResult<()> {
+        let (company_id, platform) = (event.company_id, event.platform);
+        let contact = self.repos.social_contact(company_id, platform, &event.social_id).await?;
+        match event.kind {
+            SocialEventKind::Message { mid, text, attachments } => {
+                let conversation = self.repos.open_conversation(company_id, contact.id, None, platform).await?;
+                let appended = self
+                    .repos
+                    .append_message(NewMessage {
+                        company_id,
+                        conversation_id: conversation.id,
+                        // Meta's id makes a redelivered message the same one.
+                        local_id: Some(format!("meta:{mid}")),
+                        sender: Sender::Contact,
+                        author_id: Some(contact.id.to_string()),
+                        direction: Direction::Inbound,
+                        platform: Some(platform),
+                        body: text.chars().take(MAX_BODY_CHARS).collect(),
+                        attachments,
+                        awaiting_forward: false,
+                    })
+                    .await?;
+                if appended.created {
+                    self.messages.publish_message(&appended.message, appended.position, true);
+                }
+            }
+            SocialEventKind::Delivered { watermark } | SocialEventKind::Read { watermark } => {
+                let status = match event.kind {
+                    SocialEventKind::Read { .. } => MessageStatus::Read,
+                    _ => MessageStatus::Delivered,
+                };
+                let query = ConversationQuery {
+                    contact_id: Some(contact.id),
+                    platform: Some(platform),
+                    limit: 20,
+                    ..ConversationQuery::default()
+                };
+                for conversation in self.repos.list_conversations(company_id, query).await? {
+                    let Some(up_to) = self.repos.sequence_at(company_id, conversation.id, watermark).await? else {
+                        continue;
+                    };
+                    self.messages
+                        .apply_receipt(&conversation, Direction::Outbound, up_to, status)
+                        .await
+                        .map_err(into_repo)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SocialInbox for Social {
+    async fn receive(&self, events: Vec<SocialEvent>) -> RepoResult<()> {
+        for event in events {
+            self.apply(event).await?;
+        }
+        Ok(())
+    }
+}
+
+fn into_repo(error: MessagingError) -> RepoError {
+    match error {
+        MessagingError::Store(e) => e,
+        MessagingError::NotFound => RepoError::not_found(),
+        other => RepoError::internal(other.to_string()),
+    }
+}
