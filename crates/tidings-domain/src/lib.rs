@@ -14,6 +14,7 @@ pub mod feed;
 pub mod health;
 pub mod identity;
 pub mod ids;
+pub mod job;
 pub mod message;
 mod named_enum;
 pub mod outbox;
@@ -41,6 +42,7 @@ pub use ids::{
     ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
     RefreshTokenId, UserId,
 };
+pub use job::{JobRepo, JobRun, JobState};
 pub use message::{
     Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
 };
