@@ -12,6 +12,7 @@ mod devices;
 mod error;
 mod events;
 mod feed;
+mod jobs;
 mod messages;
 mod migrate;
 mod outbox;

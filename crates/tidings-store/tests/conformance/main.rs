@@ -6,6 +6,7 @@ use tidings_domain::{RepoErrorKind, RepoResult};
 mod conversations;
 mod errors;
 mod feed;
+mod jobs;
 mod keys;
 mod messages;
 mod outbox;
