@@ -15,6 +15,7 @@ pub mod health;
 pub mod identity;
 pub mod ids;
 pub mod integration;
+pub mod job;
 pub mod message;
 mod named_enum;
 pub mod outbox;
@@ -44,6 +45,7 @@ pub use ids::{
     RefreshTokenId, UserId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
+pub use job::{JobRepo, JobRun, JobState};
 pub use message::{
     Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
 };

@@ -1,14 +1,16 @@
-//! Tidings forwarding: the outbox worker, its retry policy and dead letters, and the outbound
-//! channels (the Meta bot service first; webhooks, e-mail and push later).
+//! Tidings forwarding: the outbox worker, its retry policy and dead letters, the outbound channels
+//! (the Meta bot service first; webhooks, e-mail and push later), and the cluster-safe job runner.
 //!
 //! A [`Worker`] claims due outbox items from any store implementing the domain's `OutboxRepo`, hands
 //! each to the [`Channel`] of its kind, and settles it: delivered, retried later with
-//! [`RetryPolicy`]'s backoff, or dead.
+//! [`RetryPolicy`]'s backoff, or dead. A [`JobRunner`] runs periodic [`Job`]s once per period across
+//! every node sharing the store, under leases the store grants.
 
 pub mod admin;
 pub mod channel;
 pub mod error;
 pub mod integrations;
+pub mod jobs;
 pub mod meta;
 pub mod retry;
 pub mod webhook;
@@ -18,6 +20,7 @@ pub use admin::OutboxAdmin;
 pub use channel::{Channel, DeliveryError};
 pub use error::{ForwardingError, ForwardingResult};
 pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSettings};
+pub use jobs::{Job, JobRunner, JobSettings};
 pub use meta::{MetaBot, MetaCredentials};
 pub use retry::RetryPolicy;
 pub use webhook::{Handshake, MetaWebhooks};

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod feed;
 mod integrations;
+mod jobs;
 mod messages;
 mod migrate;
 mod outbox;

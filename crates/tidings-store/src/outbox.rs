@@ -15,7 +15,7 @@ use tidings_domain::{
 
 use crate::error::db_error;
 use crate::pool::{Backend, with_conn};
-use crate::rows::{json, naive, now, parse_id, utc};
+use crate::rows::{clipped, json, naive, now, parse_id, utc};
 use crate::schema::outbox as o;
 use crate::store::Store;
 
@@ -76,15 +76,6 @@ fn claim_sql(backend: Backend) -> String {
          AND (leased_until IS NULL OR leased_until < {now}) ORDER BY due_at, id LIMIT {limit}{lock}) \
          RETURNING {COLUMNS}"
     )
-}
-
-/// Long error texts are cut: they are kept for people to read, not to grow rows without bound.
-fn clipped(error: String) -> String {
-    const MAX: usize = 2000;
-    match error.char_indices().nth(MAX) {
-        Some((at, _)) => error[..at].to_owned(),
-        None => error,
-    }
 }
 
 #[async_trait]

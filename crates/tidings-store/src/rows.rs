@@ -26,6 +26,15 @@ pub(crate) fn naive(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
 }
 
+/// Long error texts are cut: they are kept for people to read, not to grow rows without bound.
+pub(crate) fn clipped(error: String) -> String {
+    const MAX: usize = 2000;
+    match error.char_indices().nth(MAX) {
+        Some((at, _)) => error[..at].to_owned(),
+        None => error,
+    }
+}
+
 pub(crate) fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
     serde_json::from_str(raw).map_err(|e| RepoError::internal(format!("stored JSON: {e}")))
 }

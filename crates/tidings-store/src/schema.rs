@@ -197,6 +197,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (name) {
+        name -> Text,
+        due_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        leased_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_run_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(conversation_changes -> messages (message_id));
@@ -214,4 +227,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     integrations,
     events,
+    jobs,
 );

@@ -7,6 +7,7 @@ mod conversations;
 mod errors;
 mod feed;
 mod integrations;
+mod jobs;
 mod keys;
 mod messages;
 mod outbox;
