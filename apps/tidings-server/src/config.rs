@@ -73,6 +73,31 @@ pub struct Config {
     /// `TIDINGS_PRESENCE_LEASE_SECS`: with Redis, how long a node's presence outlives it if it dies
     /// without a word (default 30).
     pub presence_lease: Duration,
+    /// `TIDINGS_ENCRYPTION_KEYS_PREVIOUS`: earlier encryption keys (64 hex digits each, separated by
+    /// commas) whose sealed values still open while they are sealed again under the current key.
+    pub previous_encryption_keys: Vec<Secret>,
+    /// `TIDINGS_META_BOT_URL`: base URL of the Meta bot service replies are forwarded to (`/facebook`,
+    /// `/instagram`); unset, forwards stay queued as dead items until it is set and they are retried.
+    pub meta_bot_url: Option<String>,
+    /// `TIDINGS_META_GRAPH_URL`: Meta's Graph API, for token refreshes (default
+    /// `https://graph.facebook.com/v21.0`).
+    pub meta_graph_url: String,
+    /// `TIDINGS_META_TOKEN_REFRESH_SECS`: how often page tokens are refreshed, once across the
+    /// cluster (default 86400).
+    pub meta_token_refresh: Duration,
+    /// `TIDINGS_OUTBOX_WORKERS`: outbox workers on this node (default 2; 0 delivers nothing here).
+    pub outbox_workers: usize,
+    /// `TIDINGS_OUTBOX_BASE_DELAY_MS`: the first retry waits up to this long (default 1000).
+    pub outbox_base_delay: Duration,
+    /// `TIDINGS_OUTBOX_MAX_DELAY_SECS`: no retry waits longer (default 300).
+    pub outbox_max_delay: Duration,
+    /// `TIDINGS_OUTBOX_MAX_ATTEMPTS`: attempts before an item is dead (default 10).
+    pub outbox_max_attempts: u32,
+    /// `TIDINGS_OUTBOX_LEASE_SECS`: how long a worker holds an item it claimed (default 60; longer
+    /// than a call's 10 s timeout).
+    pub outbox_lease: Duration,
+    /// `TIDINGS_OUTBOX_POLL_MS`: how often an idle worker looks for due items (default 1000).
+    pub outbox_poll: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -246,7 +271,76 @@ impl Config {
                 "a number of events from 1 to 10000",
                 |n| (1..=10_000).contains(n),
             )?,
+            previous_encryption_keys: match vars.get("ENCRYPTION_KEYS_PREVIOUS") {
+                None => Vec::new(),
+                Some(list) => {
+                    let keys: Vec<Secret> = list
+                        .split(',')
+                        .map(|k| Secret(k.trim().to_owned()))
+                        .filter(|k| !k.0.is_empty())
+                        .collect();
+                    if keys.iter().any(|k| crate::secrets::decode_key(&k.0).is_none()) {
+                        return Err(vars.error(
+                            "ENCRYPTION_KEYS_PREVIOUS",
+                            "64 hex digits per key, separated by commas",
+                        ));
+                    }
+                    keys
+                }
+            },
+            meta_bot_url: http_url(&vars, "META_BOT_URL")?,
+            meta_graph_url: http_url(&vars, "META_GRAPH_URL")?
+                .unwrap_or_else(|| "https://graph.facebook.com/v21.0".into()),
+            meta_token_refresh: Duration::from_secs(vars.parse(
+                "META_TOKEN_REFRESH_SECS",
+                86_400,
+                "a number of seconds from 60 to 2592000",
+                |s| (60..=2_592_000).contains(s),
+            )?),
+            outbox_workers: vars
+                .parse("OUTBOX_WORKERS", 2, "a number of workers from 0 to 64", |n| *n <= 64)?,
+            outbox_base_delay: Duration::from_millis(vars.parse(
+                "OUTBOX_BASE_DELAY_MS",
+                1000,
+                "a number of milliseconds from 10 to 600000",
+                |n| (10..=600_000).contains(n),
+            )?),
+            outbox_max_delay: Duration::from_secs(vars.parse(
+                "OUTBOX_MAX_DELAY_SECS",
+                300,
+                "a number of seconds from 1 to 86400",
+                |n| (1..=86_400).contains(n),
+            )?),
+            outbox_max_attempts: vars.parse(
+                "OUTBOX_MAX_ATTEMPTS",
+                10,
+                "a number of attempts from 1 to 100",
+                |n| (1..=100).contains(n),
+            )?,
+            outbox_lease: Duration::from_secs(vars.parse(
+                "OUTBOX_LEASE_SECS",
+                60,
+                "a number of seconds from 15 to 3600",
+                |n| (15..=3600).contains(n),
+            )?),
+            outbox_poll: Duration::from_millis(vars.parse(
+                "OUTBOX_POLL_MS",
+                1000,
+                "a number of milliseconds from 10 to 60000",
+                |n| (10..=60_000).contains(n),
+            )?),
         })
+    }
+}
+
+/// An optional `http://` or `https://` URL variable, without its trailing slash.
+fn http_url(vars: &Vars<'_>, name: &str) -> Result<Option<String>, ConfigError> {
+    match vars.get(name) {
+        None => Ok(None),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Some(url.trim().trim_end_matches('/').to_owned()))
+        }
+        Some(_) => Err(vars.error(name, "a URL starting with http:// or https://")),
     }
 }
 
@@ -315,6 +409,16 @@ pub fn unknown_variables() -> Vec<String> {
         "PUBLISH_PER_SECOND",
         "REDIS_URL",
         "PRESENCE_LEASE_SECS",
+        "ENCRYPTION_KEYS_PREVIOUS",
+        "META_BOT_URL",
+        "META_GRAPH_URL",
+        "META_TOKEN_REFRESH_SECS",
+        "OUTBOX_WORKERS",
+        "OUTBOX_BASE_DELAY_MS",
+        "OUTBOX_MAX_DELAY_SECS",
+        "OUTBOX_MAX_ATTEMPTS",
+        "OUTBOX_LEASE_SECS",
+        "OUTBOX_POLL_MS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -349,6 +453,13 @@ mod tests {
         assert_eq!((c.login_max_failures, c.login_lock), (5, Duration::from_secs(900)));
         assert!(c.redis_url.is_none(), "one node, in-process bus");
         assert_eq!(c.publish_per_second, 50);
+        assert_eq!(c.meta_bot_url, None);
+        assert_eq!((c.outbox_workers, c.outbox_max_attempts), (2, 10));
+        assert_eq!(
+            (c.outbox_base_delay, c.outbox_max_delay),
+            (Duration::from_secs(1), Duration::from_secs(300))
+        );
+        assert_eq!(c.outbox_lease, Duration::from_secs(60));
     }
 
     #[test]
@@ -366,6 +477,16 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
         assert_eq!(c.workers, Some(3));
+        let c = config(&[
+            ("TIDINGS_META_BOT_URL", "http://127.0.0.1:4000/"),
+            ("TIDINGS_OUTBOX_WORKERS", "0"),
+            ("TIDINGS_OUTBOX_MAX_ATTEMPTS", "3"),
+            ("TIDINGS_ENCRYPTION_KEYS_PREVIOUS", &format!("{},{}", "5e".repeat(32), "6f".repeat(32))),
+        ])
+        .unwrap();
+        assert_eq!(c.meta_bot_url.as_deref(), Some("http://127.0.0.1:4000"));
+        assert_eq!((c.outbox_workers, c.outbox_max_attempts), (0, 3));
+        assert_eq!(c.previous_encryption_keys.len(), 2);
     }
 
     #[test]
@@ -387,6 +508,11 @@ mod tests {
             ("TIDINGS_PUBLISH_PER_SECOND", "0"),
             ("TIDINGS_REDIS_URL", "http://cache:6379"),
             ("TIDINGS_PRESENCE_LEASE_SECS", "1"),
+            ("TIDINGS_META_BOT_URL", "ftp://bot"),
+            ("TIDINGS_OUTBOX_WORKERS", "65"),
+            ("TIDINGS_OUTBOX_MAX_ATTEMPTS", "0"),
+            ("TIDINGS_OUTBOX_LEASE_SECS", "5"),
+            ("TIDINGS_ENCRYPTION_KEYS_PREVIOUS", "abcd"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

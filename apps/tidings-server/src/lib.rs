@@ -3,6 +3,7 @@
 //! both run it.
 
 pub mod config;
+mod forwarding;
 mod secrets;
 pub mod telemetry;
 mod workers;
@@ -81,6 +82,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         bus,
         revocations,
     );
+    forwarding::start(&mut workers, &config, &store, &state, node)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
@@ -124,6 +126,11 @@ fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Er
         },
         key_rotation_overlap: chrono::Duration::from_std(config.key_rotation_overlap)?,
         encryption_key,
+        previous_encryption_keys: config
+            .previous_encryption_keys
+            .iter()
+            .filter_map(|k| secrets::decode_key(k.expose()))
+            .collect(),
         ..AuthSettings::with_secret(secret)
     })
 }

@@ -84,7 +84,8 @@ impl Cipher {
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
         let mut buffer = ciphertext.to_vec();
-        let plain = key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer).map_err(|_| fail())?;
+        let plain =
+            key.open_in_place(nonce, Aad::from(context.as_bytes()), &mut buffer).map_err(|_| fail())?;
         Ok(plain.to_vec())
     }
 }

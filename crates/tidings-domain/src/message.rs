@@ -183,9 +183,9 @@ pub trait MessageRepo: Send + Sync {
         up_to_sequence: i64,
         status: MessageStatus,
     ) -> RepoResult<Recorded<u64>>;
-    /// Settles the status of a message stored `pending` for a forward: `sent` once delivered,
-    /// `failed` once given up, recorded in the conversation's feed. A message no longer pending (a
-    /// receipt overtook the forward) or deleted is left as it is: `None`.
+    /// Settles the status of a message stored `pending` for a forward: `sent` once delivered (also
+    /// from `failed`, for a forward retried by hand), `failed` once given up, recorded in the
+    /// conversation's feed. A message a receipt moved on, or a deleted one, is left as it is: `None`.
     async fn settle_forward(
         &self,
         company_id: CompanyId,

@@ -161,7 +161,10 @@ impl Integrations {
         secrets: &MetaSecrets,
     ) -> ForwardingResult<Opened> {
         let plain = serde_json::to_vec(secrets).map_err(|e| ForwardingError::Internal(e.to_string()))?;
-        let sealed = self.cipher.seal(&plain, &context(company_id)).map_err(|e| ForwardingError::Internal(e.to_string()))?;
+        let sealed = self
+            .cipher
+            .seal(&plain, &context(company_id))
+            .map_err(|e| ForwardingError::Internal(e.to_string()))?;
         let integration = Integration {
             company_id,
             kind: IntegrationKind::Meta,
@@ -260,7 +263,10 @@ impl MetaInput {
         for (name, value, numeric) in fields {
             let Some(value) = value else { continue };
             if value.chars().count() > MAX_FIELD || value.chars().any(char::is_control) {
-                return Err(ForwardingError::Invalid(name, format!("at most {MAX_FIELD} printable characters")));
+                return Err(ForwardingError::Invalid(
+                    name,
+                    format!("at most {MAX_FIELD} printable characters"),
+                ));
             }
             if numeric && !value.chars().all(|c| c.is_ascii_digit()) {
                 return Err(ForwardingError::Invalid(name, "Meta ids are digits".into()));
@@ -287,7 +293,11 @@ fn apply(field: &mut Option<String>, input: Option<String>) {
 fn hint(secret: &Option<String>) -> Option<String> {
     secret.as_ref().map(|s| {
         let chars: Vec<char> = s.chars().collect();
-        if chars.len() >= 16 { format!("…{}", chars[chars.len() - 4..].iter().collect::<String>()) } else { "…".into() }
+        if chars.len() >= 16 {
+            format!("…{}", chars[chars.len() - 4..].iter().collect::<String>())
+        } else {
+            "…".into()
+        }
     })
 }
 

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod meta;
 pub mod retry;
+pub mod token_refresh;
 pub mod webhook;
 pub mod worker;
 
@@ -23,5 +24,6 @@ pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSet
 pub use jobs::{Job, JobRunner, JobSettings};
 pub use meta::{MetaBot, MetaCredentials};
 pub use retry::RetryPolicy;
+pub use token_refresh::MetaTokenRefresh;
 pub use webhook::{Handshake, MetaWebhooks};
 pub use worker::{ForwardListener, ForwardingRepos, Worker, WorkerSettings};

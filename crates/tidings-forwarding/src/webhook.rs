@@ -50,7 +50,10 @@ impl MetaWebhooks {
         let (Some("subscribe"), Some(token), Some(challenge)) =
             (query.mode.as_deref(), query.verify_token.as_deref(), query.challenge)
         else {
-            return Err(ForwardingError::Invalid("hub.mode", "expected hub.mode=subscribe with a token and a challenge".into()));
+            return Err(ForwardingError::Invalid(
+                "hub.mode",
+                "expected hub.mode=subscribe with a token and a challenge".into(),
+            ));
         };
         if token.is_empty() || challenge.len() > 256 {
             return Err(refused);
@@ -94,7 +97,9 @@ impl MetaWebhooks {
             };
             let found = self.integrations.find(key).await?;
             let Some(opened) = found.first() else {
-                return Err(ForwardingError::Unauthenticated("a webhook entry names no connected page or account"));
+                return Err(ForwardingError::Unauthenticated(
+                    "a webhook entry names no connected page or account",
+                ));
             };
             let Some(secret) = opened.secrets.app_secret.as_deref() else {
                 return Err(ForwardingError::Unauthenticated("the company has no app secret to check it"));

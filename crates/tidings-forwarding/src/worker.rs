@@ -161,7 +161,9 @@ impl Worker {
         }
         let changed = unit.settle_forward(item.company_id, message_id, status).await?;
         unit.commit().await?;
-        if let (Some(message), Some(position), Some(listener)) = (changed.value, changed.position, &self.listener) {
+        if let (Some(message), Some(position), Some(listener)) =
+            (changed.value, changed.position, &self.listener)
+        {
             listener.message_settled(&message, position);
         }
         Ok(true)

@@ -6,9 +6,7 @@
 //! reply that could not be sent is refused before anything is stored.
 
 use chrono::{DateTime, Duration, Utc};
-use tidings_domain::{
-    Contact, Conversation, Message, NewOutboxItem, OutboxKind, Platform, Sender,
-};
+use tidings_domain::{Contact, Conversation, Message, NewOutboxItem, OutboxKind, Platform, Sender};
 
 use crate::error::{MessagingError, MessagingResult};
 
@@ -33,7 +31,11 @@ pub fn is_forwarded(platform: Platform) -> bool {
 
 /// The window a reply by `sender` falls in, given when the contact last wrote; a conflict when it
 /// may not be sent at all.
-pub fn window(sender: Sender, last_inbound: Option<DateTime<Utc>>, now: DateTime<Utc>) -> MessagingResult<Window> {
+pub fn window(
+    sender: Sender,
+    last_inbound: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> MessagingResult<Window> {
     let Some(last) = last_inbound else {
         return Err(MessagingError::Conflict(
             "the contact has never written on this platform: Meta allows no message to be sent first",
@@ -66,7 +68,12 @@ pub fn social_id(contact: &Contact, platform: Platform) -> MessagingResult<Strin
 
 /// The outbox item forwarding `message`: the body the bot service takes (its access token is added
 /// at call time), keyed by the message so that it is sent once.
-pub fn item(message: &Message, conversation: &Conversation, social_id: String, window: Window) -> NewOutboxItem {
+pub fn item(
+    message: &Message,
+    conversation: &Conversation,
+    social_id: String,
+    window: Window,
+) -> NewOutboxItem {
     let mut payload = serde_json::json!({
         "company_id": message.company_id,
         "customer_id": conversation.contact_id,

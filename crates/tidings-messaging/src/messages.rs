@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use garde::Validate;
 use chrono::Utc;
+use garde::Validate;
 use tidings_domain::{
     Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, Message, MessageCursor,
     MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
@@ -126,10 +126,15 @@ impl Messages {
 
     /// Stores a reply to a Facebook or Instagram contact together with its forward, once Meta's
     /// messaging window allows it; a retried `local_id` forwards nothing again.
-    async fn append_forwarded(&self, conversation: &Conversation, new: NewMessage) -> MessagingResult<Appended> {
+    async fn append_forwarded(
+        &self,
+        conversation: &Conversation,
+        new: NewMessage,
+    ) -> MessagingResult<Appended> {
         let company_id = conversation.company_id;
         if let Some(local_id) = &new.local_id
-            && let Some(existing) = self.repos.find_message_by_local_id(company_id, conversation.id, local_id).await?
+            && let Some(existing) =
+                self.repos.find_message_by_local_id(company_id, conversation.id, local_id).await?
         {
             return Ok(existing);
         }

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_domain::{
-    ConversationQuery, Direction, MessageStatus, NewMessage, RepoError, RepoResult,
-    Sender, SocialEvent, SocialEventKind, SocialInbox,
-};
 use tidings_domain::message::MAX_BODY_CHARS;
+use tidings_domain::{
+    ConversationQuery, Direction, MessageStatus, NewMessage, RepoError, RepoResult, Sender, SocialEvent,
+    SocialEventKind, SocialInbox,
+};
 
 use crate::error::MessagingError;
 use crate::messages::Messages;
@@ -33,7 +33,8 @@ impl Social {
         let contact = self.repos.social_contact(company_id, platform, &event.social_id).await?;
         match event.kind {
             SocialEventKind::Message { mid, text, attachments } => {
-                let conversation = self.repos.open_conversation(company_id, contact.id, None, platform).await?;
+                let conversation =
+                    self.repos.open_conversation(company_id, contact.id, None, platform).await?;
                 let appended = self
                     .repos
                     .append_message(NewMessage {
@@ -66,7 +67,8 @@ impl Social {
                     ..ConversationQuery::default()
                 };
                 for conversation in self.repos.list_conversations(company_id, query).await? {
-                    let Some(up_to) = self.repos.sequence_at(company_id, conversation.id, watermark).await? else {
+                    let Some(up_to) = self.repos.sequence_at(company_id, conversation.id, watermark).await?
+                    else {
                         continue;
                     };
                     self.messages

@@ -154,7 +154,12 @@ impl Store {
                                 .await?
                         }
                         MessageChange::Forwarded(status) => {
-                            diesel::update(target.filter(m::status.eq(MessageStatus::Pending.as_str())))
+                            // A forward given up and then retried by hand may still be delivered.
+                            let from: &[&str] = match status {
+                                MessageStatus::Sent => &["pending", "failed"],
+                                _ => &["pending"],
+                            };
+                            diesel::update(target.filter(m::status.eq_any(from)))
                                 .set(m::status.eq(status.as_str()))
                                 .execute(conn)
                                 .await?
@@ -305,7 +310,8 @@ impl MessageRepo for Store {
         conversation_id: ConversationId,
         local_id: &str,
     ) -> RepoResult<Option<Appended>> {
-        let row = self.find_by_local_id(&company_id.to_string(), &conversation_id.to_string(), local_id).await?;
+        let row =
+            self.find_by_local_id(&company_id.to_string(), &conversation_id.to_string(), local_id).await?;
         row.map(|row| {
             let position = row.position;
             Ok(Appended { message: row.try_into()?, position, created: false })

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::{List, MessageView, ReceiptView};
+use crate::views::{List, MessageView, ReceiptView, SentView};
 
 /// `POST /v1/conversations/{id}/messages`: 201 with the new message, or 200 with the original when
 /// the `local_id` was sent before.
@@ -23,7 +23,7 @@ pub async fn send(
 ) -> Result<HttpResponse, ApiError> {
     let sent = state.messaging.messages.send(&caller, id.into_inner(), input.into_inner()).await?;
     let mut response = if sent.created { HttpResponse::Created() } else { HttpResponse::Ok() };
-    Ok(response.json(MessageView::from(sent.message)))
+    Ok(response.json(SentView::from(sent)))
 }
 
 /// `?after=&before=&limit=`

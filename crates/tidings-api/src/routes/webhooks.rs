@@ -10,7 +10,10 @@ use crate::state::AppState;
 
 /// `GET /v1/webhooks/meta?hub.mode=subscribe&hub.verify_token=&hub.challenge=`: the challenge as
 /// plain text when the token is a company's.
-pub async fn handshake(state: web::Data<AppState>, query: Query<Handshake>) -> Result<HttpResponse, ApiError> {
+pub async fn handshake(
+    state: web::Data<AppState>,
+    query: Query<Handshake>,
+) -> Result<HttpResponse, ApiError> {
     let challenge = state.meta_webhooks.handshake(query.into_inner()).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(challenge))
 }

@@ -195,3 +195,21 @@ impl From<ReceiptApplied> for ReceiptView {
         Self { updated: r.updated, up_to_sequence: r.up_to_sequence }
     }
 }
+
+/// A message just sent: the message, and `forwarding: "queued"` when it leaves through the outbox
+/// (a reply to a Facebook or Instagram contact; its status then follows the forward).
+#[derive(Debug, Serialize)]
+pub struct SentView {
+    /// The message.
+    #[serde(flatten)]
+    pub message: MessageView,
+    /// `queued` for a forwarded message; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarding: Option<&'static str>,
+}
+
+impl From<tidings_messaging::Sent> for SentView {
+    fn from(sent: tidings_messaging::Sent) -> Self {
+        Self { forwarding: sent.forwarded.then_some("queued"), message: sent.message.into() }
+    }
+}

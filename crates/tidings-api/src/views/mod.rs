@@ -22,7 +22,7 @@ pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
 pub use auth::{CompanyView, MeView, SessionView, TokensView, UserView};
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{
-    ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView,
+    ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView, SentView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use integrations::MetaIntegrationView;

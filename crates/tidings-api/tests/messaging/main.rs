@@ -6,6 +6,7 @@ mod contacts;
 mod conversations;
 mod guarantees;
 mod identity_verification;
+mod meta;
 mod outbox;
 mod shapes;
 #[path = "../support/mod.rs"]

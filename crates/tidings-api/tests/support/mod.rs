@@ -205,3 +205,51 @@ pub async fn page_through(svc: &impl Caller, path: &str, token: &str, limit: u32
         }
     }
 }
+
+/// `PUT path` with a bearer token and a JSON body.
+pub fn put(path: &str, token: &str, body: Value) -> TestRequest {
+    TestRequest::put().uri(path).insert_header(("authorization", format!("Bearer {token}"))).set_json(body)
+}
+
+/// The app secret, verify token and page token the Meta tests connect with.
+pub const APP_SECRET: &str = "meta-app-secret-0123456789abcdef";
+pub const VERIFY_TOKEN: &str = "verify-token-0123456789";
+pub const PAGE_TOKEN: &str = "EAAB-page-access-token-0123456789";
+
+/// The body of `PUT /v1/integrations/meta` connecting `page`.
+pub fn meta_settings(page: &str) -> Value {
+    json!({
+        "page_id": page,
+        "app_id": "1234",
+        "page_access_token": PAGE_TOKEN,
+        "app_secret": APP_SECRET,
+        "verify_token": VERIFY_TOKEN,
+    })
+}
+
+/// `X-Hub-Signature-256` of `body` under `secret`, as Meta computes it.
+pub fn meta_signature(secret: &str, body: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    format!("sha256={}", hex::encode(aws_lc_rs::hmac::sign(&key, body).as_ref()))
+}
+
+/// A page webhook delivery carrying one messaging item from `psid` to `page`.
+pub fn meta_delivery(page: &str, psid: &str, item: Value) -> Value {
+    let mut messaging =
+        json!({ "sender": { "id": psid }, "recipient": { "id": page }, "timestamp": 1_700_000_000_000_i64 });
+    for (k, v) in item.as_object().unwrap() {
+        messaging[k] = v.clone();
+    }
+    json!({ "object": "page", "entry": [{ "id": page, "time": 1_700_000_000_000_i64, "messaging": [messaging] }] })
+}
+
+/// `POST /v1/webhooks/meta` with `body`, signed with `secret` (unsigned when `None`).
+pub fn meta_webhook(body: &Value, secret: Option<&str>) -> TestRequest {
+    let raw = serde_json::to_vec(body).unwrap();
+    let mut req =
+        TestRequest::post().uri("/v1/webhooks/meta").insert_header(("content-type", "application/json"));
+    if let Some(secret) = secret {
+        req = req.insert_header(("x-hub-signature-256", meta_signature(secret, &raw)));
+    }
+    req.set_payload(raw)
+}

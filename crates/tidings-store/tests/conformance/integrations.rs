@@ -152,6 +152,8 @@ async fn a_settled_forward_moves_a_pending_message_once_and_is_in_the_feed(db: &
     let third = s.append_message(outbound(acme, conv.id, "three")).await.unwrap();
     let failed = s.settle_forward(acme, third.message.id, MessageStatus::Failed).await.unwrap();
     assert_eq!(failed.value.map(|m| m.status), Some(MessageStatus::Failed));
+    let retried = s.settle_forward(acme, third.message.id, MessageStatus::Sent).await.unwrap();
+    assert_eq!(retried.value.map(|m| m.status), Some(MessageStatus::Sent), "a hand retry delivered it");
 }
 
 async fn the_policy_reads_the_last_inbound_time_per_platform(db: &TestDb) {

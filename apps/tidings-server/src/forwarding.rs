@@ -1,0 +1,70 @@
+//! What leaves the server, wired: the outbox workers with their channels, and the job runner with
+//! the periodic jobs. Both are owned by [`Workers`], so they stop and drain with the server.
+
+use std::sync::Arc;
+
+use tidings_api::AppState;
+use tidings_domain::Message;
+use tidings_forwarding::{
+    Channel, ForwardListener, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker,
+    WorkerSettings,
+};
+use tidings_messaging::Messages;
+use tidings_messaging::realtime::NodeId;
+use tidings_store::{Backend, Store};
+
+use crate::config::Config;
+use crate::workers::Workers;
+
+/// Publishes the status a settled forward gave its message.
+struct PublishSettled(Messages);
+
+impl ForwardListener for PublishSettled {
+    fn message_settled(&self, message: &Message, position: i64) {
+        self.0.publish_settled(message, position);
+    }
+}
+
+/// Starts the outbox workers and the job runner of this node.
+pub fn start(
+    workers: &mut Workers,
+    config: &Config,
+    store: &Store,
+    state: &AppState,
+    node: NodeId,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
+    match &config.meta_bot_url {
+        Some(url) => channels.push(Arc::new(MetaBot::new(url, Arc::new(state.integrations.clone()))?)),
+        None => tracing::info!("TIDINGS_META_BOT_URL is unset: Meta forwards will not be delivered"),
+    }
+    let settings = WorkerSettings {
+        retry: RetryPolicy {
+            base: config.outbox_base_delay,
+            cap: config.outbox_max_delay,
+            max_attempts: config.outbox_max_attempts,
+        },
+        lease: config.outbox_lease,
+        poll: config.outbox_poll,
+        ..WorkerSettings::default()
+    };
+    // SQLite has one writer: more claimers would only queue behind each other.
+    let count = match store.backend() {
+        Backend::Sqlite => config.outbox_workers.min(1),
+        Backend::Postgres => config.outbox_workers,
+    };
+    let listener = Arc::new(PublishSettled(state.messaging.messages.clone()));
+    for _ in 0..count {
+        let worker =
+            Worker::new(Arc::new(store.clone()), channels.clone(), settings).with_listener(listener.clone());
+        workers.spawn("outbox worker", |stop| worker.run(stop));
+    }
+    tracing::info!(workers = count, "outbox workers started");
+
+    let refresh =
+        MetaTokenRefresh::new(state.integrations.clone(), &config.meta_graph_url, config.meta_token_refresh)?;
+    let runner = JobRunner::new(Arc::new(store.clone()), format!("node-{}", node.0), JobSettings::default())
+        .register(Arc::new(refresh));
+    workers.spawn("job runner", |stop| runner.run(stop));
+    Ok(())
+}
