@@ -4,26 +4,15 @@
 use std::sync::Arc;
 
 use tidings_api::AppState;
-use tidings_domain::Message;
 use tidings_forwarding::{
-    Channel, ForwardListener, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker,
+    Channel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker,
     WorkerSettings,
 };
-use tidings_messaging::Messages;
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
 
 use crate::config::Config;
 use crate::workers::Workers;
-
-/// Publishes the status a settled forward gave its message.
-struct PublishSettled(Messages);
-
-impl ForwardListener for PublishSettled {
-    fn message_settled(&self, message: &Message, position: i64) {
-        self.0.publish_settled(message, position);
-    }
-}
 
 /// Starts the outbox workers and the job runner of this node.
 pub fn start(
@@ -53,7 +42,7 @@ pub fn start(
         Backend::Sqlite => config.outbox_workers.min(1),
         Backend::Postgres => config.outbox_workers,
     };
-    let listener = Arc::new(PublishSettled(state.messaging.messages.clone()));
+    let listener = state.forward_listener();
     for _ in 0..count {
         let worker =
             Worker::new(Arc::new(store.clone()), channels.clone(), settings).with_listener(listener.clone());

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
+use tidings_domain::Message;
 use tidings_domain::{IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth};
-use tidings_forwarding::{Integrations, MetaWebhooks, OutboxAdmin};
-use tidings_messaging::{Bus, Hub, LocalBus, Messaging, MessagingRepos};
+use tidings_forwarding::{ForwardListener, Integrations, MetaWebhooks, OutboxAdmin};
+use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
 
@@ -85,5 +86,22 @@ impl AppState {
             realtime,
             bus,
         }
+    }
+}
+
+impl AppState {
+    /// What outbox workers tell when a settled forward changed its message: published to the
+    /// conversation's live clients like any other change.
+    pub fn forward_listener(&self) -> Arc<dyn ForwardListener> {
+        Arc::new(PublishSettled(self.messaging.messages.clone()))
+    }
+}
+
+/// Publishes the status a settled forward gave its message.
+struct PublishSettled(Messages);
+
+impl ForwardListener for PublishSettled {
+    fn message_settled(&self, message: &Message, position: i64) {
+        self.0.publish_settled(message, position);
     }
 }

@@ -5,6 +5,7 @@
 mod cancellation;
 mod delivery;
 mod feed;
+mod forward;
 mod live;
 mod publish;
 mod robustness;
