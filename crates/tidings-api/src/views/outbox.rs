@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tidings_domain::{MessageId, OutboxId, OutboxItem, OutboxKind, OutboxStats, OutboxStatus};
+use tidings_domain::{MessageId, OutboxId, OutboxItem, OutboxStats, OutboxStatus};
 
 /// An outbox item. Its payload stays out: it holds the forwarded text, which the conversation shows.
 #[derive(Debug, Serialize)]
@@ -10,7 +10,7 @@ pub struct OutboxItemView {
     /// Identifier.
     pub id: OutboxId,
     /// What it does, e.g. `meta.forward`.
-    pub kind: OutboxKind,
+    pub kind: &'static str,
     /// `pending`, `delivered` or `dead`.
     pub status: OutboxStatus,
     /// The key the receiving service gets as `Idempotency-Key`.
@@ -33,7 +33,7 @@ impl From<OutboxItem> for OutboxItemView {
     fn from(i: OutboxItem) -> Self {
         Self {
             id: i.id,
-            kind: i.kind,
+            kind: i.kind.as_str(),
             status: i.status,
             idempotency_key: i.idempotency_key,
             message_id: i.message_id,

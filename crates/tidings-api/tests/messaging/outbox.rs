@@ -58,6 +58,7 @@ async fn admins_list_retry_and_remove_their_companys_outbox_only(db: &TestDb) {
         send(&svc, get("/v1/outbox?status=dead&kind=meta.forward", &acme.token)).await.expect(200);
     assert_eq!(only_dead["data"].as_array().unwrap().len(), 1);
     assert_eq!(only_dead["data"][0]["last_error"], "400: unknown recipient");
+    assert_eq!(only_dead["data"][0]["kind"], "meta.forward", "the kind as the filter spells it");
     send(&svc, get("/v1/outbox?kind=carrier-pigeon", &acme.token))
         .await
         .assert_error(400, "VALIDATION_ERROR");
