@@ -20,6 +20,15 @@ fn json_object(value: &Option<Value>, _ctx: &()) -> garde::Result {
     }
 }
 
+/// Ids starting with `meta:` are Meta's message ids: a client taking one could make a contact's
+/// message look like a redelivery of its own.
+fn client_local_id(value: &Option<String>, _ctx: &()) -> garde::Result {
+    match value {
+        Some(id) if id.starts_with("meta:") => Err(garde::Error::new("must not start with `meta:`")),
+        _ => Ok(()),
+    }
+}
+
 fn attachment_list(value: &Option<Value>, _ctx: &()) -> garde::Result {
     match value {
         None => Ok(()),
@@ -142,7 +151,7 @@ pub struct SendMessageInput {
     #[garde(length(chars, max = MAX_BODY_CHARS))]
     pub body: String,
     /// The client's id for the message; a retry with the same id returns the original.
-    #[garde(length(min = 1, max = 128))]
+    #[garde(length(min = 1, max = 128), custom(client_local_id))]
     pub local_id: Option<String>,
     /// Attachments: up to 10 JSON objects.
     #[garde(custom(attachment_list))]

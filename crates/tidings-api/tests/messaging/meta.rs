@@ -185,6 +185,11 @@ async fn agent_replies_are_queued_within_metas_windows(db: &TestDb) {
     assert!(payload.get("access_token").is_none(), "the token is read at call time, never stored");
     assert_eq!(items[0].idempotency_key, format!("meta.forward:{}", reply["id"].as_str().unwrap()));
 
+    // Meta's ids are not the clients' to take: a contact's next message must not look like a retry.
+    send(&svc, post(&path(&conv), &acme.token, json!({ "body": "x", "local_id": "meta:m-2" })))
+        .await
+        .assert_error(400, "VALIDATION_ERROR");
+
     // After 24 hours a human agent may still answer, tagged; after 7 days nobody may.
     wrote_ago(db, 30).await;
     let late = send(&svc, post(&path(&conv), &acme.token, json!({ "body": "sorry for the wait" })))
