@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use tidings_api::AppState;
 use tidings_forwarding::{
-    Channel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker,
-    WorkerSettings,
+    Channel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker, WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
