@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 mod cluster;
+mod outbox;
 mod realtime;
 mod server;
 mod socketio;

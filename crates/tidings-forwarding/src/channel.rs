@@ -4,6 +4,9 @@ use async_trait::async_trait;
 use thiserror::Error;
 use tidings_domain::{OutboxItem, OutboxKind};
 
+/// How long one call may take, on every channel.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why a delivery failed.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum DeliveryError {

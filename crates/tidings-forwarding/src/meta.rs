@@ -3,15 +3,11 @@
 //! read when the call is made (it is a secret, and never stored in the outbox).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use tidings_domain::{CompanyId, OutboxItem, OutboxKind};
 
-use crate::channel::{Channel, DeliveryError};
-
-/// How long a call to the bot service may take.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::channel::{CALL_TIMEOUT, Channel, DeliveryError};
 
 /// The company's Meta access tokens, read at call time.
 #[async_trait]

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::channel::CALL_TIMEOUT;
 use crate::integrations::Integrations;
 use crate::jobs::Job;
-use crate::meta::CALL_TIMEOUT;
 
 /// Refreshes page access tokens.
 pub struct MetaTokenRefresh {

@@ -13,6 +13,7 @@ use tidings_domain::{
 };
 use tokio::sync::watch;
 
+use crate::channel::CALL_TIMEOUT;
 use crate::channel::{Channel, DeliveryError};
 use crate::retry::RetryPolicy;
 
@@ -21,7 +22,8 @@ use crate::retry::RetryPolicy;
 pub struct WorkerSettings {
     /// Retries and attempts.
     pub retry: RetryPolicy,
-    /// How long a claimed item is held: longer than a call can take.
+    /// How long a claimed item is held: longer than a call can take (10 s); an item whose lease has
+    /// less left than that when its turn comes is not called.
     pub lease: Duration,
     /// Items claimed at once.
     pub batch: i64,
@@ -87,9 +89,10 @@ impl Worker {
             }
         };
         let count = claimed.len();
-        for item in claimed {
-            self.attempt(item).await;
-        }
+        // The batch's calls run together, so that all of them end within one call's timeout, well
+        // inside the lease: called one after another, the last ones could outlive it and be claimed
+        // and sent again by another worker.
+        futures_util::future::join_all(claimed.into_iter().map(|item| self.attempt(item))).await;
         count
     }
 
@@ -113,8 +116,20 @@ impl Worker {
 
     async fn attempt(&self, claimed: Claimed) {
         let item = &claimed.item;
+        // A call that might outlive the lease is not started: another worker may claim the item as
+        // soon as the lease ends, and both would deliver it. The item waits for its next claim.
+        let left = item.leased_until.map(|until| until - Utc::now());
+        if left.is_none_or(|left| {
+            left < chrono::Duration::from_std(CALL_TIMEOUT).unwrap_or(chrono::Duration::MAX)
+        }) {
+            tracing::warn!(item = %item.id, "an outbox item's lease is too short for a call; left for its next claim");
+            return;
+        }
         let delivered = match self.channels.get(&item.kind) {
-            Some(channel) => channel.deliver(item).await,
+            Some(channel) => match tokio::time::timeout(CALL_TIMEOUT, channel.deliver(item)).await {
+                Ok(delivered) => delivered,
+                Err(_) => Err(DeliveryError::Transient("timed out".into())),
+            },
             None => Err(DeliveryError::Permanent(format!("no channel delivers {}", item.kind))),
         };
         let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);

@@ -23,6 +23,7 @@ backend_tests!(
     the_last_attempt_buries_the_item,
     a_company_without_a_token_gets_a_dead_item_and_no_call,
     several_workers_share_the_work_without_a_duplicate,
+    a_slow_bot_does_not_let_a_batch_outlive_its_lease,
 );
 
 /// Tokens for one company only.
@@ -208,4 +209,56 @@ async fn several_workers_share_the_work_without_a_duplicate(db: &TestDb) {
         .collect();
     let distinct: HashSet<&String> = keys.iter().collect();
     assert_eq!((keys.len(), distinct.len()), (30, 30), "each forward called once");
+}
+
+/// A batch called one item after another would outlive its lease with a slow bot (16 calls of 1 s
+/// against a 12 s lease), and the last items would be claimed and sent again by another worker.
+async fn a_slow_bot_does_not_let_a_batch_outlive_its_lease(db: &TestDb) {
+    let bot = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(1)))
+        .mount(&bot)
+        .await;
+    let acme = company(db, "Acme").await;
+    for n in 0..24 {
+        forward(db, acme, n).await;
+    }
+    let slow = WorkerSettings { lease: Duration::from_secs(12), ..settings(10) };
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let meta = MetaBot::new(&bot.uri(), Arc::new(Tokens(acme))).unwrap();
+            let channels: Vec<Arc<dyn Channel>> = vec![Arc::new(meta)];
+            Arc::new(Worker::new(Arc::new(db.store().clone()), channels, slow))
+        })
+        .collect();
+    let running: Vec<_> = workers
+        .iter()
+        .map(|w| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(14);
+                while tokio::time::Instant::now() < deadline {
+                    if w.tick().await == 0 {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Each worker keeps ticking past the first leases' end, when a duplicate would be claimed.
+    for r in running {
+        r.await.unwrap();
+    }
+    let delivered =
+        db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
+    assert_eq!(delivered.len(), 24);
+    let keys: Vec<String> = bot
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
+        .collect();
+    let distinct: HashSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (24, 24), "each forward called once");
 }
