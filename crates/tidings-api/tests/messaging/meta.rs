@@ -134,6 +134,17 @@ async fn meta_webhooks_are_taken_in_only_when_signed_and_only_once(db: &TestDb) 
     let empty = send(&svc, get("/v1/conversations", &globex.token)).await.expect(200);
     assert_eq!(empty["data"], json!([]), "the other company sees nothing");
 
+    // Instagram deliveries name the Instagram account; the contact is kept apart from the Facebook one.
+    let on_instagram = json!({ "page_id": "1001", "instagram_account_id": "17841400000000001", "instagram_access_token": "IGQV-token-0123456789" });
+    send(&svc, put("/v1/integrations/meta", &acme.token, on_instagram)).await.expect(200);
+    let mut dm = inbound("17841400000000001", "igsid-1", "ig-m-1", "from instagram");
+    dm["object"] = json!("instagram");
+    send(&svc, meta_webhook(&dm, Some(APP_SECRET))).await.expect(200);
+    let list = send(&svc, get("/v1/conversations?platform=instagram", &acme.token)).await.expect(200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    dm["object"] = json!("page");
+    send(&svc, meta_webhook(&dm, Some(APP_SECRET))).await.assert_error(401, "UNAUTHENTICATED");
+
     // The page's own messages, echoed back, are not the contact's.
     let echo = meta_delivery(
         "1001",
