@@ -71,6 +71,12 @@ fn worker(db: &TestDb, bot: &MockServer, tokens: CompanyId, max_attempts: u32) -
     Worker::new(Arc::new(db.store().clone()), channels, settings(max_attempts))
 }
 
+/// The `Idempotency-Key` of every call the bot received, in order.
+async fn called_keys(bot: &MockServer) -> Vec<String> {
+    let calls = bot.received_requests().await.unwrap();
+    calls.iter().map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned()).collect()
+}
+
 /// Ticks until no pending item is left (bounded).
 async fn drain(db: &TestDb, worker: &Worker, company_id: CompanyId) {
     for _ in 0..500 {
@@ -200,13 +206,7 @@ async fn several_workers_share_the_work_without_a_duplicate(db: &TestDb) {
     let delivered =
         db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
     assert_eq!(delivered.len(), 30);
-    let keys: Vec<String> = bot
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
-        .collect();
+    let keys = called_keys(&bot).await;
     let distinct: HashSet<&String> = keys.iter().collect();
     assert_eq!((keys.len(), distinct.len()), (30, 30), "each forward called once");
 }
@@ -252,13 +252,7 @@ async fn a_slow_bot_does_not_let_a_batch_outlive_its_lease(db: &TestDb) {
     let delivered =
         db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
     assert_eq!(delivered.len(), 24);
-    let keys: Vec<String> = bot
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.headers.get("idempotency-key").unwrap().to_str().unwrap().to_owned())
-        .collect();
+    let keys = called_keys(&bot).await;
     let distinct: HashSet<&String> = keys.iter().collect();
     assert_eq!((keys.len(), distinct.len()), (24, 24), "each forward called once");
 }

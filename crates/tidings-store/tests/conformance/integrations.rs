@@ -183,6 +183,16 @@ async fn the_policy_reads_the_last_inbound_time_per_platform(db: &TestDb) {
     assert_eq!(s.sequence_at(acme, conv.id, before - Duration::seconds(60)).await.unwrap(), None);
 }
 
+fn forward_of(message: &tidings_domain::Message) -> NewOutboxItem {
+    NewOutboxItem {
+        company_id: message.company_id,
+        kind: OutboxKind::MetaForward,
+        idempotency_key: format!("meta.forward:{}", message.id),
+        payload: serde_json::json!({}),
+        message_id: Some(message.id),
+    }
+}
+
 async fn a_forward_enqueued_in_an_abandoned_unit_is_gone_with_its_message(db: &TestDb) {
     let acme = app(db, "Acme").await.company_id;
     let s = db.store();
@@ -191,15 +201,7 @@ async fn a_forward_enqueued_in_an_abandoned_unit_is_gone_with_its_message(db: &T
     let (messages, outbox) = (db.count_rows("messages").await, db.count_rows("outbox").await);
     let unit = UnitOfWork::begin(s).await.unwrap();
     let appended = unit.append_message(outbound(acme, conv.id, "lost")).await.unwrap();
-    unit.enqueue(NewOutboxItem {
-        company_id: acme,
-        kind: OutboxKind::MetaForward,
-        idempotency_key: format!("meta.forward:{}", appended.message.id),
-        payload: serde_json::json!({}),
-        message_id: Some(appended.message.id),
-    })
-    .await
-    .unwrap();
+    unit.enqueue(forward_of(&appended.message)).await.unwrap();
     drop(unit);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while db.count_rows("messages").await != messages && tokio::time::Instant::now() < deadline {
@@ -210,16 +212,7 @@ async fn a_forward_enqueued_in_an_abandoned_unit_is_gone_with_its_message(db: &T
 
     let unit = UnitOfWork::begin(s).await.unwrap();
     let appended = unit.append_message(outbound(acme, conv.id, "kept")).await.unwrap();
-    let item = unit
-        .enqueue(NewOutboxItem {
-            company_id: acme,
-            kind: OutboxKind::MetaForward,
-            idempotency_key: format!("meta.forward:{}", appended.message.id),
-            payload: serde_json::json!({}),
-            message_id: Some(appended.message.id),
-        })
-        .await
-        .unwrap();
+    let item = unit.enqueue(forward_of(&appended.message)).await.unwrap();
     unit.commit().await.unwrap();
     assert_eq!(item.message_id, Some(appended.message.id));
     assert_eq!(db.count_rows("outbox").await, outbox + 1);
