@@ -14,6 +14,12 @@ named_enum!(
     OutboxKind {
         /// An agent's reply forwarded to the Meta bot service (Facebook or Instagram).
         MetaForward = "meta.forward",
+        /// An event posted to a company's webhook endpoint.
+        WebhookDelivery = "webhook.delivery",
+        /// A push notification to a contact's devices.
+        Push = "push.notification",
+        /// An e-mail.
+        Email = "email",
     }
 );
 
@@ -26,6 +32,9 @@ named_enum!(
         Delivered = "delivered",
         /// Failed for good (a permanent error or the last attempt); kept with its last error.
         Dead = "dead",
+        /// Nothing was sent, on purpose (no SMTP server configured, a contact already online); kept
+        /// with the reason.
+        Skipped = "skipped",
     }
 );
 
@@ -46,7 +55,9 @@ pub struct OutboxItem {
     pub payload: serde_json::Value,
     /// The message whose status follows the delivery, if any.
     pub message_id: Option<MessageId>,
-    /// Pending, delivered or dead.
+    /// Items with the same key are delivered one after another, in the order they were enqueued.
+    pub order_key: Option<String>,
+    /// Pending, delivered, dead or skipped.
     pub status: OutboxStatus,
     /// Attempts started so far.
     pub attempts: i32,
@@ -75,6 +86,11 @@ pub struct NewOutboxItem {
     pub payload: serde_json::Value,
     /// The message whose status follows the delivery.
     pub message_id: Option<MessageId>,
+    /// Delivered after every earlier pending item with the same key.
+    pub order_key: Option<String>,
+    /// Not attempted before this time (`None`: now); a window in which later effects with the same
+    /// idempotency key collapse into this one.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// An item claimed by a worker: it holds the item until `leased_until` and must settle it with its
@@ -104,6 +120,11 @@ pub enum Settlement {
         /// Why.
         error: String,
     },
+    /// Nothing to send, on purpose.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Counts for health checks.
@@ -123,9 +144,9 @@ pub trait OutboxRepo: Send + Sync {
     /// Stores a call, due now; when the company already has one with the same idempotency key,
     /// stores nothing and returns that one.
     async fn enqueue(&self, new: NewOutboxItem) -> RepoResult<OutboxItem>;
-    /// Claims up to `limit` due items (pending, due, not leased or with an expired lease), oldest due
-    /// first, counting an attempt and leasing each until `now + lease`. Concurrent claimers never get
-    /// the same item while its lease holds.
+    /// Claims up to `limit` due items (pending, due, not leased or with an expired lease, and no
+    /// earlier pending item of the same order key), oldest due first, counting an attempt and leasing
+    /// each until `now + lease`. Concurrent claimers never get the same item while its lease holds.
     async fn claim(
         &self,
         now: DateTime<Utc>,

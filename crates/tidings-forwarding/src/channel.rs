@@ -35,11 +35,20 @@ impl DeliveryError {
     }
 }
 
+/// How a call that did not fail ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The receiver took it.
+    Sent,
+    /// Nothing was sent, on purpose (no SMTP server configured, a contact already online): why.
+    Skipped(String),
+}
+
 /// Delivers outbox items of one kind.
 #[async_trait]
 pub trait Channel: Send + Sync {
     /// The kind of items it delivers.
     fn kind(&self) -> OutboxKind;
     /// Makes the call once; the worker decides about retries.
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError>;
+    async fn deliver(&self, item: &OutboxItem) -> Result<Delivery, DeliveryError>;
 }

@@ -18,7 +18,7 @@ pub mod webhook;
 pub mod worker;
 
 pub use admin::OutboxAdmin;
-pub use channel::{Channel, DeliveryError};
+pub use channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
 pub use error::{ForwardingError, ForwardingResult};
 pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSettings};
 pub use jobs::{Job, JobRunner, JobSettings};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tidings_domain::{CompanyId, OutboxItem, OutboxKind};
 
-use crate::channel::{CALL_TIMEOUT, Channel, DeliveryError};
+use crate::channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
 
 /// The company's Meta access tokens, read at call time.
 #[async_trait]
@@ -38,7 +38,7 @@ impl Channel for MetaBot {
         OutboxKind::MetaForward
     }
 
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+    async fn deliver(&self, item: &OutboxItem) -> Result<Delivery, DeliveryError> {
         let platform = match item.payload.get("platform").and_then(serde_json::Value::as_str) {
             Some(p @ ("facebook" | "instagram")) => p,
             other => return Err(DeliveryError::Permanent(format!("not a Meta platform: {other:?}"))),
@@ -63,7 +63,7 @@ impl Channel for MetaBot {
             .map_err(|e| DeliveryError::from_transport(&e))?;
         let status = answer.status();
         if status.is_success() {
-            return Ok(());
+            return Ok(Delivery::Sent);
         }
         let text = answer.text().await.unwrap_or_default();
         Err(DeliveryError::from_status(status, &text))

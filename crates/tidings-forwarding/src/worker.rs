@@ -14,7 +14,7 @@ use tidings_domain::{
 use tokio::sync::watch;
 
 use crate::channel::CALL_TIMEOUT;
-use crate::channel::{Channel, DeliveryError};
+use crate::channel::{Channel, Delivery, DeliveryError};
 use crate::retry::RetryPolicy;
 
 /// Sizes and timers of a worker.
@@ -134,7 +134,8 @@ impl Worker {
         };
         let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
         let outcome = match delivered {
-            Ok(()) => Settlement::Delivered,
+            Ok(Delivery::Sent) => Settlement::Delivered,
+            Ok(Delivery::Skipped(reason)) => Settlement::Skipped { reason },
             Err(DeliveryError::Transient(error)) if !self.settings.retry.exhausted(attempt) => {
                 let wait = self.settings.retry.delay(attempt, &mut rand::rng());
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
@@ -165,7 +166,9 @@ impl Worker {
         let status = match &outcome {
             Settlement::Delivered => MessageStatus::Sent,
             Settlement::Dead { .. } => MessageStatus::Failed,
-            Settlement::Retry { .. } => return self.repo.settle(item.id, &claimed.lease, outcome).await,
+            Settlement::Retry { .. } | Settlement::Skipped { .. } => {
+                return self.repo.settle(item.id, &claimed.lease, outcome).await;
+            }
         };
         let Some(message_id) = item.message_id else {
             return self.repo.settle(item.id, &claimed.lease, outcome).await;

@@ -61,6 +61,8 @@ async fn forward(db: &TestDb, company_id: CompanyId, n: usize) -> OutboxId {
             "customer_social_id": "psid-1",
         }),
         message_id: None,
+        order_key: None,
+        due_at: None,
     };
     db.store().enqueue(new).await.unwrap().id
 }

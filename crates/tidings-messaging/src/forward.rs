@@ -96,6 +96,8 @@ pub fn item(
         idempotency_key: format!("meta.forward:{}", message.id),
         payload,
         message_id: Some(message.id),
+        order_key: None,
+        due_at: None,
     }
 }
 

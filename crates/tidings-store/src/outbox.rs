@@ -36,6 +36,7 @@ pub(crate) struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub order_key: Option<String>,
 }
 
 impl TryFrom<OutboxRow> for OutboxItem {
@@ -48,6 +49,7 @@ impl TryFrom<OutboxRow> for OutboxItem {
             idempotency_key: row.idempotency_key,
             payload: json(&row.payload)?,
             message_id: row.message_id.as_deref().map(parse_id).transpose()?,
+            order_key: row.order_key,
             status: parse_id(&row.status)?,
             attempts: row.attempts,
             due_at: utc(row.due_at),
@@ -60,10 +62,12 @@ impl TryFrom<OutboxRow> for OutboxItem {
 }
 
 const COLUMNS: &str = "id, company_id, kind, idempotency_key, payload, message_id, status, attempts, due_at, \
-    leased_until, lease_token, last_error, created_at, updated_at";
+    leased_until, lease_token, last_error, created_at, updated_at, order_key";
 
 /// Leases the oldest due rows in one statement. PostgreSQL skips rows other claimers are locking, so
-/// concurrent workers share the work; SQLite's single writer makes the statement exclusive.
+/// concurrent workers share the work; SQLite's single writer makes the statement exclusive. A row
+/// waits while an earlier row of its order key is pending (even one in backoff): the key's rows go
+/// out one after another, in the order they were enqueued.
 fn claim_sql(backend: Backend) -> String {
     let (lock, p) = match backend {
         Backend::Postgres => (" FOR UPDATE SKIP LOCKED", ["$1", "$2", "$3", "$4"]),
@@ -72,8 +76,11 @@ fn claim_sql(backend: Backend) -> String {
     let [leased_until, token, now, limit] = p;
     format!(
         "UPDATE outbox SET attempts = attempts + 1, leased_until = {leased_until}, lease_token = {token}, \
-         updated_at = {now} WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND due_at <= {now} \
-         AND (leased_until IS NULL OR leased_until < {now}) ORDER BY due_at, id LIMIT {limit}{lock}) \
+         updated_at = {now} WHERE id IN (SELECT o.id FROM outbox o WHERE o.status = 'pending' \
+         AND o.due_at <= {now} AND (o.leased_until IS NULL OR o.leased_until < {now}) \
+         AND (o.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_key = o.order_key \
+         AND e.status = 'pending' AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id)))) \
+         ORDER BY o.due_at, o.id LIMIT {limit}{lock}) \
          RETURNING {COLUMNS}"
     )
 }
@@ -91,12 +98,13 @@ impl OutboxRepo for Store {
             message_id: new.message_id.map(|m| m.to_string()),
             status: OutboxStatus::Pending.as_str().to_owned(),
             attempts: 0,
-            due_at: now,
+            due_at: new.due_at.map_or(now, naive),
             leased_until: None,
             lease_token: None,
             last_error: None,
             created_at: now,
             updated_at: now,
+            order_key: new.order_key,
         };
         let stored = with_conn!(self, |conn| {
             let inserted = diesel::insert_into(o::table)
@@ -149,6 +157,7 @@ impl OutboxRepo for Store {
             Settlement::Delivered => (OutboxStatus::Delivered, None, None),
             Settlement::Retry { at, error } => (OutboxStatus::Pending, Some(naive(at)), Some(clipped(error))),
             Settlement::Dead { error } => (OutboxStatus::Dead, None, Some(clipped(error))),
+            Settlement::Skipped { reason } => (OutboxStatus::Skipped, None, Some(clipped(reason))),
         };
         let updated = with_conn!(self, |conn| {
             let target = o::table.filter(o::id.eq(&id)).filter(o::lease_token.eq(&lease));
@@ -249,7 +258,7 @@ impl OutboxRepo for Store {
                     stats.oldest_pending_secs = oldest.map_or(0, |t| (now - utc(t)).num_seconds().max(0));
                 }
                 OutboxStatus::Dead => stats.dead = count,
-                OutboxStatus::Delivered => {}
+                OutboxStatus::Delivered | OutboxStatus::Skipped => {}
             }
         }
         Ok(stats)

@@ -165,6 +165,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        order_key -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ pub struct OutboxItemView {
     pub id: OutboxId,
     /// What it does, e.g. `meta.forward`.
     pub kind: &'static str,
-    /// `pending`, `delivered` or `dead`.
+    /// `pending`, `delivered`, `dead` or `skipped`.
     pub status: OutboxStatus,
     /// The key the receiving service gets as `Idempotency-Key`.
     pub idempotency_key: String,

@@ -22,6 +22,8 @@ async fn admins_list_retry_and_remove_their_companys_outbox_only(db: &TestDb) {
         idempotency_key: key.into(),
         payload: json!({ "platform": "facebook", "content": "private words" }),
         message_id: None,
+        order_key: None,
+        due_at: None,
     };
     let acme_id = acme.company_id.parse().unwrap();
     let dead = store.enqueue(enqueue(acme_id, "message:1")).await.unwrap();

@@ -190,6 +190,8 @@ fn forward_of(message: &tidings_domain::Message) -> NewOutboxItem {
         idempotency_key: format!("meta.forward:{}", message.id),
         payload: serde_json::json!({}),
         message_id: Some(message.id),
+        order_key: None,
+        due_at: None,
     }
 }
 

@@ -21,6 +21,8 @@ backend_tests!(
     an_expired_lease_lets_another_worker_claim_and_the_late_one_cannot_settle,
     retries_wait_for_their_time_and_the_dead_are_kept_with_their_error,
     admin_operations_stay_within_the_company,
+    items_of_one_order_key_go_out_one_after_another,
+    a_later_due_time_collapses_repeated_effects_and_skips_are_kept,
 );
 
 fn forward(company_id: CompanyId, key: &str) -> NewOutboxItem {
@@ -30,6 +32,8 @@ fn forward(company_id: CompanyId, key: &str) -> NewOutboxItem {
         idempotency_key: key.into(),
         payload: serde_json::json!({ "content": key }),
         message_id: None,
+        order_key: None,
+        due_at: None,
     }
 }
 
@@ -182,4 +186,57 @@ async fn admin_operations_stay_within_the_company(db: &TestDb) {
     assert_eq!(page.iter().map(|i| i.id).collect::<Vec<_>>(), [item.id], "newest first, after a cursor");
     s.delete_outbox(acme, item.id).await.unwrap();
     assert_eq!(db.count_rows("outbox").await, 1);
+}
+
+async fn items_of_one_order_key_go_out_one_after_another(db: &TestDb) {
+    let acme = app(db, "Acme").await.company_id;
+    let s = db.store();
+    let keyed =
+        |key: &str, order: &str| NewOutboxItem { order_key: Some(order.into()), ..forward(acme, key) };
+    let first = s.enqueue(keyed("e-1", "endpoint-1:conv-1")).await.unwrap();
+    let second = s.enqueue(keyed("e-2", "endpoint-1:conv-1")).await.unwrap();
+    let other = s.enqueue(keyed("e-3", "endpoint-1:conv-2")).await.unwrap();
+    let free = s.enqueue(forward(acme, "e-4")).await.unwrap();
+    let now = Utc::now();
+    let claimed: Vec<_> = s.claim(now, LEASE, 10).await.unwrap();
+    let ids: HashSet<_> = claimed.iter().map(|c| c.item.id).collect();
+    assert_eq!(ids, HashSet::from([first.id, other.id, free.id]), "the second waits for the first");
+    let lease = |id| claimed.iter().find(|c| c.item.id == id).unwrap().lease.clone();
+    // In backoff the first still holds the second back.
+    let retry = Settlement::Retry { at: now, error: "503".into() };
+    assert!(s.settle(first.id, &lease(first.id), retry).await.unwrap());
+    let later = now + chrono::Duration::seconds(1);
+    let again = s.claim(later, LEASE, 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|c| c.item.id).collect::<Vec<_>>(),
+        vec![first.id],
+        "the first comes back first"
+    );
+    assert!(s.settle(first.id, &again[0].lease, Settlement::Delivered).await.unwrap());
+    let next = s.claim(later, LEASE, 10).await.unwrap();
+    assert_eq!(next.iter().map(|c| c.item.id).collect::<Vec<_>>(), vec![second.id], "then the second");
+    assert_eq!(next[0].item.order_key.as_deref(), Some("endpoint-1:conv-1"));
+}
+
+async fn a_later_due_time_collapses_repeated_effects_and_skips_are_kept(db: &TestDb) {
+    let acme = app(db, "Acme").await.company_id;
+    let s = db.store();
+    let now = Utc::now();
+    let window = now + chrono::Duration::seconds(10);
+    let push = |body: &str| NewOutboxItem {
+        due_at: Some(window),
+        payload: serde_json::json!({ "body": body }),
+        ..forward(acme, "push:conv-1:window-1")
+    };
+    let first = s.enqueue(push("one")).await.unwrap();
+    let second = s.enqueue(push("two")).await.unwrap();
+    assert_eq!((second.id, second.payload["body"].as_str()), (first.id, Some("one")), "collapsed into one");
+    assert!(s.claim(now, LEASE, 10).await.unwrap().is_empty(), "not before its window ends");
+    let claimed = s.claim(window, LEASE, 10).await.unwrap().remove(0);
+    let skipped = Settlement::Skipped { reason: "the contact is online".into() };
+    assert!(s.settle(first.id, &claimed.lease, skipped).await.unwrap());
+    let kept = s.list_outbox(acme, Some(OutboxStatus::Skipped), None, None, 10).await.unwrap();
+    assert_eq!(kept[0].last_error.as_deref(), Some("the contact is online"));
+    let stats = s.outbox_stats(window).await.unwrap();
+    assert_eq!((stats.pending, stats.dead), (0, 0), "a skip is neither pending nor dead");
 }
