@@ -8,6 +8,7 @@ pub mod company;
 pub mod contact;
 pub mod conversation;
 pub mod device;
+pub mod effect;
 pub mod error;
 pub mod event;
 pub mod feed;
@@ -35,6 +36,7 @@ pub use conversation::{
     Conversation, ConversationPatch, ConversationQuery, ConversationRepo, ConversationStatus,
 };
 pub use device::{Device, DeviceRepo, Platform};
+pub use effect::{DomainEvent, EffectList, Effects};
 pub use error::{BoxError, ErrorChain, RepoError, RepoErrorKind, RepoResult};
 pub use event::{Event, EventRepo, NewEvent};
 pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, FeedRepo, Recorded};

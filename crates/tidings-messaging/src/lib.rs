@@ -81,6 +81,13 @@ impl Messaging {
         self
     }
 
+    /// Records `effects` (webhooks, push) in the unit of work of every change.
+    pub fn with_effects(mut self, effects: tidings_domain::EffectList) -> Self {
+        self.messages = self.messages.with_effects(effects);
+        self.social = Social::new(self.repos.clone(), self.messages.clone());
+        self
+    }
+
     /// Verifies SDK identifies with `verifier` (see [`Sdk::identify`]).
     pub fn with_identity_verifier(mut self, verifier: Arc<dyn tidings_domain::IdentityVerifier>) -> Self {
         self.sdk = self.sdk.with_verifier(verifier);

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, Message, MessageCursor,
-    MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
+    Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, DomainEvent, EffectList,
+    Effects, Message, MessageCursor, MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
+    Transaction,
 };
 
 use crate::actor::Actor;
@@ -53,12 +54,19 @@ pub struct ReceiptApplied {
 pub struct Messages {
     repos: Arc<dyn MessagingRepos>,
     bus: Arc<dyn Bus>,
+    effects: EffectList,
 }
 
 impl Messages {
     /// Builds the service over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
-        Self { repos, bus }
+        Self { repos, bus, effects: EffectList::default() }
+    }
+
+    /// Records `effects` (webhooks, push) in the unit of work of every change.
+    pub fn with_effects(mut self, effects: EffectList) -> Self {
+        self.effects = effects;
+        self
     }
 
     pub(crate) fn publish_message(&self, message: &Message, position: i64, new: bool) {
@@ -115,8 +123,14 @@ impl Messages {
         let forwarded = direction == Direction::Outbound && forward::is_forwarded(conversation.platform);
         let appended = if forwarded {
             self.append_forwarded(&conversation, new).await?
-        } else {
+        } else if self.effects.0.is_empty() {
             self.repos.append_message(new).await?
+        } else {
+            let unit = self.repos.begin().await?;
+            let appended = unit.append_message(new).await?;
+            self.record_created(&*unit, &appended, &conversation).await?;
+            unit.commit().await?;
+            appended
         };
         if appended.created {
             self.publish_message(&appended.message, appended.position, true);
@@ -147,8 +161,26 @@ impl Messages {
         if appended.created {
             unit.enqueue(forward::item(&appended.message, conversation, social_id, window)).await?;
         }
+        self.record_created(&*unit, &appended, conversation).await?;
         unit.commit().await?;
         Ok(appended)
+    }
+
+    /// Records the effects of a new message (nothing for a retried `local_id`).
+    async fn record_created(
+        &self,
+        unit: &dyn Transaction,
+        appended: &Appended,
+        conversation: &Conversation,
+    ) -> MessagingResult<()> {
+        if appended.created {
+            let event = DomainEvent::MessageCreated {
+                message: appended.message.clone(),
+                conversation: conversation.clone(),
+            };
+            self.effects.record(unit, &event).await?;
+        }
+        Ok(())
     }
 
     /// Publishes a message whose forward was settled (its status changed at `position`).

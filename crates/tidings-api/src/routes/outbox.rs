@@ -27,12 +27,9 @@ pub async fn list(
     params: Query<OutboxParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let kind = params
-        .kind
-        .as_deref()
-        .map(str::parse::<OutboxKind>)
-        .transpose()
-        .map_err(|_| ApiError::validation("kind must be meta.forward, webhook.delivery, push.notification or email"))?;
+    let kind = params.kind.as_deref().map(str::parse::<OutboxKind>).transpose().map_err(|_| {
+        ApiError::validation("kind must be meta.forward, webhook.delivery, push.notification or email")
+    })?;
     let after = params.cursor.as_deref().map(paging::parse_id_cursor).transpose()?;
     let limit = paging::limit(params.limit)?;
     let items = state.outbox.list(&staff.principal, params.status, kind, after, limit).await?;
