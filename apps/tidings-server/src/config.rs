@@ -98,6 +98,9 @@ pub struct Config {
     pub outbox_lease: Duration,
     /// `TIDINGS_OUTBOX_POLL_MS`: how often an idle worker looks for due items (default 1000).
     pub outbox_poll: Duration,
+    /// `TIDINGS_WEBHOOK_ALLOW_LOOPBACK`: `true` accepts `http://` webhook endpoints on this machine
+    /// (development only; default `false`: public `https://` endpoints only).
+    pub webhook_allow_loopback: bool,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -323,6 +326,12 @@ impl Config {
                 "a number of seconds from 15 to 3600",
                 |n| (15..=3600).contains(n),
             )?),
+            webhook_allow_loopback: vars.parse(
+                "WEBHOOK_ALLOW_LOOPBACK",
+                false,
+                "`true` or `false`",
+                |_| true,
+            )?,
             outbox_poll: Duration::from_millis(vars.parse(
                 "OUTBOX_POLL_MS",
                 1000,
@@ -419,6 +428,7 @@ pub fn unknown_variables() -> Vec<String> {
         "OUTBOX_MAX_ATTEMPTS",
         "OUTBOX_LEASE_SECS",
         "OUTBOX_POLL_MS",
+        "WEBHOOK_ALLOW_LOOPBACK",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -513,6 +523,7 @@ mod tests {
             ("TIDINGS_OUTBOX_MAX_ATTEMPTS", "0"),
             ("TIDINGS_OUTBOX_LEASE_SECS", "5"),
             ("TIDINGS_ENCRYPTION_KEYS_PREVIOUS", "abcd"),
+            ("TIDINGS_WEBHOOK_ALLOW_LOOPBACK", "yes"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

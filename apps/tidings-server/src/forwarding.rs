@@ -26,6 +26,7 @@ pub fn start(
         Some(url) => channels.push(Arc::new(MetaBot::new(url, Arc::new(state.integrations.clone()))?)),
         None => tracing::info!("TIDINGS_META_BOT_URL is unset: Meta forwards will not be delivered"),
     }
+    channels.push(Arc::new(state.webhook_channel(config.webhook_allow_loopback).map_err(|e| e.to_string())?));
     let settings = WorkerSettings {
         retry: RetryPolicy {
             base: config.outbox_base_delay,

@@ -4,8 +4,12 @@ use std::sync::Arc;
 
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
 use tidings_domain::Message;
-use tidings_domain::{IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth};
-use tidings_forwarding::{ForwardListener, Integrations, MetaWebhooks, OutboxAdmin};
+use tidings_domain::{
+    EffectList, IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth, WebhookRepo,
+};
+use tidings_forwarding::{
+    ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos, Webhooks,
+};
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
@@ -37,6 +41,10 @@ pub struct AppState {
     pub integrations: Integrations,
     /// Meta's webhooks.
     pub meta_webhooks: MetaWebhooks,
+    /// The company's outbound webhook endpoints.
+    pub webhooks: Webhooks,
+    webhook_repos: Arc<dyn WebhookRepos>,
+    cipher: tidings_auth::Cipher,
 }
 
 impl AppState {
@@ -45,7 +53,13 @@ impl AppState {
     /// embedding; the server wires its own parts with [`AppState::build`] and owns their tasks.
     pub fn new<S>(store: S, auth: AuthSettings, realtime: RealtimeSettings) -> Self
     where
-        S: IdentityRepos + MessagingRepos + OutboxRepo + IntegrationRepo + StoreHealth + 'static,
+        S: IdentityRepos
+            + MessagingRepos
+            + OutboxRepo
+            + IntegrationRepo
+            + WebhookRepo
+            + StoreHealth
+            + 'static,
     {
         let hub = Hub::new(realtime.hub_settings());
         Hub::start_timers(&hub);
@@ -64,15 +78,26 @@ impl AppState {
         revocations: Arc<dyn Revocations>,
     ) -> Self
     where
-        S: IdentityRepos + MessagingRepos + OutboxRepo + IntegrationRepo + StoreHealth + 'static,
+        S: IdentityRepos
+            + MessagingRepos
+            + OutboxRepo
+            + IntegrationRepo
+            + WebhookRepo
+            + StoreHealth
+            + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
         let messaging = Messaging::new(store.clone(), bus.clone())
             .with_identity_verifier(Arc::new(app_keys.clone()))
-            .with_publish_limits(realtime.publish);
+            .with_publish_limits(realtime.publish)
+            .with_effects(EffectList(vec![Arc::new(WebhookEvents)]));
+        let cipher = auth.cipher();
         Self {
+            webhooks: Webhooks::new(store.clone(), cipher.clone(), false),
+            webhook_repos: store.clone(),
+            cipher,
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
             store_health: store.clone(),
@@ -90,6 +115,24 @@ impl AppState {
 }
 
 impl AppState {
+    /// Accepts `http://` webhook endpoints on this machine (development and tests only).
+    pub fn allow_loopback_webhooks(mut self, allow: bool) -> Self {
+        self.webhooks = Webhooks::new(self.webhook_repos.clone(), self.cipher.clone(), allow);
+        self
+    }
+
+    /// The channel that posts webhook deliveries, for outbox workers.
+    pub fn webhook_channel(
+        &self,
+        allow_loopback: bool,
+    ) -> Result<tidings_forwarding::WebhookChannel, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(tidings_forwarding::WebhookChannel::new(
+            self.webhook_repos.clone(),
+            self.cipher.clone(),
+            allow_loopback,
+        )?)
+    }
+
     /// What outbox workers tell when a settled forward changed its message: published to the
     /// conversation's live clients like any other change.
     pub fn forward_listener(&self) -> Arc<dyn ForwardListener> {

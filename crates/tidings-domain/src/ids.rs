@@ -86,3 +86,11 @@ typed_id!(
     /// Identifies an outbox item (one call that must leave the system).
     OutboxId
 );
+typed_id!(
+    /// Identifies a webhook endpoint of a company.
+    WebhookId
+);
+typed_id!(
+    /// Identifies one attempt to deliver an event to a webhook endpoint.
+    WebhookAttemptId
+);

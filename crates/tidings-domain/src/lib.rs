@@ -27,6 +27,7 @@ pub mod social;
 pub mod unit_of_work;
 pub mod user;
 pub mod verification;
+pub mod webhook;
 
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
 pub use app::{App, AppRepo, IdentityVerification, NewApp};
@@ -44,7 +45,7 @@ pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
     ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
-    RefreshTokenId, UserId,
+    RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};
@@ -61,3 +62,4 @@ pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};
+pub use webhook::{WEBHOOK_EVENTS, WebhookAttempt, WebhookEndpoint, WebhookPatch, WebhookRepo};

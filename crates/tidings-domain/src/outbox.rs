@@ -165,6 +165,8 @@ pub trait OutboxRepo: Send + Sync {
         after: Option<OutboxId>,
         limit: i64,
     ) -> RepoResult<Vec<OutboxItem>>;
+    /// One item of a company.
+    async fn get_outbox(&self, company_id: CompanyId, id: OutboxId) -> RepoResult<OutboxItem>;
     /// Makes a company's dead (or pending) item due now again, with its attempts reset.
     async fn retry_outbox(&self, company_id: CompanyId, id: OutboxId) -> RepoResult<OutboxItem>;
     /// Deletes a company's item.

@@ -10,6 +10,7 @@ use crate::event::EventRepo;
 use crate::identity::IdentityRepos;
 use crate::message::MessageRepo;
 use crate::outbox::OutboxRepo;
+use crate::webhook::WebhookRepo;
 
 /// A transaction: every repository call made through it is part of one unit, whose writes become
 /// visible together on [`Transaction::commit`]. Dropped without a commit, it rolls them all back.
@@ -22,6 +23,7 @@ pub trait Transaction:
     + MessageRepo
     + EventRepo
     + OutboxRepo
+    + WebhookRepo
     + Send
     + Sync
 {

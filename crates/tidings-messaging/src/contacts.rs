@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use garde::Validate;
-use tidings_domain::{Contact, ContactId, ContactQuery, Principal};
+use tidings_domain::{Contact, ContactId, ContactQuery, DomainEvent, EffectList, Principal};
+
+use crate::change::Change;
 
 use crate::error::MessagingResult;
 use crate::input::ContactInput;
@@ -13,18 +15,29 @@ use crate::repos::MessagingRepos;
 #[derive(Clone)]
 pub struct Contacts {
     repos: Arc<dyn MessagingRepos>,
+    effects: EffectList,
 }
 
 impl Contacts {
     /// Builds the service over `repos`.
     pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
-        Self { repos }
+        Self { repos, effects: EffectList::default() }
+    }
+
+    /// Records `effects` in the unit of work of every change.
+    pub fn with_effects(mut self, effects: EffectList) -> Self {
+        self.effects = effects;
+        self
     }
 
     /// Adds a contact to the agent's company.
     pub async fn create(&self, agent: &Principal, input: ContactInput) -> MessagingResult<Contact> {
         input.validate()?;
-        Ok(self.repos.create_contact(agent.company_id, input.into()).await?)
+        let change = Change::begin(&*self.repos, &self.effects).await?;
+        let contact = change.contacts().create_contact(agent.company_id, input.into()).await?;
+        change.record(DomainEvent::ContactCreated { contact: contact.clone() }).await?;
+        change.commit().await?;
+        Ok(contact)
     }
 
     /// One contact of the agent's company.

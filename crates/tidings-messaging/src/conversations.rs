@@ -6,10 +6,11 @@ use std::sync::Arc;
 use garde::Validate;
 use tidings_domain::{
     Caller, ClientPrincipal, CompanyId, Conversation, ConversationId, ConversationPatch, ConversationQuery,
-    Principal,
+    DomainEvent, EffectList, Principal,
 };
 
 use crate::actor::Actor;
+use crate::change::Change;
 use crate::error::{MessagingError, MessagingResult};
 use crate::input::ConversationPatchInput;
 use crate::realtime::{Bus, Envelope, ServerEvent};
@@ -29,12 +30,19 @@ pub struct ConversationSummary {
 pub struct Conversations {
     repos: Arc<dyn MessagingRepos>,
     bus: Arc<dyn Bus>,
+    effects: EffectList,
 }
 
 impl Conversations {
     /// Builds the service over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
-        Self { repos, bus }
+        Self { repos, bus, effects: EffectList::default() }
+    }
+
+    /// Records `effects` in the unit of work of every change.
+    pub fn with_effects(mut self, effects: EffectList) -> Self {
+        self.effects = effects;
+        self
     }
 
     /// A page of the agent's company's conversations, newest activity first, with unread counts.
@@ -82,7 +90,12 @@ impl Conversations {
             }
         }
         let patch = ConversationPatch { status: input.status, assignee_id: input.assignee_id };
-        let recorded = self.repos.update_conversation(agent.company_id, id, patch).await?;
+        let change = Change::begin(&*self.repos, &self.effects).await?;
+        let recorded = change.conversations().update_conversation(agent.company_id, id, patch).await?;
+        if recorded.position.is_some() {
+            change.record(DomainEvent::ConversationUpdated { conversation: recorded.value.clone() }).await?;
+        }
+        change.commit().await?;
         let conversation = recorded.value;
         if let Some(position) = recorded.position {
             let event = ServerEvent::ConversationUpdated { position, conversation: conversation.clone() };
@@ -97,12 +110,38 @@ impl Conversations {
         else {
             return Err(MessagingError::Forbidden("only SDK clients open conversations"));
         };
-        let conversation = self
-            .repos
-            .open_conversation(device.company_id, device.contact_id, Some(device.app_id), device.platform)
-            .await?;
-        Ok(conversation)
+        open(
+            &*self.repos,
+            &self.effects,
+            device.company_id,
+            device.contact_id,
+            Some(device.app_id),
+            device.platform,
+        )
+        .await
     }
+}
+
+/// The contact's unresolved conversation, opened (with its `conversation.created` effects) when
+/// there is none.
+pub(crate) async fn open(
+    repos: &dyn MessagingRepos,
+    effects: &EffectList,
+    company_id: CompanyId,
+    contact_id: tidings_domain::ContactId,
+    app_id: Option<tidings_domain::AppId>,
+    platform: tidings_domain::Platform,
+) -> MessagingResult<Conversation> {
+    let change = Change::begin(repos, effects).await?;
+    let conversation =
+        change.conversations().open_conversation(company_id, contact_id, app_id, platform).await?;
+    // Fresh: nothing has happened in it yet. Opened twice at once, both record it; the event's id
+    // is the conversation's, so it is delivered once.
+    if conversation.last_position == 0 {
+        change.record(DomainEvent::ConversationCreated { conversation: conversation.clone() }).await?;
+    }
+    change.commit().await?;
+    Ok(conversation)
 }
 
 /// The conversations with their unread counts, for agents of `company_id`.

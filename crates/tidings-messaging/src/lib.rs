@@ -6,6 +6,7 @@
 //! enforced by the store, so they hold for every caller.
 
 pub mod actor;
+mod change;
 pub mod contacts;
 pub mod conversations;
 pub mod error;
@@ -83,7 +84,9 @@ impl Messaging {
 
     /// Records `effects` (webhooks, push) in the unit of work of every change.
     pub fn with_effects(mut self, effects: tidings_domain::EffectList) -> Self {
-        self.messages = self.messages.with_effects(effects);
+        self.messages = self.messages.with_effects(effects.clone());
+        self.conversations = self.conversations.with_effects(effects.clone());
+        self.contacts = self.contacts.with_effects(effects);
         self.social = Social::new(self.repos.clone(), self.messages.clone());
         self
     }

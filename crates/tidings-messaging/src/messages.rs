@@ -11,6 +11,7 @@ use tidings_domain::{
 };
 
 use crate::actor::Actor;
+use crate::change::Change;
 use crate::conversations::visible;
 use crate::error::{MessagingError, MessagingResult};
 use crate::forward;
@@ -183,6 +184,11 @@ impl Messages {
         Ok(())
     }
 
+    /// The effects recorded with every change.
+    pub(crate) fn effects(&self) -> &EffectList {
+        &self.effects
+    }
+
     /// Publishes a message whose forward was settled (its status changed at `position`).
     pub fn publish_settled(&self, message: &Message, position: i64) {
         self.publish_message(message, position, false);
@@ -221,13 +227,17 @@ impl Messages {
         if !is_author(&actor, &message) {
             return Err(MessagingError::Forbidden("only the author can edit a message"));
         }
-        let edited = self.repos.edit_message(message.company_id, id, input.body).await.map_err(|e| {
-            if e.is_conflict() {
-                MessagingError::Conflict("a deleted message cannot be edited")
-            } else {
-                e.into()
-            }
-        })?;
+        let change = Change::begin(&*self.repos, &self.effects).await?;
+        let edited =
+            change.messages().edit_message(message.company_id, id, input.body).await.map_err(|e| {
+                if e.is_conflict() {
+                    MessagingError::Conflict("a deleted message cannot be edited")
+                } else {
+                    e.into()
+                }
+            })?;
+        change.record(DomainEvent::MessageUpdated { message: edited.value.clone() }).await?;
+        change.commit().await?;
         if let Some(position) = edited.position {
             self.publish_message(&edited.value, position, false);
         }
@@ -243,7 +253,12 @@ impl Messages {
         if !is_author(&actor, &message) && !moderator {
             return Err(MessagingError::Forbidden("only the author or an admin can delete a message"));
         }
-        let deleted = self.repos.delete_message(message.company_id, id).await?;
+        let change = Change::begin(&*self.repos, &self.effects).await?;
+        let deleted = change.messages().delete_message(message.company_id, id).await?;
+        if deleted.position.is_some() {
+            change.record(DomainEvent::MessageUpdated { message: deleted.value.clone() }).await?;
+        }
+        change.commit().await?;
         if let Some(position) = deleted.position {
             self.publish_message(&deleted.value, position, false);
         }
@@ -284,7 +299,16 @@ impl Messages {
         status: MessageStatus,
     ) -> MessagingResult<ReceiptApplied> {
         let (company_id, conversation_id) = (conversation.company_id, conversation.id);
-        let moved = self.repos.advance_status(company_id, conversation_id, direction, up_to, status).await?;
+        let change = Change::begin(&*self.repos, &self.effects).await?;
+        let moved =
+            change.messages().advance_status(company_id, conversation_id, direction, up_to, status).await?;
+        if moved.position.is_some() {
+            let conversation = conversation.clone();
+            change
+                .record(DomainEvent::MessageStatus { conversation, direction, status, up_to_sequence: up_to })
+                .await?;
+        }
+        change.commit().await?;
         if let Some(position) = moved.position {
             let event = ServerEvent::MessageStatus {
                 conversation_id,

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tidings_domain::message::MAX_BODY_CHARS;
 use tidings_domain::{
-    ConversationQuery, Direction, MessageStatus, NewMessage, RepoError, RepoResult, Sender, SocialEvent,
-    SocialEventKind, SocialInbox,
+    ConversationQuery, Direction, DomainEvent, MessageStatus, NewMessage, RepoError, RepoResult, Sender,
+    SocialEvent, SocialEventKind, SocialInbox,
 };
 
+use crate::change::Change;
+use crate::conversations::open;
 use crate::error::MessagingError;
 use crate::messages::Messages;
 use crate::repos::MessagingRepos;
@@ -33,10 +35,13 @@ impl Social {
         let contact = self.repos.social_contact(company_id, platform, &event.social_id).await?;
         match event.kind {
             SocialEventKind::Message { mid, text, attachments } => {
-                let conversation =
-                    self.repos.open_conversation(company_id, contact.id, None, platform).await?;
-                let appended = self
-                    .repos
+                let effects = self.messages.effects();
+                let conversation = open(&*self.repos, effects, company_id, contact.id, None, platform)
+                    .await
+                    .map_err(into_repo)?;
+                let change = Change::begin(&*self.repos, effects).await.map_err(into_repo)?;
+                let appended = change
+                    .messages()
                     .append_message(NewMessage {
                         company_id,
                         conversation_id: conversation.id,
@@ -51,6 +56,12 @@ impl Social {
                         awaiting_forward: false,
                     })
                     .await?;
+                if appended.created {
+                    let event =
+                        DomainEvent::MessageCreated { message: appended.message.clone(), conversation };
+                    change.record(event).await.map_err(into_repo)?;
+                }
+                change.commit().await.map_err(into_repo)?;
                 if appended.created {
                     self.messages.publish_message(&appended.message, appended.position, true);
                 }

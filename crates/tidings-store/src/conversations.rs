@@ -123,28 +123,33 @@ impl ConversationRepo for Store {
         let clock = self.clock();
         // Its change time is taken from the store's clock like every other change's (the inbox
         // catch-up compares them).
+        // A concurrent call may open it first (the unique index allows one): the insert then does
+        // nothing, without failing, so that it may run inside a unit of work.
         let inserted = with_conn!(self, |conn| {
             conn.transaction(async |conn| {
-                diesel::insert_into(c::table).values(&row).execute(conn).await?;
+                if diesel::insert_into(c::table).values(&row).on_conflict_do_nothing().execute(conn).await?
+                    == 0
+                {
+                    return Ok(None);
+                }
                 diesel::update(c::table.filter(c::company_id.eq(&row.company_id)).filter(c::id.eq(&row.id)))
                     .set(c::changed_at.eq(change_time!(clock)))
                     .returning(c::changed_at)
                     .get_result::<NaiveDateTime>(conn)
                     .await
+                    .map(Some)
             })
             .await
             .map_err(db_error)
-            .map(|changed_at| ConversationRow { changed_at, ..row })
-        });
+            .map(|changed_at| changed_at.map(|changed_at| ConversationRow { changed_at, ..row }))
+        })?;
         match inserted {
-            Ok(row) => row.try_into(),
-            // A concurrent call opened it first (the unique index allows one): use that one.
-            Err(e) if e.is_conflict() => self
+            Some(row) => row.try_into(),
+            None => self
                 .find_open_conversation(&company, &contact, app.as_deref(), platform.as_str())
                 .await?
                 .ok_or_else(RepoError::not_found)?
                 .try_into(),
-            Err(e) => Err(e),
         }
     }
 

@@ -26,6 +26,7 @@ mod store;
 pub mod test_db;
 mod transaction;
 mod users;
+mod webhooks;
 
 pub use error::StoreError;
 pub use pool::{Backend, PoolOptions};

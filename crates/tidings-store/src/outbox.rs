@@ -206,6 +206,19 @@ impl OutboxRepo for Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn get_outbox(&self, company_id: CompanyId, id: OutboxId) -> RepoResult<OutboxItem> {
+        let (company, id) = (company_id.to_string(), id.to_string());
+        let row: OutboxRow = with_conn!(self, |conn| {
+            o::table
+                .filter(o::company_id.eq(&company))
+                .filter(o::id.eq(&id))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        row.try_into()
+    }
+
     async fn retry_outbox(&self, company_id: CompanyId, id: OutboxId) -> RepoResult<OutboxItem> {
         let (company, id, now) = (company_id.to_string(), id.to_string(), now());
         let row: OutboxRow = with_conn!(self, |conn| {

@@ -185,6 +185,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        company_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        company_id -> Text,
+        endpoint_id -> Text,
+        outbox_id -> Text,
+        event -> Text,
+        delivery_id -> Text,
+        status_code -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Text,
         company_id -> Text,
@@ -227,6 +259,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversation_changes,
     outbox,
     integrations,
+    webhook_endpoints,
+    webhook_attempts,
     events,
     jobs,
 );

@@ -12,6 +12,7 @@ mod presence;
 mod realtime;
 mod sdk;
 mod users;
+mod webhook_endpoints;
 mod webhooks;
 
 use actix_web::web;
@@ -110,6 +111,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(webhooks::handshake))
                         .route(web::post().to(webhooks::receive)),
                 )
+                .service(
+                    web::resource("/webhooks")
+                        .route(web::get().to(webhook_endpoints::list))
+                        .route(web::post().to(webhook_endpoints::create)),
+                )
+                .service(
+                    web::resource("/webhooks/{id}")
+                        .route(web::get().to(webhook_endpoints::get))
+                        .route(web::patch().to(webhook_endpoints::update))
+                        .route(web::delete().to(webhook_endpoints::delete)),
+                )
+                .service(
+                    web::resource("/webhooks/{id}/rotate-secret")
+                        .route(web::post().to(webhook_endpoints::rotate_secret)),
+                )
+                .service(
+                    web::resource("/webhooks/{id}/deliveries")
+                        .route(web::get().to(webhook_endpoints::deliveries)),
+                )
+                .service(
+                    web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
+                        .route(web::post().to(webhook_endpoints::redeliver)),
+                )
+                .service(web::resource("/webhooks/{id}/test").route(web::post().to(webhook_endpoints::test)))
                 .service(web::resource("/outbox").route(web::get().to(outbox::list)))
                 .service(web::resource("/outbox/{id}").route(web::delete().to(outbox::delete)))
                 .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))

@@ -15,6 +15,7 @@ mod integrations;
 mod outbox;
 mod presence;
 mod realtime;
+mod webhooks;
 
 use serde::Serialize;
 
@@ -29,6 +30,7 @@ pub use integrations::MetaIntegrationView;
 pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;
+pub use webhooks::{WebhookAttemptView, WebhookSecretView, WebhookView};
 
 /// A page of a list: `{"data": [...], "next_cursor": ...}`.
 #[derive(Debug, Serialize)]

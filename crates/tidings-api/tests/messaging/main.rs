@@ -11,3 +11,4 @@ mod outbox;
 mod shapes;
 #[path = "../support/mod.rs"]
 mod support;
+mod webhooks;

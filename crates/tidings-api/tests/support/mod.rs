@@ -23,6 +23,7 @@ pub fn settings() -> AuthSettings {
 /// State over the test database.
 pub fn state(db: &TestDb, settings: AuthSettings) -> AppState {
     AppState::new(db.store().clone(), settings, tidings_api::RealtimeSettings::default())
+        .allow_loopback_webhooks(true)
 }
 
 /// Starts the app over `db` with `settings`.

@@ -1,0 +1,133 @@
+//! What a webhook receives: each domain event as one JSON envelope, and the outbox items that carry
+//! it to every subscribed endpoint, written in the change's unit of work.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use serde_json::{Value, json};
+use tidings_domain::{
+    CompanyId, DomainEvent, Effects, NewOutboxItem, OutboxKind, RepoResult, Transaction, WebhookEndpoint,
+};
+
+/// The envelope every webhook body is: `{id, type, created_at, company_id, data}`.
+pub fn envelope(company_id: CompanyId, event_id: &str, kind: &str, data: Value) -> Value {
+    json!({ "id": event_id, "type": kind, "created_at": Utc::now(), "company_id": company_id, "data": data })
+}
+
+/// The company an event belongs to.
+fn company_of(event: &DomainEvent) -> CompanyId {
+    match event {
+        DomainEvent::MessageCreated { message, .. } | DomainEvent::MessageUpdated { message } => {
+            message.company_id
+        }
+        DomainEvent::MessageStatus { conversation, .. }
+        | DomainEvent::ConversationCreated { conversation }
+        | DomainEvent::ConversationUpdated { conversation } => conversation.company_id,
+        DomainEvent::ContactCreated { contact } => contact.company_id,
+    }
+}
+
+/// The company an event belongs to, what it says, the id that names it once (for events that
+/// happen once to a thing, so that a repeated record of them collapses), and the ordering scope.
+fn describe(event: &DomainEvent) -> (CompanyId, Value, Option<String>, String) {
+    match event {
+        DomainEvent::MessageCreated { message, conversation } => (
+            message.company_id,
+            json!({ "message": message, "conversation": conversation }),
+            Some(message.id.to_string()),
+            format!("conversation:{}", conversation.id),
+        ),
+        DomainEvent::MessageUpdated { message } => (
+            message.company_id,
+            json!({ "message": message }),
+            None,
+            format!("conversation:{}", message.conversation_id),
+        ),
+        DomainEvent::MessageStatus { conversation, direction, status, up_to_sequence } => (
+            conversation.company_id,
+            json!({
+                "conversation_id": conversation.id,
+                "direction": direction,
+                "status": status,
+                "up_to_sequence": up_to_sequence,
+            }),
+            None,
+            format!("conversation:{}", conversation.id),
+        ),
+        DomainEvent::ConversationCreated { conversation } => (
+            conversation.company_id,
+            json!({ "conversation": conversation }),
+            Some(conversation.id.to_string()),
+            format!("conversation:{}", conversation.id),
+        ),
+        DomainEvent::ConversationUpdated { conversation } => (
+            conversation.company_id,
+            json!({ "conversation": conversation }),
+            None,
+            format!("conversation:{}", conversation.id),
+        ),
+        DomainEvent::ContactCreated { contact } => (
+            contact.company_id,
+            json!({ "contact": {
+                "id": contact.id,
+                "company_id": contact.company_id,
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "facebook_id": contact.facebook_id,
+                "instagram_id": contact.instagram_id,
+                "external_id": contact.external_id,
+                "metadata": contact.metadata,
+                "created_at": contact.created_at,
+                "updated_at": contact.updated_at,
+            } }),
+            Some(contact.id.to_string()),
+            format!("contact:{}", contact.id),
+        ),
+    }
+}
+
+/// The outbox item delivering `body` (an envelope of `kind`) to `endpoint`; items of one `scope`
+/// (a conversation, a contact) reach an endpoint in the order they were made.
+pub fn delivery(
+    endpoint: &WebhookEndpoint,
+    kind: &str,
+    event_id: &str,
+    scope: &str,
+    body: Value,
+) -> NewOutboxItem {
+    NewOutboxItem {
+        company_id: endpoint.company_id,
+        kind: OutboxKind::WebhookDelivery,
+        idempotency_key: format!("wh_{}_{event_id}", endpoint.id),
+        payload: json!({ "endpoint_id": endpoint.id, "event": kind, "body": body }),
+        message_id: None,
+        order_key: Some(format!("{}:{scope}", endpoint.id)),
+        due_at: None,
+    }
+}
+
+/// Posts every event to the company's subscribed endpoints.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WebhookEvents;
+
+#[async_trait]
+impl Effects for WebhookEvents {
+    async fn record(&self, unit: &dyn Transaction, event: &DomainEvent) -> RepoResult<()> {
+        let kind = event.name();
+        let endpoints = unit.subscribed_webhooks(company_of(event), kind).await?;
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let (company_id, data, once, scope) = describe(event);
+        // An event that happens once to a thing keeps one id however often it is recorded.
+        let event_id = match once {
+            Some(subject) => format!("{}_{subject}", kind.replace('.', "_")),
+            None => format!("evt_{}", uuid::Uuid::now_v7().simple()),
+        };
+        let body = envelope(company_id, &event_id, kind, data);
+        for endpoint in &endpoints {
+            unit.enqueue(delivery(endpoint, kind, &event_id, &scope, body.clone())).await?;
+        }
+        Ok(())
+    }
+}
