@@ -44,8 +44,9 @@ pub fn start(
     };
     let listener = state.forward_listener();
     for _ in 0..count {
-        let worker =
-            Worker::new(Arc::new(store.clone()), channels.clone(), settings).with_listener(listener.clone());
+        let worker = Worker::new(Arc::new(store.clone()), channels.clone(), settings)
+            .with_listener(listener.clone())
+            .with_effects(state.effects());
         workers.spawn("outbox worker", |stop| worker.run(stop));
     }
     tracing::info!(workers = count, "outbox workers started");

@@ -45,6 +45,7 @@ pub struct AppState {
     pub webhooks: Webhooks,
     webhook_repos: Arc<dyn WebhookRepos>,
     cipher: tidings_auth::Cipher,
+    effects: EffectList,
 }
 
 impl AppState {
@@ -89,12 +90,14 @@ impl AppState {
         let repos: Arc<dyn IdentityRepos> = store.clone();
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
+        let effects = EffectList(vec![Arc::new(WebhookEvents)]);
         let messaging = Messaging::new(store.clone(), bus.clone())
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
-            .with_effects(EffectList(vec![Arc::new(WebhookEvents)]));
+            .with_effects(effects.clone());
         let cipher = auth.cipher();
         Self {
+            effects,
             webhooks: Webhooks::new(store.clone(), cipher.clone(), false),
             webhook_repos: store.clone(),
             cipher,
@@ -131,6 +134,11 @@ impl AppState {
             self.cipher.clone(),
             allow_loopback,
         )?)
+    }
+
+    /// The effects every change records (webhooks), for outbox workers that change messages.
+    pub fn effects(&self) -> EffectList {
+        self.effects.clone()
     }
 
     /// What outbox workers tell when a settled forward changed its message: published to the

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tidings_domain::{
-    Claimed, Message, MessageStatus, OutboxKind, OutboxRepo, RepoResult, Settlement, UnitOfWork,
+    Claimed, DomainEvent, EffectList, Effects, Message, MessageStatus, OutboxKind, OutboxRepo, RepoResult,
+    Settlement, UnitOfWork,
 };
 use tokio::sync::watch;
 
@@ -60,6 +61,7 @@ pub struct Worker {
     channels: HashMap<OutboxKind, Arc<dyn Channel>>,
     settings: WorkerSettings,
     listener: Option<Arc<dyn ForwardListener>>,
+    effects: EffectList,
 }
 
 impl Worker {
@@ -70,7 +72,13 @@ impl Worker {
         settings: WorkerSettings,
     ) -> Self {
         let channels = channels.into_iter().map(|c| (c.kind(), c)).collect();
-        Self { repo, channels, settings, listener: None }
+        Self { repo, channels, settings, listener: None, effects: EffectList::default() }
+    }
+
+    /// Records `effects` (webhooks) of the message statuses settled forwards change.
+    pub fn with_effects(mut self, effects: EffectList) -> Self {
+        self.effects = effects;
+        self
     }
 
     /// Tells `listener` about the message statuses settled forwards change.
@@ -178,6 +186,9 @@ impl Worker {
             return Ok(false);
         }
         let changed = unit.settle_forward(item.company_id, message_id, status).await?;
+        if let Some(message) = &changed.value {
+            self.effects.record(&*unit, &DomainEvent::MessageUpdated { message: message.clone() }).await?;
+        }
         unit.commit().await?;
         if let (Some(message), Some(position), Some(listener)) =
             (changed.value, changed.position, &self.listener)

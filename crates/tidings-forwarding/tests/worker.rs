@@ -24,6 +24,7 @@ backend_tests!(
     a_company_without_a_token_gets_a_dead_item_and_no_call,
     several_workers_share_the_work_without_a_duplicate,
     a_slow_bot_does_not_let_a_batch_outlive_its_lease,
+    a_settled_forward_records_its_messages_new_status_as_an_effect,
 );
 
 /// Tokens for one company only.
@@ -257,4 +258,70 @@ async fn a_slow_bot_does_not_let_a_batch_outlive_its_lease(db: &TestDb) {
     let keys = called_keys(&bot).await;
     let distinct: HashSet<&String> = keys.iter().collect();
     assert_eq!((keys.len(), distinct.len()), (24, 24), "each forward called once");
+}
+
+/// Keeps the events it is given.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<tidings_domain::DomainEvent>>);
+
+#[async_trait]
+impl tidings_domain::Effects for Recorded {
+    async fn record(
+        &self,
+        _unit: &dyn tidings_domain::Transaction,
+        event: &tidings_domain::DomainEvent,
+    ) -> tidings_domain::RepoResult<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+async fn a_settled_forward_records_its_messages_new_status_as_an_effect(db: &TestDb) {
+    use tidings_domain::{
+        ContactRepo, ConversationRepo, Direction, DomainEvent, EffectList, MessageRepo, MessageStatus,
+        NewMessage, Platform, Sender,
+    };
+    let bot = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&bot).await;
+    let acme = company(db, "Acme").await;
+    let store = db.store();
+    let contact = store.social_contact(acme, Platform::Facebook, "psid-1").await.unwrap();
+    let conv = store.open_conversation(acme, contact.id, None, Platform::Facebook).await.unwrap();
+    let reply = NewMessage {
+        company_id: acme,
+        conversation_id: conv.id,
+        local_id: None,
+        sender: Sender::Agent,
+        author_id: None,
+        direction: Direction::Outbound,
+        platform: None,
+        body: "hi".into(),
+        attachments: serde_json::json!([]),
+        awaiting_forward: true,
+    };
+    let message = store.append_message(reply).await.unwrap().message;
+    store
+        .enqueue(NewOutboxItem {
+            message_id: Some(message.id),
+            ..NewOutboxItem {
+                company_id: acme,
+                kind: OutboxKind::MetaForward,
+                idempotency_key: "meta.forward:1".into(),
+                payload: serde_json::json!({ "platform": "facebook", "content": "hi" }),
+                message_id: None,
+                order_key: None,
+                due_at: None,
+            }
+        })
+        .await
+        .unwrap();
+    let effects = Arc::new(Recorded::default());
+    let worker = worker(db, &bot, acme, 10).with_effects(EffectList(vec![effects.clone()]));
+    drain(db, &worker, acme).await;
+    let events = effects.0.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        matches!(&events[0], DomainEvent::MessageUpdated { message: m } if m.id == message.id && m.status == MessageStatus::Sent),
+        "{events:?}"
+    );
 }
