@@ -252,8 +252,12 @@ async fn a_rotated_secret_signs_beside_the_new_one_and_pings_and_redeliveries_ar
         assert_eq!(verified(request, &[&old]), 1, "the old secret still signs during the overlap");
         assert_eq!(verified(request, &[&new]), 1, "and so does the new one");
     }
-    let ping: Value = serde_json::from_slice(&requests[1].body).unwrap();
-    assert_eq!((ping["type"].as_str(), header(&requests[1], "x-tidings-event")), (Some("ping"), "ping"));
+    // The two are not about one conversation: they may arrive in either order.
+    let of_type = |requests: &[wiremock::Request], kind: &str| -> Vec<wiremock::Request> {
+        requests.iter().filter(|r| header(r, "x-tidings-event") == kind).cloned().collect()
+    };
+    let ping: Value = serde_json::from_slice(&of_type(&requests, "ping")[0].body).unwrap();
+    assert_eq!(ping["type"], "ping");
 
     let log = send(&svc, get(&format!("/v1/webhooks/{id}/deliveries"), &acme.token)).await.expect(200);
     let contact_delivery =
@@ -265,11 +269,12 @@ async fn a_rotated_secret_signs_beside_the_new_one_and_pings_and_redeliveries_ar
     send(&svc, post(&again, &acme.token, json!({}))).await.expect(202);
     drain(db, &worker).await;
     let requests = receiver.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 3);
-    assert_eq!(requests[2].body, requests[0].body, "the same event");
+    let contacts = of_type(&requests, "contact.created");
+    assert_eq!((requests.len(), contacts.len()), (3, 2));
+    assert_eq!(contacts[1].body, contacts[0].body, "the same event");
     assert_ne!(
-        header(&requests[2], "x-tidings-delivery"),
-        header(&requests[0], "x-tidings-delivery"),
+        header(&contacts[1], "x-tidings-delivery"),
+        header(&contacts[0], "x-tidings-delivery"),
         "a new delivery"
     );
     let globex = register(&svc, "Globex", "owner@globex.test").await;
