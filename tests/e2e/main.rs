@@ -3,6 +3,7 @@
 
 mod cluster;
 mod outbox;
+mod push;
 mod realtime;
 mod server;
 mod socketio;

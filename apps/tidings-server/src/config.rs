@@ -3,8 +3,10 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use tidings_forwarding::push::{FCM_BASE_URL, ServiceAccount, ServiceAccountError};
 
 /// Prefix shared by every variable.
 const PREFIX: &str = "TIDINGS_";
@@ -101,6 +103,14 @@ pub struct Config {
     /// `TIDINGS_WEBHOOK_ALLOW_LOOPBACK`: `true` accepts `http://` webhook endpoints on this machine
     /// (development only; default `false`: public `https://` endpoints only).
     pub webhook_allow_loopback: bool,
+    /// `TIDINGS_FCM_CREDENTIALS`: path of the Firebase service account JSON file push notifications
+    /// are sent with, read and checked at start; unset, no push notification is sent (or queued).
+    pub fcm_credentials: Option<ServiceAccount>,
+    /// `TIDINGS_FCM_BASE_URL`: FCM's base URL (default `https://fcm.googleapis.com`; a stand-in in tests).
+    pub fcm_base_url: String,
+    /// `TIDINGS_PUSH_COLLAPSE_SECS`: a conversation's messages within this window make one push
+    /// notification, sent when it ends (default 5).
+    pub push_collapse: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -338,8 +348,42 @@ impl Config {
                 "a number of milliseconds from 10 to 60000",
                 |n| (10..=60_000).contains(n),
             )?),
+            fcm_credentials: service_account(&vars)?,
+            fcm_base_url: http_url(&vars, "FCM_BASE_URL")?.unwrap_or_else(|| FCM_BASE_URL.into()),
+            push_collapse: Duration::from_secs(vars.parse(
+                "PUSH_COLLAPSE_SECS",
+                5,
+                "a number of seconds from 1 to 3600",
+                |n| (1..=3600).contains(n),
+            )?),
         })
     }
+}
+
+/// The service account named by `TIDINGS_FCM_CREDENTIALS`, read and checked now so that a bad file
+/// stops the start rather than every push later.
+fn service_account(vars: &Vars<'_>) -> Result<Option<ServiceAccount>, ConfigError> {
+    const NAME: &str = "FCM_CREDENTIALS";
+    let Some(path) = vars.get(NAME) else { return Ok(None) };
+    ServiceAccount::from_file(Path::new(path.trim())).map(Some).map_err(|e| {
+        vars.error(
+            NAME,
+            match e {
+                ServiceAccountError::Read { .. } => {
+                    "the path of a readable Firebase service account JSON file"
+                }
+                ServiceAccountError::Json(_) | ServiceAccountError::Empty(_) => {
+                    "a service account JSON file with project_id, client_email, private_key and token_uri"
+                }
+                ServiceAccountError::Key => {
+                    "a service account whose private_key is an RSA private key in PEM"
+                }
+                ServiceAccountError::TokenUri => {
+                    "a service account whose token_uri is an http:// or https:// URL"
+                }
+            },
+        )
+    })
 }
 
 /// An optional `http://` or `https://` URL variable, without its trailing slash.
@@ -429,6 +473,9 @@ pub fn unknown_variables() -> Vec<String> {
         "OUTBOX_LEASE_SECS",
         "OUTBOX_POLL_MS",
         "WEBHOOK_ALLOW_LOOPBACK",
+        "FCM_CREDENTIALS",
+        "FCM_BASE_URL",
+        "PUSH_COLLAPSE_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -470,6 +517,68 @@ mod tests {
             (Duration::from_secs(1), Duration::from_secs(300))
         );
         assert_eq!(c.outbox_lease, Duration::from_secs(60));
+        assert!(c.fcm_credentials.is_none(), "no push without credentials");
+        assert_eq!(c.fcm_base_url, "https://fcm.googleapis.com");
+        assert_eq!(c.push_collapse, Duration::from_secs(5));
+    }
+
+    /// A file in the temporary directory holding `contents`, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(contents: &str) -> TempFile {
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = std::env::temp_dir().join(format!("tidings-config-{}-{n}.json", std::process::id()));
+            std::fs::write(&path, contents).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_fcm_service_account_is_read_and_checked_at_start() {
+        let account =
+            tidings_forwarding::push::test_account::TestAccount::generate("https://oauth2.test/token");
+        let file = TempFile::new(&account.json);
+        let c = config(&[
+            ("TIDINGS_FCM_CREDENTIALS", file.path()),
+            ("TIDINGS_FCM_BASE_URL", "http://127.0.0.1:9099/"),
+            ("TIDINGS_PUSH_COLLAPSE_SECS", "30"),
+        ])
+        .unwrap();
+        let read = c.fcm_credentials.as_ref().unwrap();
+        assert_eq!(
+            (read.project_id.as_str(), read.token_uri.as_str()),
+            ("tidings-test", "https://oauth2.test/token")
+        );
+        assert_eq!(c.fcm_base_url, "http://127.0.0.1:9099");
+        assert_eq!(c.push_collapse, Duration::from_secs(30));
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("PRIVATE KEY") && !printed.contains(&account.pem[40..80]), "{printed}");
+
+        let mut broken: serde_json::Value = serde_json::from_str(&account.json).unwrap();
+        broken["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into();
+        let bad_key = TempFile::new(&broken.to_string());
+        let not_json = TempFile::new("project_id = tidings");
+        for (path, why) in [
+            ("/nonexistent/service-account.json", "readable"),
+            (bad_key.path(), "RSA private key"),
+            (not_json.path(), "project_id, client_email"),
+        ] {
+            let err = config(&[("TIDINGS_FCM_CREDENTIALS", path)]).unwrap_err();
+            assert_eq!(err.var, "TIDINGS_FCM_CREDENTIALS");
+            assert!(err.to_string().contains(why), "{err}");
+        }
     }
 
     #[test]
@@ -524,6 +633,10 @@ mod tests {
             ("TIDINGS_OUTBOX_LEASE_SECS", "5"),
             ("TIDINGS_ENCRYPTION_KEYS_PREVIOUS", "abcd"),
             ("TIDINGS_WEBHOOK_ALLOW_LOOPBACK", "yes"),
+            ("TIDINGS_FCM_CREDENTIALS", "/nonexistent/service-account.json"),
+            ("TIDINGS_FCM_BASE_URL", "fcm.googleapis.com"),
+            ("TIDINGS_PUSH_COLLAPSE_SECS", "0"),
+            ("TIDINGS_PUSH_COLLAPSE_SECS", "3601"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

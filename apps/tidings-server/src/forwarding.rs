@@ -1,17 +1,32 @@
-//! What leaves the server, wired: the outbox workers with their channels, and the job runner with
-//! the periodic jobs. Both are owned by [`Workers`], so they stop and drain with the server.
+//! What leaves the server, wired: the effects changes record, the outbox workers with their
+//! channels, and the job runner with the periodic jobs. Workers and runner are owned by
+//! [`Workers`], so they stop and drain with the server.
 
 use std::sync::Arc;
 
 use tidings_api::AppState;
+use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
-    Channel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, RetryPolicy, Worker, WorkerSettings,
+    Channel, FcmChannel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy,
+    Worker, WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
 
 use crate::config::Config;
 use crate::workers::Workers;
+
+/// What every change records in its unit of work: push notifications when FCM is configured. Without
+/// credentials nothing is queued, since nothing could deliver it (and a message without effects is
+/// stored without a unit of work).
+pub fn effects(config: &Config) -> EffectList {
+    let mut effects: Vec<Arc<dyn Effects>> = Vec::new();
+    match &config.fcm_credentials {
+        Some(_) => effects.push(Arc::new(PushNotifications::new(config.push_collapse))),
+        None => tracing::info!("TIDINGS_FCM_CREDENTIALS is unset: no push notifications"),
+    }
+    EffectList(effects)
+}
 
 /// Starts the outbox workers and the job runner of this node.
 pub fn start(
@@ -27,6 +42,16 @@ pub fn start(
         None => tracing::info!("TIDINGS_META_BOT_URL is unset: Meta forwards will not be delivered"),
     }
     channels.push(Arc::new(state.webhook_channel(config.webhook_allow_loopback).map_err(|e| e.to_string())?));
+    if let Some(account) = &config.fcm_credentials {
+        let fcm = FcmChannel::new(
+            account.clone(),
+            &config.fcm_base_url,
+            Arc::new(store.clone()),
+            state.contact_online(),
+        )?;
+        channels.push(Arc::new(fcm));
+        tracing::info!(project = %account.project_id, "push notifications go out through FCM");
+    }
     let settings = WorkerSettings {
         retry: RetryPolicy {
             base: config.outbox_base_delay,

@@ -82,7 +82,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         bus,
         revocations,
     )
-    .allow_loopback_webhooks(config.webhook_allow_loopback);
+    .allow_loopback_webhooks(config.webhook_allow_loopback)
+    .with_effects(forwarding::effects(&config));
     forwarding::start(&mut workers, &config, &store, &state, node)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))

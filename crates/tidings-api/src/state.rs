@@ -2,14 +2,17 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
-use tidings_domain::Message;
 use tidings_domain::{
-    EffectList, IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth, WebhookRepo,
+    CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message, OutboxRepo, Revocations,
+    StoreHealth, WebhookRepo,
 };
 use tidings_forwarding::{
-    ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos, Webhooks,
+    ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos,
+    Webhooks,
 };
+use tidings_messaging::realtime::Participant;
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
@@ -141,10 +144,36 @@ impl AppState {
         self.effects.clone()
     }
 
+    /// Adds `effects` (push notifications) to those every change records in its unit of work (the
+    /// webhooks), Meta's inbound messages included.
+    pub fn with_effects(mut self, effects: EffectList) -> Self {
+        self.effects.0.extend(effects.0);
+        self.messaging = self.messaging.with_effects(self.effects.clone());
+        self.meta_webhooks =
+            MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
+        self
+    }
+
     /// What outbox workers tell when a settled forward changed its message: published to the
     /// conversation's live clients like any other change.
     pub fn forward_listener(&self) -> Arc<dyn ForwardListener> {
         Arc::new(PublishSettled(self.messaging.messages.clone()))
+    }
+
+    /// Whether a contact is connected anywhere, for the push channel: the hub's presence, which
+    /// spans the cluster when it is shared through Redis.
+    pub fn contact_online(&self) -> Arc<dyn ContactOnline> {
+        Arc::new(HubPresence(self.hub.clone()))
+    }
+}
+
+/// A contact's presence, as the hub counts it.
+struct HubPresence(Arc<Hub>);
+
+#[async_trait]
+impl ContactOnline for HubPresence {
+    async fn is_online(&self, company_id: CompanyId, contact_id: ContactId) -> bool {
+        self.0.presence().is_online(company_id, Participant::Contact(contact_id)).await
     }
 }
 

@@ -91,4 +91,9 @@ pub trait DeviceRepo: Send + Sync {
     /// in one transaction.
     async fn merge_contacts(&self, company_id: CompanyId, from: ContactId, into: ContactId)
     -> RepoResult<()>;
+    /// The devices of a contact of `company_id` that have a push token, oldest first.
+    async fn push_targets(&self, company_id: CompanyId, contact_id: ContactId) -> RepoResult<Vec<Device>>;
+    /// Removes the push token of a device of `company_id` when it is still `token` (the push service
+    /// said it is no longer valid); a token the device registered since is kept. True when removed.
+    async fn clear_push_token(&self, company_id: CompanyId, id: DeviceId, token: &str) -> RepoResult<bool>;
 }

@@ -1,5 +1,6 @@
 //! Tidings forwarding: the outbox worker, its retry policy and dead letters, the outbound channels
-//! (the Meta bot service first; webhooks, e-mail and push later), and the cluster-safe job runner.
+//! (the Meta bot service, push notifications through FCM; webhooks and e-mail later), and the
+//! cluster-safe job runner.
 //!
 //! A [`Worker`] claims due outbox items from any store implementing the domain's `OutboxRepo`, hands
 //! each to the [`Channel`] of its kind, and settles it: delivered, retried later with
@@ -13,6 +14,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod meta;
 pub mod meta_webhook;
+pub mod push;
 pub mod retry;
 pub mod token_refresh;
 pub mod webhook_channel;
@@ -27,6 +29,7 @@ pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSet
 pub use jobs::{Job, JobRunner, JobSettings};
 pub use meta::{MetaBot, MetaCredentials};
 pub use meta_webhook::{Handshake, MetaWebhooks};
+pub use push::{ContactOnline, FcmChannel, PushNotifications, ServiceAccount};
 pub use retry::RetryPolicy;
 pub use token_refresh::MetaTokenRefresh;
 pub use webhook_channel::{DisabledNotice, WebhookChannel};

@@ -149,6 +149,18 @@ impl Presence for RedisPresence {
             .collect();
         page(entries, after, limit)
     }
+
+    /// One read of the company's live leases, whichever node holds the participant's.
+    async fn is_online(&self, company_id: CompanyId, participant: Participant) -> bool {
+        let Some(mut redis) = self.connection() else {
+            return self.local.is_online(company_id, participant).await;
+        };
+        let live = redis.zrangebyscore::<_, _, _, Vec<String>>(key(company_id), millis(Utc::now()), "+inf");
+        match tokio::time::timeout(COMMAND_TIMEOUT, live).await {
+            Ok(Ok(members)) => members.iter().any(|m| participant_of(m) == Some(participant)),
+            _ => self.local.is_online(company_id, participant).await,
+        }
+    }
 }
 
 impl PresenceKeeper {

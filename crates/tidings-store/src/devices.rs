@@ -174,6 +174,40 @@ impl DeviceRepo for Store {
         row.try_into()
     }
 
+    async fn push_targets(&self, company_id: CompanyId, contact_id: ContactId) -> RepoResult<Vec<Device>> {
+        let (company_id, contact_id) = (company_id.to_string(), contact_id.to_string());
+        let rows: Vec<DeviceRow> = with_conn!(self, |conn| {
+            devices::table
+                .filter(devices::company_id.eq(&company_id))
+                .filter(devices::contact_id.eq(&contact_id))
+                .filter(devices::push_token.is_not_null())
+                .order((devices::created_at.asc(), devices::id.asc()))
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn clear_push_token(&self, company_id: CompanyId, id: DeviceId, token: &str) -> RepoResult<bool> {
+        let (company_id, id, token) = (company_id.to_string(), id.to_string(), token.to_owned());
+        let cleared = with_conn!(self, |conn| {
+            // Only the token the push service refused: the device may have registered a new one
+            // while the call was under way, and that one must stay.
+            diesel::update(
+                devices::table
+                    .filter(devices::company_id.eq(&company_id))
+                    .filter(devices::id.eq(&id))
+                    .filter(devices::push_token.eq(&token)),
+            )
+            .set((devices::push_token.eq(None::<String>), devices::updated_at.eq(now())))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(cleared == 1)
+    }
+
     async fn merge_contacts(
         &self,
         company_id: CompanyId,

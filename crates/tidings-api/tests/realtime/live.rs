@@ -6,6 +6,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tidings_api::{AppState, RealtimeSettings, app};
 use tidings_auth::AuthSettings;
+use tidings_domain::EffectList;
 use tidings_store::test_db::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -33,7 +34,16 @@ impl Live {
 
     /// Starts a server over `db` with the given authentication settings.
     pub async fn start_with(db: &TestDb, realtime: RealtimeSettings, auth: AuthSettings) -> Live {
-        let state = AppState::new(db.store().clone(), auth, realtime);
+        Live::serve(AppState::new(db.store().clone(), auth, realtime)).await
+    }
+
+    /// Starts a server over `db` whose changes record `effects` (push notifications, webhooks).
+    pub async fn start_with_effects(db: &TestDb, effects: EffectList) -> Live {
+        let state = AppState::new(db.store().clone(), auth_settings(), RealtimeSettings::default());
+        Live::serve(state.with_effects(effects)).await
+    }
+
+    async fn serve(state: AppState) -> Live {
         let shared = state.clone();
         let server = actix_web::HttpServer::new(move || app(shared.clone()))
             .workers(2)

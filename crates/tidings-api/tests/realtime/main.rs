@@ -8,6 +8,7 @@ mod feed;
 mod forward;
 mod live;
 mod publish;
+mod push;
 mod robustness;
 mod security;
 mod socketio;

@@ -42,6 +42,23 @@ pub trait Presence: Send + Sync {
         after: Option<Participant>,
         limit: usize,
     ) -> Vec<PresenceEntry>;
+    /// Whether `participant` has a connection open anywhere (to hold back a push notification, say).
+    /// By default it pages through [`Presence::online`]; implementations that can look one up
+    /// directly should.
+    async fn is_online(&self, company_id: CompanyId, participant: Participant) -> bool {
+        const PAGE: usize = 500;
+        let mut after = None;
+        loop {
+            let entries = self.online(company_id, after, PAGE).await;
+            if entries.iter().any(|e| e.participant == participant) {
+                return true;
+            }
+            match entries.last() {
+                Some(last) if entries.len() == PAGE => after = Some(last.participant),
+                _ => return false,
+            }
+        }
+    }
 }
 
 /// Presence of the sessions of this process. Only who is online is kept, so it is as big as the
@@ -114,6 +131,10 @@ impl Presence for LocalPresence {
             .collect();
         page(entries, after, limit)
     }
+
+    async fn is_online(&self, company_id: CompanyId, participant: Participant) -> bool {
+        self.lock().contains_key(&(company_id, participant))
+    }
 }
 
 impl LocalPresence {
@@ -167,5 +188,43 @@ mod tests {
         assert_eq!((first.len(), rest.len()), (2, 3));
         assert!(rest.iter().all(|e| !first.contains(e)), "pages do not overlap");
         assert!(presence.online(CompanyId::new(), None, 10).await.is_empty());
+        assert!(presence.is_online(acme, twice).await);
+        assert!(!presence.is_online(CompanyId::new(), twice).await, "online in their own company only");
+        presence.disconnected(acme, twice, Utc::now());
+        assert!(!presence.is_online(acme, twice).await);
+    }
+
+    /// Presence that only lists, to test the paging default of `is_online`.
+    struct Listing(LocalPresence);
+
+    #[async_trait]
+    impl Presence for Listing {
+        fn connected(&self, company_id: CompanyId, participant: Participant, at: DateTime<Utc>) -> bool {
+            self.0.connected(company_id, participant, at)
+        }
+        fn disconnected(&self, company_id: CompanyId, participant: Participant, at: DateTime<Utc>) -> bool {
+            self.0.disconnected(company_id, participant, at)
+        }
+        async fn online(
+            &self,
+            company_id: CompanyId,
+            after: Option<Participant>,
+            limit: usize,
+        ) -> Vec<PresenceEntry> {
+            self.0.online(company_id, after, limit).await
+        }
+    }
+
+    #[tokio::test]
+    async fn is_online_pages_through_the_listing_by_default() {
+        let presence = Listing(LocalPresence::default());
+        let acme = CompanyId::new();
+        let everyone: Vec<_> = (0..1200).map(|_| Participant::Contact(ContactId::new())).collect();
+        for p in &everyone {
+            presence.connected(acme, *p, Utc::now());
+        }
+        let last = *everyone.iter().max_by_key(|p| order(p)).unwrap();
+        assert!(presence.is_online(acme, last).await, "found on the third page");
+        assert!(!presence.is_online(acme, Participant::Contact(ContactId::new())).await);
     }
 }

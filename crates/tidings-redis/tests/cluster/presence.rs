@@ -55,6 +55,8 @@ async fn every_node_lists_who_is_online_anywhere_and_only_while_they_are() {
     listed(&b, company, device, true).await;
     let page = a.presence.online(company, None, 100).await;
     assert_eq!(page.len(), 2, "a participant on two nodes is listed once: {page:?}");
+    assert!(a.presence.is_online(company, agent).await, "online on B, seen from A");
+    assert!(!a.presence.is_online(company, Participant::Contact(ContactId::new())).await);
     assert_eq!(page[0].participant, agent, "agents first");
 
     // Still online on B after leaving A.
@@ -63,6 +65,7 @@ async fn every_node_lists_who_is_online_anywhere_and_only_while_they_are() {
     listed(&a, company, device, true).await;
     b.presence.disconnected(company, device, Utc::now());
     listed(&a, company, device, false).await;
+    assert!(!a.presence.is_online(company, device).await, "gone from every node");
     // Another company sees none of it.
     assert!(a.presence.online(CompanyId::new(), None, 100).await.is_empty());
     let _ = (a.stop.send(true), b.stop.send(true));

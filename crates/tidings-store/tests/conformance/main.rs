@@ -4,6 +4,7 @@
 use tidings_domain::{RepoErrorKind, RepoResult};
 
 mod conversations;
+mod devices;
 mod errors;
 mod feed;
 mod integrations;
