@@ -86,3 +86,7 @@ typed_id!(
     /// Identifies an outbox item (one call that must leave the system).
     OutboxId
 );
+typed_id!(
+    /// Identifies a password reset token (also sent as an invitation's set-password link).
+    PasswordResetId
+);
