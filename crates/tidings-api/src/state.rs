@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
+use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, PasswordResets, Team};
 use tidings_domain::Message;
-use tidings_domain::{IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth};
-use tidings_forwarding::{ForwardListener, Integrations, MetaWebhooks, OutboxAdmin};
+use tidings_domain::{AccountMail, IdentityRepos, IntegrationRepo, OutboxRepo, Revocations, StoreHealth};
+use tidings_forwarding::{AccountMailer, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin};
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
 
 use crate::realtime::RealtimeSettings;
@@ -19,7 +19,9 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Credentials to callers.
     pub authenticator: Authenticator,
-    /// Team management.
+    /// Password reset links.
+    pub password_resets: PasswordResets,
+    /// Team management (with invitations).
     pub team: Team,
     /// Apps and API keys.
     pub app_keys: AppKeys,
@@ -67,6 +69,9 @@ impl AppState {
         S: IdentityRepos + MessagingRepos + OutboxRepo + IntegrationRepo + StoreHealth + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
+        // Account e-mails are sealed with the key the e-mail channel opens them with.
+        let mail: Arc<dyn AccountMail> = Arc::new(AccountMailer::new(auth.cipher()));
+        let password_resets = PasswordResets::new(repos.clone(), &auth, mail);
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
         let messaging = Messaging::new(store.clone(), bus.clone())
@@ -79,7 +84,8 @@ impl AppState {
             outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
-            team: Team::new(repos, &auth, revocations),
+            team: Team::new(repos, &auth, revocations, password_resets.clone()),
+            password_resets,
             messaging,
             app_keys,
             hub,

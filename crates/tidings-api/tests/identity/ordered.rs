@@ -37,7 +37,8 @@ pub enum Schedule {
 pub fn ordered_state(db: &TestDb, auth: AuthSettings, schedule: Schedule) -> (AppState, Arc<Ordered>) {
     let store = Arc::new(Ordered::new(db.store().clone(), schedule));
     let mut app_state = state(db, auth.clone());
-    app_state.team = Team::new(store.clone(), &auth, Arc::new(NoRevocations));
+    let invitations = app_state.password_resets.clone();
+    app_state.team = Team::new(store.clone(), &auth, Arc::new(NoRevocations), invitations);
     app_state.accounts = Accounts::new(store.clone(), auth);
     (app_state, store)
 }
