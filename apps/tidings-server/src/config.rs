@@ -111,6 +111,15 @@ pub struct Config {
     /// `TIDINGS_PUSH_COLLAPSE_SECS`: a conversation's messages within this window make one push
     /// notification, sent when it ends (default 5).
     pub push_collapse: Duration,
+    /// `TIDINGS_SMTP_URL`: the SMTP server e-mail goes through, `smtp://[user:password@]host[:port]`
+    /// (STARTTLS required; plain only to a loopback host) or `smtps://…` (TLS); unset, e-mails are
+    /// skipped (kept as `skipped` with the reason).
+    pub smtp_url: Option<Secret>,
+    /// `TIDINGS_SMTP_FROM`: the sender of e-mails (default `Tidings <no-reply@localhost>`).
+    pub smtp_from: String,
+    /// `TIDINGS_PUBLIC_URL`: where users open the web app; links in e-mails start with it (default
+    /// `http://127.0.0.1:8080`).
+    pub public_url: String,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -171,7 +180,27 @@ impl Config {
         {
             return Err(vars.error("REDIS_URL", "a URL starting with redis:// or rediss://"));
         }
+        let smtp_url = vars.get("SMTP_URL");
+        if smtp_url.as_deref().is_some_and(|url| tidings_forwarding::SmtpServer::parse(url).is_err()) {
+            return Err(vars.error(
+                "SMTP_URL",
+                "smtp://[user:password@]host[:port] (STARTTLS required; plain SMTP only to 127.0.0.1, \
+                 localhost or ::1) or smtps://[user:password@]host[:port] (TLS)",
+            ));
+        }
         Ok(Config {
+            smtp_url: smtp_url.map(Secret),
+            smtp_from: match vars.get("SMTP_FROM") {
+                None => tidings_forwarding::DEFAULT_FROM.into(),
+                Some(from) if from.parse::<tidings_forwarding::Sender>().is_ok() => from.trim().to_owned(),
+                Some(_) => {
+                    return Err(vars.error(
+                        "SMTP_FROM",
+                        "an e-mail address with an optional name, such as `Tidings <no-reply@example.com>`",
+                    ));
+                }
+            },
+            public_url: http_url(&vars, "PUBLIC_URL")?.unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             redis_url: redis_url.map(Secret),
             database_url: Secret(database_url),
             database_pool_size: vars.parse(
@@ -476,6 +505,9 @@ pub fn unknown_variables() -> Vec<String> {
         "FCM_CREDENTIALS",
         "FCM_BASE_URL",
         "PUSH_COLLAPSE_SECS",
+        "SMTP_URL",
+        "SMTP_FROM",
+        "PUBLIC_URL",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -579,6 +611,9 @@ mod tests {
             assert_eq!(err.var, "TIDINGS_FCM_CREDENTIALS");
             assert!(err.to_string().contains(why), "{err}");
         }
+        assert!(c.smtp_url.is_none(), "e-mails are skipped");
+        assert_eq!(c.smtp_from, "Tidings <no-reply@localhost>");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
     }
 
     #[test]
@@ -606,6 +641,20 @@ mod tests {
         assert_eq!(c.meta_bot_url.as_deref(), Some("http://127.0.0.1:4000"));
         assert_eq!((c.outbox_workers, c.outbox_max_attempts), (0, 3));
         assert_eq!(c.previous_encryption_keys.len(), 2);
+        let c = config(&[
+            ("TIDINGS_SMTP_URL", "smtp://mailer:secret@smtp.example.com:587"),
+            ("TIDINGS_SMTP_FROM", "Acme Support <support@acme.example>"),
+            ("TIDINGS_PUBLIC_URL", "https://chat.acme.example/"),
+        ])
+        .unwrap();
+        assert_eq!(c.smtp_url.unwrap().expose(), "smtp://mailer:secret@smtp.example.com:587");
+        assert_eq!(c.smtp_from, "Acme Support <support@acme.example>");
+        assert_eq!(c.public_url, "https://chat.acme.example");
+        for url in
+            ["smtps://smtp.example.com", "smtp://127.0.0.1:1025", "smtp://localhost", "smtp://[::1]:25"]
+        {
+            assert!(config(&[("TIDINGS_SMTP_URL", url)]).is_ok(), "{url}");
+        }
     }
 
     #[test]
@@ -637,6 +686,13 @@ mod tests {
             ("TIDINGS_FCM_BASE_URL", "fcm.googleapis.com"),
             ("TIDINGS_PUSH_COLLAPSE_SECS", "0"),
             ("TIDINGS_PUSH_COLLAPSE_SECS", "3601"),
+            ("TIDINGS_SMTP_URL", "http://smtp.example.com"),
+            ("TIDINGS_SMTP_URL", "smtp.example.com:587"),
+            ("TIDINGS_SMTP_URL", "smtp://smtp.example.com:587?tls=none"),
+            ("TIDINGS_SMTP_URL", "smtp://"),
+            ("TIDINGS_SMTP_FROM", "Tidings"),
+            ("TIDINGS_SMTP_FROM", "no-reply@"),
+            ("TIDINGS_PUBLIC_URL", "chat.acme.example"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -652,6 +708,7 @@ mod tests {
             ("TIDINGS_JWT_SECRET", "correct-horse-battery-staple-0123456789"),
             ("TIDINGS_ENCRYPTION_KEY", &"5e".repeat(32)),
             ("TIDINGS_REDIS_URL", "redis://:hunter2@cache:6379"),
+            ("TIDINGS_SMTP_URL", "smtps://mailer:hunter2@smtp.example.com"),
         ])
         .unwrap();
         let printed = format!("{c:?}");

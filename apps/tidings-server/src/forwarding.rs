@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tidings_api::AppState;
 use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
-    Channel, FcmChannel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy,
-    Worker, WorkerSettings,
+    Channel, EmailChannel, FcmChannel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications,
+    RetryPolicy, Sender, SmtpServer, Worker, WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
@@ -35,6 +35,7 @@ pub fn start(
     store: &Store,
     state: &AppState,
     node: NodeId,
+    cipher: tidings_auth::Cipher,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
     match &config.meta_bot_url {
@@ -52,6 +53,7 @@ pub fn start(
         channels.push(Arc::new(fcm));
         tracing::info!(project = %account.project_id, "push notifications go out through FCM");
     }
+    channels.push(Arc::new(email_channel(config, cipher)?));
     let settings = WorkerSettings {
         retry: RetryPolicy {
             base: config.outbox_base_delay,
@@ -82,4 +84,26 @@ pub fn start(
         .register(Arc::new(refresh));
     workers.spawn("job runner", |stop| runner.run(stop));
     Ok(())
+}
+
+/// The e-mail channel: through `TIDINGS_SMTP_URL` (checked when the configuration was read), or
+/// skipping every e-mail when it is unset.
+fn email_channel(
+    config: &Config,
+    cipher: tidings_auth::Cipher,
+) -> Result<EmailChannel, Box<dyn std::error::Error>> {
+    let server = match &config.smtp_url {
+        Some(url) => Some(SmtpServer::parse(url.expose()).map_err(|e| format!("TIDINGS_SMTP_URL: {e}"))?),
+        None => {
+            tracing::warn!(
+                "TIDINGS_SMTP_URL is unset: e-mails (password resets, invitations) will be skipped"
+            );
+            None
+        }
+    };
+    if let Some(server) = &server {
+        tracing::info!(host = %server.host, port = server.port, security = ?server.security, "e-mail goes out through SMTP");
+    }
+    let from: Sender = config.smtp_from.parse().map_err(|e| format!("TIDINGS_SMTP_FROM: {e}"))?;
+    Ok(EmailChannel::new(server.as_ref(), from, cipher)?)
 }

@@ -74,17 +74,13 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             (bus.clone(), bus)
         }
     };
-    let state = AppState::build(
-        Arc::new(store.clone()),
-        auth_settings(&config)?,
-        realtime,
-        hub.clone(),
-        bus,
-        revocations,
-    )
-    .allow_loopback_webhooks(config.webhook_allow_loopback)
-    .with_effects(forwarding::effects(&config));
-    forwarding::start(&mut workers, &config, &store, &state, node)?;
+    let auth = auth_settings(&config)?;
+    // The e-mail channel opens what the services sealed, with the same keys.
+    let cipher = auth.cipher();
+    let state = AppState::build(Arc::new(store.clone()), auth, realtime, hub.clone(), bus, revocations)
+        .allow_loopback_webhooks(config.webhook_allow_loopback)
+        .with_effects(forwarding::effects(&config));
+    forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
@@ -133,6 +129,7 @@ fn auth_settings(config: &Config) -> Result<AuthSettings, Box<dyn std::error::Er
             .iter()
             .filter_map(|k| secrets::decode_key(k.expose()))
             .collect(),
+        public_url: config.public_url.clone(),
         ..AuthSettings::with_secret(secret)
     })
 }

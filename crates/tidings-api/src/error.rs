@@ -223,6 +223,11 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidRefreshToken => {
                 ApiError::new(ErrorCode::Unauthenticated, "invalid or expired refresh token; log in again")
             }
+            AuthError::InvalidResetToken => {
+                let message = "invalid, expired or already used password reset token";
+                ApiError::validation(message)
+                    .with_details(serde_json::json!({ "fields": { "token": [message] } }))
+            }
             AuthError::TokenExpired => ApiError::new(ErrorCode::TokenExpired, "the access token has expired"),
             AuthError::InvalidToken | AuthError::InvalidKeyFormat => {
                 ApiError::new(ErrorCode::Unauthenticated, "invalid credentials")

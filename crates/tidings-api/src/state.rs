@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, Team};
+use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, PasswordResets, Team};
 use tidings_domain::{
-    CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message, OutboxRepo, Revocations,
-    StoreHealth, WebhookRepo,
+    AccountMail, CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message, OutboxRepo,
+    Revocations, StoreHealth, WebhookRepo,
 };
 use tidings_forwarding::{
-    ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos,
-    Webhooks,
+    AccountMailer, ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents,
+    WebhookRepos, Webhooks,
 };
 use tidings_messaging::realtime::Participant;
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
@@ -26,7 +26,9 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Credentials to callers.
     pub authenticator: Authenticator,
-    /// Team management.
+    /// Password reset links.
+    pub password_resets: PasswordResets,
+    /// Team management (with invitations).
     pub team: Team,
     /// Apps and API keys.
     pub app_keys: AppKeys,
@@ -91,6 +93,9 @@ impl AppState {
             + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
+        // Account e-mails are sealed with the key the e-mail channel opens them with.
+        let mail: Arc<dyn AccountMail> = Arc::new(AccountMailer::new(auth.cipher()));
+        let password_resets = PasswordResets::new(repos.clone(), &auth, mail);
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
         let effects = EffectList(vec![Arc::new(WebhookEvents)]);
@@ -110,7 +115,8 @@ impl AppState {
             outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
-            team: Team::new(repos, &auth, revocations),
+            team: Team::new(repos, &auth, revocations, password_resets.clone()),
+            password_resets,
             messaging,
             app_keys,
             hub,

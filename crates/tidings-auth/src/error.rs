@@ -19,6 +19,9 @@ pub enum AuthError {
     /// The refresh token is unknown, spent, revoked or expired.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// The password reset token is unknown, used or expired.
+    #[error("invalid, expired or already used password reset token")]
+    InvalidResetToken,
     /// The access token is malformed, forged, or signed with another key or algorithm.
     #[error("invalid token")]
     InvalidToken,

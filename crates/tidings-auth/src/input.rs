@@ -51,6 +51,27 @@ pub struct RefreshInput {
     pub refresh_token: String,
 }
 
+/// `POST /v1/auth/password-reset`: asks for a link to choose a new password.
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetInput {
+    /// The account's login e-mail.
+    #[garde(email, length(max = 254))]
+    pub email: String,
+}
+
+/// `POST /v1/auth/password-reset/confirm`: the token of the link and the new password.
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirmInput {
+    /// The token of the link (`tdp_…`).
+    #[garde(length(min = 1, max = 512))]
+    pub token: String,
+    /// The new password, 10 to 128 characters (the policy of registration).
+    #[garde(length(chars, min = 10, max = 128))]
+    pub password: String,
+}
+
 /// `POST /v1/users`: a new member of the caller's company.
 #[derive(Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
@@ -61,9 +82,10 @@ pub struct NewMemberInput {
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
     pub name: String,
-    /// Initial password, 10 to 128 characters.
+    /// Initial password, 10 to 128 characters; without one, the member chooses theirs with the link
+    /// of the invitation e-mail before they can log in.
     #[garde(length(chars, min = 10, max = 128))]
-    pub password: String,
+    pub password: Option<String>,
     /// Role; at most the caller's own.
     #[garde(skip)]
     pub role: Role,

@@ -1,5 +1,6 @@
 //! Tidings identity and access, free of HTTP: password hashing, access and refresh tokens, API keys,
-//! lockout, and the services built on them (accounts, team, apps and keys, authentication).
+//! lockout, and the services built on them (accounts, password resets, team with invitations, apps
+//! and keys, authentication).
 //!
 //! The services reach the database only through the repository traits of `tidings-domain`.
 
@@ -14,6 +15,7 @@ mod input;
 mod lockout;
 mod opaque_token;
 mod password;
+mod password_reset;
 mod passwords;
 mod settings;
 mod team;
@@ -26,11 +28,13 @@ pub use authenticate::Authenticator;
 pub use cipher::{Cipher, KEY_LEN};
 pub use error::AuthError;
 pub use input::{
-    AppInput, AppPatchInput, KeyInput, LoginInput, NewMemberInput, RefreshInput, RegisterInput, RoleInput,
+    AppInput, AppPatchInput, KeyInput, LoginInput, NewMemberInput, PasswordResetConfirmInput,
+    PasswordResetInput, RefreshInput, RegisterInput, RoleInput,
 };
 pub use lockout::LockoutPolicy;
-pub use opaque_token::{generate_refresh_token, hash_secret};
-pub use password::PasswordHasher;
+pub use opaque_token::{generate_password_reset_token, generate_refresh_token, hash_secret};
+pub use password::{PasswordHasher, UNUSABLE_PASSWORD};
+pub use password_reset::PasswordResets;
 pub use passwords::Passwords;
 pub use settings::AuthSettings;
 pub use team::Team;

@@ -1,4 +1,5 @@
-//! Opaque secrets (refresh tokens) and the one-way hash under which secrets are stored.
+//! Opaque secrets (refresh tokens, password reset tokens) and the one-way hash under which secrets
+//! are stored.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -7,9 +8,19 @@ use sha2::{Digest, Sha256};
 
 /// A new refresh token: `tdr_` and 32 random bytes, base64url.
 pub fn generate_refresh_token() -> String {
+    generate("tdr_")
+}
+
+/// A new password reset token (also an invitation's): `tdp_` and 32 random bytes, base64url.
+pub fn generate_password_reset_token() -> String {
+    generate("tdp_")
+}
+
+/// `prefix` (which tells what a leaked token is) and 32 random bytes, base64url.
+fn generate(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("tdr_{}", B64.encode(bytes))
+    format!("{prefix}{}", B64.encode(bytes))
 }
 
 /// Lower-case hex SHA-256 of a secret: what the store keeps instead of the secret. The secrets are
@@ -32,5 +43,7 @@ mod tests {
         assert!(h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(h, hash_secret(&a));
         assert_ne!(h, hash_secret(&b));
+        let reset = generate_password_reset_token();
+        assert!(reset.starts_with("tdp_") && reset.len() == 4 + 43, "{reset}");
     }
 }

@@ -11,6 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AuthError;
 
+/// The stored hash of an account that has no password yet (a member invited without one): no
+/// password matches it, since it is not a bcrypt hash.
+pub const UNUSABLE_PASSWORD: &str = "!";
+
 /// Hashes and verifies passwords at a fixed bcrypt cost. CPU-heavy: call from a blocking thread
 /// (see [`crate::Passwords`]).
 pub struct PasswordHasher {
@@ -33,9 +37,17 @@ impl PasswordHasher {
         bcrypt::hash(prehash(password), self.cost).map_err(|e| AuthError::Hashing(e.to_string()))
     }
 
-    /// Whether the password matches the stored hash; false for a malformed hash.
+    /// Whether the password matches the stored hash; false for a malformed hash (such as
+    /// [`UNUSABLE_PASSWORD`]), after the work of a real verification, so that the time taken does
+    /// not tell such an account from others.
     pub fn verify(&self, password: &str, hash: &str) -> bool {
-        bcrypt::verify(prehash(password), hash).unwrap_or(false)
+        match bcrypt::verify(prehash(password), hash) {
+            Ok(matches) => matches,
+            Err(_) => {
+                self.verify_dummy(password);
+                false
+            }
+        }
     }
 
     /// Does the work of one verification against a hash of the same cost, for logins of unknown
@@ -62,6 +74,7 @@ mod tests {
         assert!(hasher.verify("correct horse battery", &hash));
         assert!(!hasher.verify("correct horse batterY", &hash));
         assert!(!hasher.verify("correct horse battery", "not-a-hash"));
+        assert!(!hasher.verify("", UNUSABLE_PASSWORD) && !hasher.verify("!", UNUSABLE_PASSWORD));
     }
 
     #[test]

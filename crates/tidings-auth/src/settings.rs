@@ -26,6 +26,13 @@ pub struct AuthSettings {
     pub encryption_key: [u8; KEY_LEN],
     /// Earlier encryption keys: values they sealed still open while they are sealed again.
     pub previous_encryption_keys: Vec<[u8; KEY_LEN]>,
+    /// Where users open the web app, without a trailing slash: links in e-mails start with it
+    /// (default `http://127.0.0.1:8080`).
+    pub public_url: String,
+    /// How long a password reset link works (default 1 hour).
+    pub password_reset_ttl: Duration,
+    /// How long an invitation's set-password link works (default 7 days).
+    pub invitation_ttl: Duration,
 }
 
 impl AuthSettings {
@@ -46,6 +53,9 @@ impl AuthSettings {
             bcrypt_cost: 12,
             lockout: LockoutPolicy::default(),
             key_rotation_overlap: Duration::hours(24),
+            public_url: "http://127.0.0.1:8080".into(),
+            password_reset_ttl: Duration::hours(1),
+            invitation_ttl: Duration::days(7),
         }
     }
 }
@@ -66,6 +76,9 @@ impl std::fmt::Debug for AuthSettings {
             .field("refresh_ttl", &self.refresh_ttl)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("key_rotation_overlap", &self.key_rotation_overlap)
+            .field("public_url", &self.public_url)
+            .field("password_reset_ttl", &self.password_reset_ttl)
+            .field("invitation_ttl", &self.invitation_ttl)
             .finish()
     }
 }

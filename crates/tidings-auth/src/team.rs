@@ -1,4 +1,5 @@
-//! The team of a company: who may add, promote, demote and remove whom.
+//! The team of a company: who may add, promote, demote and remove whom. A member added is sent an
+//! invitation e-mail with a link to choose a password (needed to log in when none was given).
 //!
 //! The API's role guard lets only admins and owners in; the rules here are finer: nobody acts on a
 //! user ranked above them or grants a role above their own, and nobody changes or removes
@@ -12,6 +13,8 @@ use tidings_domain::{IdentityRepos, NewUser, RepoError, Revocations, User, UserI
 
 use crate::error::AuthError;
 use crate::input::{NewMemberInput, RoleInput};
+use crate::password::UNUSABLE_PASSWORD;
+use crate::password_reset::PasswordResets;
 use crate::passwords::Passwords;
 use crate::settings::AuthSettings;
 use tidings_domain::Principal;
@@ -22,16 +25,19 @@ pub struct Team {
     repos: Arc<dyn IdentityRepos>,
     passwords: Passwords,
     revocations: Arc<dyn Revocations>,
+    invitations: PasswordResets,
 }
 
 impl Team {
-    /// Builds the service over `repos`; `revocations` hears of removed and re-roled users.
+    /// Builds the service over `repos`; `revocations` hears of removed and re-roled users, and
+    /// `invitations` sends new members their invitation.
     pub fn new(
         repos: Arc<dyn IdentityRepos>,
         settings: &AuthSettings,
         revocations: Arc<dyn Revocations>,
+        invitations: PasswordResets,
     ) -> Self {
-        Self { repos, passwords: Passwords::new(settings.bcrypt_cost), revocations }
+        Self { repos, passwords: Passwords::new(settings.bcrypt_cost), revocations, invitations }
     }
 
     /// A page of at most `limit` of the caller's colleagues, oldest first, after the user `after`.
@@ -49,13 +55,18 @@ impl Team {
         Ok(self.repos.get_user(actor.company_id, id).await?)
     }
 
-    /// Adds a user to the caller's company.
+    /// Adds a user to the caller's company and enqueues their invitation. Without a password the
+    /// account cannot log in until its link is used.
     pub async fn add(&self, actor: &Principal, input: NewMemberInput) -> Result<User, AuthError> {
         input.validate()?;
         if input.role > actor.role {
             return Err(AuthError::Forbidden("cannot grant a role above your own"));
         }
-        let password_hash = self.passwords.hash(input.password).await?;
+        let has_password = input.password.is_some();
+        let password_hash = match input.password {
+            Some(password) => self.passwords.hash(password).await?,
+            None => UNUSABLE_PASSWORD.to_owned(),
+        };
         let new = NewUser {
             company_id: actor.company_id,
             email: input.email,
@@ -63,9 +74,14 @@ impl Team {
             password_hash,
             role: input.role,
         };
-        self.repos.create_user(new).await.map_err(|e| {
+        // The member and their invitation commit together.
+        let unit = self.repos.begin().await?;
+        let user = unit.create_user(new).await.map_err(|e| {
             if e.is_conflict() { AuthError::Conflict("this e-mail is already registered") } else { e.into() }
-        })
+        })?;
+        self.invitations.invite(&*unit, actor, &user, has_password).await?;
+        unit.commit().await?;
+        Ok(user)
     }
 
     /// Changes a colleague's role.

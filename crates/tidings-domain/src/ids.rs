@@ -94,3 +94,7 @@ typed_id!(
     /// Identifies one attempt to deliver an event to a webhook endpoint.
     WebhookAttemptId
 );
+typed_id!(
+    /// Identifies a password reset token (also sent as an invitation's set-password link).
+    PasswordResetId
+);

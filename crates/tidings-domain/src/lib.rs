@@ -2,6 +2,7 @@
 //!
 //! This crate does no I/O. Services depend on the traits declared here, so they can run over any store.
 
+pub mod account_mail;
 pub mod api_key;
 pub mod app;
 pub mod company;
@@ -20,6 +21,7 @@ pub mod job;
 pub mod message;
 mod named_enum;
 pub mod outbox;
+pub mod password_reset;
 pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
@@ -29,6 +31,7 @@ pub mod user;
 pub mod verification;
 pub mod webhook;
 
+pub use account_mail::{AccountEmail, AccountMail};
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
 pub use app::{App, AppRepo, IdentityVerification, NewApp};
 pub use company::{Company, CompanyRepo, NewCompany};
@@ -45,7 +48,7 @@ pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
     ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
-    RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
+    PasswordResetId, RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};
@@ -55,6 +58,7 @@ pub use message::{
 pub use outbox::{
     Claimed, NewOutboxItem, OutboxItem, OutboxKind, OutboxRepo, OutboxStats, OutboxStatus, Settlement,
 };
+pub use password_reset::{NewPasswordReset, PasswordReset, PasswordResetRepo};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};

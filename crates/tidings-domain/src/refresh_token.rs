@@ -60,4 +60,6 @@ pub trait RefreshTokenRepo: Send + Sync {
     ) -> RepoResult<Option<RefreshTokenId>>;
     /// Revokes every live token of a family.
     async fn revoke_refresh_family(&self, family_id: RefreshTokenId, now: DateTime<Utc>) -> RepoResult<()>;
+    /// Revokes every live token of a user, of every family (every session ends).
+    async fn revoke_user_refresh_tokens(&self, user_id: UserId, now: DateTime<Utc>) -> RepoResult<()>;
 }

@@ -96,6 +96,10 @@ pub trait UserRepo: Send + Sync {
     /// Records a successful login: forgets failed logins and an expired lock, atomically, unless the
     /// user is locked at `now`. `false` (locked, or no such user) means the login must be refused.
     async fn record_successful_login(&self, id: UserId, now: DateTime<Utc>) -> RepoResult<bool>;
+    /// Replaces the password hash of a user of `company_id` and clears the lockout (failed logins
+    /// and lock): whoever chose the new password proved they own the address. `NotFound` when the
+    /// user is gone.
+    async fn set_password(&self, company_id: CompanyId, id: UserId, password_hash: String) -> RepoResult<()>;
 }
 
 /// What [`UserRepo::record_failed_login`] did.

@@ -17,6 +17,7 @@ mod jobs;
 mod messages;
 mod migrate;
 mod outbox;
+mod password_resets;
 mod pool;
 mod refresh_tokens;
 mod rows;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use tidings_domain::{NewRefreshToken, RefreshToken, RefreshTokenId, RefreshTokenRepo, RepoResult};
+use tidings_domain::{NewRefreshToken, RefreshToken, RefreshTokenId, RefreshTokenRepo, RepoResult, UserId};
 
 use crate::error::db_error;
 use crate::pool::with_conn;
@@ -85,6 +85,19 @@ impl RefreshTokenRepo for Store {
         let now = naive(now);
         with_conn!(self, |conn| {
             diesel::update(rt::table.filter(rt::family_id.eq(&family_id)).filter(rt::revoked_at.is_null()))
+                .set(rt::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
+    async fn revoke_user_refresh_tokens(&self, user_id: UserId, now: DateTime<Utc>) -> RepoResult<()> {
+        let user_id = user_id.to_string();
+        let now = naive(now);
+        with_conn!(self, |conn| {
+            diesel::update(rt::table.filter(rt::user_id.eq(&user_id)).filter(rt::revoked_at.is_null()))
                 .set(rt::revoked_at.eq(Some(now)))
                 .execute(conn)
                 .await

@@ -39,6 +39,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        company_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     apps (id) {
         id -> Text,
         company_id -> Text,
@@ -250,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     companies,
     users,
     refresh_tokens,
+    password_resets,
     apps,
     api_keys,
     contacts,

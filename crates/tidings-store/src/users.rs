@@ -182,6 +182,22 @@ impl UserRepo for Store {
         })?;
         Ok(cleared == 1)
     }
+
+    async fn set_password(&self, company_id: CompanyId, id: UserId, password_hash: String) -> RepoResult<()> {
+        let (company_id, id) = (company_id.to_string(), id.to_string());
+        let changed = with_conn!(self, |conn| {
+            diesel::update(users::table.filter(users::company_id.eq(&company_id)).filter(users::id.eq(&id)))
+                .set((
+                    users::password_hash.eq(&password_hash),
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        if changed == 0 { Err(RepoError::not_found()) } else { Ok(()) }
+    }
 }
 
 impl Store {

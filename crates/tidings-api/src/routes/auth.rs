@@ -1,14 +1,14 @@
-//! `/v1/auth`: register, login, refresh, logout, and who am I.
+//! `/v1/auth`: register, login, refresh, logout, password reset, and who am I.
 
 use actix_web::{HttpResponse, web};
-use tidings_auth::{LoginInput, RefreshInput, RegisterInput};
+use tidings_auth::{LoginInput, PasswordResetConfirmInput, PasswordResetInput, RefreshInput, RegisterInput};
 use tidings_domain::Caller;
 
 use crate::caller::AnyCaller;
 use crate::error::ApiError;
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::views::{MeView, SessionView, TokensView};
+use crate::views::{AcceptedView, MeView, SessionView, TokensView};
 
 /// `POST /v1/auth/register`
 pub async fn register(
@@ -37,6 +37,24 @@ pub async fn refresh(
 /// `POST /v1/auth/logout`
 pub async fn logout(state: web::Data<AppState>, input: Json<RefreshInput>) -> Result<HttpResponse, ApiError> {
     state.accounts.logout(input.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /v1/auth/password-reset`: 202 whether or not the account exists.
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    input: Json<PasswordResetInput>,
+) -> Result<HttpResponse, ApiError> {
+    state.password_resets.request(input.into_inner()).await?;
+    Ok(HttpResponse::Accepted().json(AcceptedView::accepted()))
+}
+
+/// `POST /v1/auth/password-reset/confirm`
+pub async fn confirm_password_reset(
+    state: web::Data<AppState>,
+    input: Json<PasswordResetConfirmInput>,
+) -> Result<HttpResponse, ApiError> {
+    state.password_resets.confirm(input.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -29,6 +29,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
                 .service(web::resource("/auth/me").route(web::get().to(auth::me)))
                 .service(
+                    web::resource("/auth/password-reset").route(web::post().to(auth::request_password_reset)),
+                )
+                .service(
+                    web::resource("/auth/password-reset/confirm")
+                        .route(web::post().to(auth::confirm_password_reset)),
+                )
+                .service(
                     web::resource("/users")
                         .route(web::get().to(users::list))
                         .route(web::post().to(users::create)),

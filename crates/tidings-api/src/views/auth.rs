@@ -163,3 +163,17 @@ impl From<ServicePrincipal> for MeView {
         MeView::Service { company_id: s.company_id, app_id: s.app_id }
     }
 }
+
+/// `POST /v1/auth/password-reset`: `{"status": "accepted"}`, whether or not the account exists.
+#[derive(Debug, Serialize)]
+pub struct AcceptedView {
+    /// Always `accepted`.
+    pub status: &'static str,
+}
+
+impl AcceptedView {
+    /// The one answer.
+    pub fn accepted() -> Self {
+        Self { status: "accepted" }
+    }
+}

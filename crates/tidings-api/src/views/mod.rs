@@ -20,7 +20,7 @@ mod webhooks;
 use serde::Serialize;
 
 pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
-pub use auth::{CompanyView, MeView, SessionView, TokensView, UserView};
+pub use auth::{AcceptedView, CompanyView, MeView, SessionView, TokensView, UserView};
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{
     ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView, SentView,

@@ -7,6 +7,7 @@ mod keys;
 mod lists;
 mod lockout;
 mod ordered;
+mod password_reset;
 #[path = "../support/mod.rs"]
 mod support;
 mod team;

@@ -11,9 +11,9 @@ use tidings_api::AppState;
 use tidings_auth::{Accounts, AuthSettings, Team};
 use tidings_domain::{
     ApiKey, ApiKeyId, ApiKeyRepo, App, AppId, AppRepo, Company, CompanyId, CompanyRepo, FailedLogin,
-    IdentityVerification, NewApiKey, NewApp, NewCompany, NewRefreshToken, NewUser, NoRevocations,
-    RefreshToken, RefreshTokenId, RefreshTokenRepo, RepoResult, Role, Transaction, UnitOfWork, User, UserId,
-    UserRepo,
+    IdentityVerification, NewApiKey, NewApp, NewCompany, NewPasswordReset, NewRefreshToken, NewUser,
+    NoRevocations, PasswordReset, PasswordResetRepo, RefreshToken, RefreshTokenId, RefreshTokenRepo,
+    RepoResult, Role, Transaction, UnitOfWork, User, UserId, UserRepo,
 };
 use tidings_store::Store;
 use tidings_store::test_db::TestDb;
@@ -37,7 +37,8 @@ pub enum Schedule {
 pub fn ordered_state(db: &TestDb, auth: AuthSettings, schedule: Schedule) -> (AppState, Arc<Ordered>) {
     let store = Arc::new(Ordered::new(db.store().clone(), schedule));
     let mut app_state = state(db, auth.clone());
-    app_state.team = Team::new(store.clone(), &auth, Arc::new(NoRevocations));
+    let invitations = app_state.password_resets.clone();
+    app_state.team = Team::new(store.clone(), &auth, Arc::new(NoRevocations), invitations);
     app_state.accounts = Accounts::new(store.clone(), auth);
     (app_state, store)
 }
@@ -151,6 +152,10 @@ impl UserRepo for Ordered {
         self.before_team_change().await;
         self.store.delete_user(company_id, id).await
     }
+
+    async fn set_password(&self, company_id: CompanyId, id: UserId, password_hash: String) -> RepoResult<()> {
+        self.store.set_password(company_id, id, password_hash).await
+    }
 }
 
 #[async_trait]
@@ -193,6 +198,25 @@ impl RefreshTokenRepo for Ordered {
 
     async fn revoke_refresh_family(&self, family_id: RefreshTokenId, now: DateTime<Utc>) -> RepoResult<()> {
         self.store.revoke_refresh_family(family_id, now).await
+    }
+
+    async fn revoke_user_refresh_tokens(&self, user_id: UserId, now: DateTime<Utc>) -> RepoResult<()> {
+        self.store.revoke_user_refresh_tokens(user_id, now).await
+    }
+}
+
+#[async_trait]
+impl PasswordResetRepo for Ordered {
+    async fn insert_password_reset(&self, new: NewPasswordReset) -> RepoResult<PasswordReset> {
+        self.store.insert_password_reset(new).await
+    }
+
+    async fn spend_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<PasswordReset>> {
+        self.store.spend_password_reset(token_hash, now).await
     }
 }
 

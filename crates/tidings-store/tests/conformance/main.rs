@@ -13,6 +13,7 @@ mod keys;
 mod messages;
 mod outbox;
 mod paging;
+mod password_resets;
 mod tenancy;
 mod tokens;
 mod units;
