@@ -49,6 +49,7 @@ pub struct AppState {
     /// The company's outbound webhook endpoints.
     pub webhooks: Webhooks,
     webhook_repos: Arc<dyn WebhookRepos>,
+    notice_repos: Arc<dyn tidings_forwarding::NoticeRepos>,
     cipher: tidings_auth::Cipher,
     effects: EffectList,
 }
@@ -108,6 +109,7 @@ impl AppState {
             effects,
             webhooks: Webhooks::new(store.clone(), cipher.clone(), false),
             webhook_repos: store.clone(),
+            notice_repos: store.clone(),
             cipher,
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
@@ -138,11 +140,13 @@ impl AppState {
         &self,
         allow_loopback: bool,
     ) -> Result<tidings_forwarding::WebhookChannel, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(tidings_forwarding::WebhookChannel::new(
+        let notice = tidings_forwarding::OwnersByEmail::new(self.notice_repos.clone(), self.cipher.clone());
+        let channel = tidings_forwarding::WebhookChannel::new(
             self.webhook_repos.clone(),
             self.cipher.clone(),
             allow_loopback,
-        )?)
+        )?;
+        Ok(channel.with_notice(Arc::new(notice)))
     }
 
     /// The effects every change records (webhooks), for outbox workers that change messages.

@@ -27,6 +27,7 @@ pub mod test_smtp;
 pub mod token_refresh;
 pub mod webhook_channel;
 pub mod webhook_events;
+pub mod webhook_notice;
 pub mod webhooks;
 pub mod worker;
 
@@ -46,5 +47,6 @@ pub use smtp::{DEFAULT_FROM, Sender, SenderError, SmtpSecurity, SmtpServer, Smtp
 pub use token_refresh::MetaTokenRefresh;
 pub use webhook_channel::{DisabledNotice, WebhookChannel};
 pub use webhook_events::WebhookEvents;
+pub use webhook_notice::{NoticeRepos, OwnersByEmail};
 pub use webhooks::{WebhookInput, WebhookPatchInput, WebhookRepos, Webhooks, WithSecret};
 pub use worker::{ForwardListener, ForwardingRepos, Worker, WorkerSettings};

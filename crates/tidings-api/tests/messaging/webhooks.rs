@@ -299,9 +299,22 @@ async fn an_endpoint_failing_for_a_day_is_disabled(db: &TestDb) {
     let shown = send(&svc, get(&format!("/v1/webhooks/{id}"), &acme.token)).await.expect(200);
     assert_eq!(shown["enabled"], false, "{shown}");
     assert!(shown["disabled_reason"].as_str().unwrap().contains("500"));
+    // Its owners are told by e-mail (sealed in the outbox: the address is not readable there).
+    let company = acme.company_id.parse().unwrap();
+    let mails = tidings_domain::OutboxRepo::list_outbox(
+        db.store(),
+        company,
+        None,
+        Some(tidings_domain::OutboxKind::Email),
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(mails.len(), 1, "one owner, one e-mail");
+    assert!(!mails[0].payload.to_string().contains("owner@acme.test"));
     drain(db, &worker).await;
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1, "nothing more is sent to it");
-    let company = acme.company_id.parse().unwrap();
     let skipped = tidings_domain::OutboxRepo::list_outbox(
         db.store(),
         company,
