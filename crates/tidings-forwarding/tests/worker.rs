@@ -69,9 +69,43 @@ async fn forward(db: &TestDb, company_id: CompanyId, n: usize) -> OutboxId {
 }
 
 fn worker(db: &TestDb, bot: &MockServer, tokens: CompanyId, max_attempts: u32) -> Worker {
+    worker_with(db, bot, tokens, settings(max_attempts))
+}
+
+fn worker_with(db: &TestDb, bot: &MockServer, tokens: CompanyId, settings: WorkerSettings) -> Worker {
     let meta = MetaBot::new(&bot.uri(), Arc::new(Tokens(tokens))).unwrap();
     let channels: Vec<Arc<dyn Channel>> = vec![Arc::new(meta)];
-    Worker::new(Arc::new(db.store().clone()), channels, settings(max_attempts))
+    Worker::new(Arc::new(db.store().clone()), channels, settings)
+}
+
+/// Runs the workers side by side, each ticking (and resting `idle` when it found nothing) for `span`.
+async fn tick_together(workers: Vec<Worker>, span: Duration, idle: Duration) {
+    let running: Vec<_> = workers
+        .into_iter()
+        .map(|w| {
+            tokio::spawn(async move {
+                let deadline = tokio::time::Instant::now() + span;
+                while tokio::time::Instant::now() < deadline {
+                    if w.tick().await == 0 {
+                        tokio::time::sleep(idle).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for r in running {
+        r.await.unwrap();
+    }
+}
+
+/// Asserts that the company's `n` items were delivered, each with one call.
+async fn each_delivered_once(db: &TestDb, bot: &MockServer, company_id: CompanyId, n: usize) {
+    let delivered =
+        db.store().list_outbox(company_id, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
+    assert_eq!(delivered.len(), n);
+    let keys = called_keys(bot).await;
+    let distinct: HashSet<&String> = keys.iter().collect();
+    assert_eq!((keys.len(), distinct.len()), (n, n), "each forward called once");
 }
 
 /// The `Idempotency-Key` of every call the bot received, in order.
@@ -191,27 +225,9 @@ async fn several_workers_share_the_work_without_a_duplicate(db: &TestDb) {
     for n in 0..30 {
         forward(db, acme, n).await;
     }
-    let workers: Vec<_> = (0..3).map(|_| Arc::new(worker(db, &bot, acme, 10))).collect();
-    let mut running = Vec::new();
-    for w in &workers {
-        let w = w.clone();
-        running.push(tokio::spawn(async move {
-            for _ in 0..100 {
-                if w.tick().await == 0 {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        }));
-    }
-    for r in running {
-        r.await.unwrap();
-    }
-    let delivered =
-        db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
-    assert_eq!(delivered.len(), 30);
-    let keys = called_keys(&bot).await;
-    let distinct: HashSet<&String> = keys.iter().collect();
-    assert_eq!((keys.len(), distinct.len()), (30, 30), "each forward called once");
+    let workers = (0..3).map(|_| worker(db, &bot, acme, 10)).collect();
+    tick_together(workers, Duration::from_secs(2), Duration::from_millis(10)).await;
+    each_delivered_once(db, &bot, acme, 30).await;
 }
 
 /// A batch called one item after another would outlive its lease with a slow bot (16 calls of 1 s
@@ -227,37 +243,10 @@ async fn a_slow_bot_does_not_let_a_batch_outlive_its_lease(db: &TestDb) {
         forward(db, acme, n).await;
     }
     let slow = WorkerSettings { lease: Duration::from_secs(12), ..settings(10) };
-    let workers: Vec<_> = (0..2)
-        .map(|_| {
-            let meta = MetaBot::new(&bot.uri(), Arc::new(Tokens(acme))).unwrap();
-            let channels: Vec<Arc<dyn Channel>> = vec![Arc::new(meta)];
-            Arc::new(Worker::new(Arc::new(db.store().clone()), channels, slow))
-        })
-        .collect();
-    let running: Vec<_> = workers
-        .iter()
-        .map(|w| {
-            let w = w.clone();
-            tokio::spawn(async move {
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(14);
-                while tokio::time::Instant::now() < deadline {
-                    if w.tick().await == 0 {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                }
-            })
-        })
-        .collect();
+    let workers = (0..2).map(|_| worker_with(db, &bot, acme, slow)).collect();
     // Each worker keeps ticking past the first leases' end, when a duplicate would be claimed.
-    for r in running {
-        r.await.unwrap();
-    }
-    let delivered =
-        db.store().list_outbox(acme, Some(OutboxStatus::Delivered), None, None, 100).await.unwrap();
-    assert_eq!(delivered.len(), 24);
-    let keys = called_keys(&bot).await;
-    let distinct: HashSet<&String> = keys.iter().collect();
-    assert_eq!((keys.len(), distinct.len()), (24, 24), "each forward called once");
+    tick_together(workers, Duration::from_secs(14), Duration::from_millis(50)).await;
+    each_delivered_once(db, &bot, acme, 24).await;
 }
 
 /// Keeps the events it is given.
