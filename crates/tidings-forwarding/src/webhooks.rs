@@ -115,9 +115,7 @@ impl Webhooks {
         }
         let id = WebhookId::new();
         let (secret, sealed) = self.new_secret(id)?;
-        let mut events = input.events;
-        events.sort();
-        events.dedup();
+        let events = normalized(input.events);
         let endpoint = WebhookEndpoint {
             id,
             company_id: admin.company_id,
@@ -158,7 +156,8 @@ impl Webhooks {
         Self::admin(admin)?;
         self.check(input.url.as_deref(), input.events.as_deref())?;
         let disabled = input.enabled.map(|on| (!on).then(|| (Utc::now(), "disabled by an admin".to_owned())));
-        let patch = WebhookPatch { url: input.url, events: input.events, disabled, rotate: None };
+        let patch =
+            WebhookPatch { url: input.url, events: input.events.map(normalized), disabled, rotate: None };
         Ok(self.repo.update_webhook(admin.company_id, id, patch).await?)
     }
 
@@ -222,6 +221,13 @@ impl Webhooks {
         item.order_key = None;
         Ok(self.repo.enqueue(item).await?)
     }
+}
+
+/// Event names sorted, each once.
+fn normalized(mut events: Vec<String>) -> Vec<String> {
+    events.sort();
+    events.dedup();
+    events
 }
 
 /// What a sealed secret of an endpoint is bound to.

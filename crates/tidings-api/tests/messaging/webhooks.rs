@@ -121,7 +121,8 @@ async fn admins_manage_endpoints_and_see_the_secret_once(db: &TestDb) {
     send(&svc, get(&path, &globex.token)).await.assert_error(404, "NOT_FOUND");
     send(&svc, delete(&path, &globex.token)).await.assert_error(404, "NOT_FOUND");
 
-    let changed = json!({ "events": ["message.created", "contact.created"], "enabled": false });
+    let changed =
+        json!({ "events": ["message.created", "contact.created", "contact.created"], "enabled": false });
     let patched = send(&svc, patch(&path, &acme.token, changed)).await.expect(200);
     assert_eq!((patched["enabled"].as_bool(), patched["events"].as_array().unwrap().len()), (Some(false), 2));
     send(&svc, delete(&path, &acme.token)).await.expect(204);
