@@ -98,3 +98,7 @@ typed_id!(
     /// Identifies a password reset token (also sent as an invitation's set-password link).
     PasswordResetId
 );
+typed_id!(
+    /// Identifies an appointment.
+    AppointmentId
+);

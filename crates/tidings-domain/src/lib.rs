@@ -5,6 +5,7 @@
 pub mod account_mail;
 pub mod api_key;
 pub mod app;
+pub mod appointment;
 pub mod company;
 pub mod contact;
 pub mod conversation;
@@ -34,6 +35,7 @@ pub mod webhook;
 pub use account_mail::{AccountEmail, AccountMail};
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
 pub use app::{App, AppRepo, IdentityVerification, NewApp};
+pub use appointment::{Appointment, AppointmentQuery, AppointmentRepo, AppointmentStatus, DURATIONS};
 pub use company::{Company, CompanyRepo, NewCompany};
 pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
 pub use conversation::{
@@ -47,8 +49,8 @@ pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, Fee
 pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
-    ApiKeyId, AppId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId, OutboxId,
-    PasswordResetId, RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
+    ApiKeyId, AppId, AppointmentId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId,
+    OutboxId, PasswordResetId, RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};

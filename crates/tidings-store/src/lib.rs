@@ -4,6 +4,7 @@
 //! Queries are written once; the crate-internal `with_conn!` macro compiles each body for both backends.
 
 mod api_keys;
+mod appointments;
 mod apps;
 mod companies;
 mod contacts;

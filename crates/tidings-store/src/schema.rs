@@ -229,6 +229,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    appointments (id) {
+        id -> Text,
+        company_id -> Text,
+        contact_id -> Nullable<Text>,
+        conversation_id -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        duration_min -> Integer,
+        status -> Text,
+        personal_sealed -> Nullable<Text>,
+        email_index -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        company_name -> Nullable<Text>,
+        inquiry -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> Text,
         company_id -> Text,
@@ -276,4 +297,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     events,
     jobs,
+    appointments,
 );

@@ -3,6 +3,7 @@
 
 use tidings_domain::{RepoErrorKind, RepoResult};
 
+mod appointments;
 mod conversations;
 mod devices;
 mod errors;

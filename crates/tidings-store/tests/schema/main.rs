@@ -170,6 +170,36 @@ const ALLOWED: &[Allowed] = &[
         subject: Subject::Trigger("messages_tenant_update"),
         why: "refuses a reference to another company's row (PostgreSQL: composite foreign keys)",
     },
+    Allowed {
+        only_in: Backend::Postgres,
+        subject: Subject::ForeignKey("appointments", &["company_id", "contact_id"]),
+        why: "a reference kept inside one company (SQLite: the appointments_tenant_* triggers)",
+    },
+    Allowed {
+        only_in: Backend::Postgres,
+        subject: Subject::ForeignKey("appointments", &["company_id", "conversation_id"]),
+        why: "a reference kept inside one company (SQLite: the appointments_tenant_* triggers)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("appointments_tenant_insert"),
+        why: "refuses a reference to another company's row (PostgreSQL: composite foreign keys)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("appointments_tenant_update"),
+        why: "refuses a reference to another company's row (PostgreSQL: composite foreign keys)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("appointments_no_overlap_insert"),
+        why: "refuses an active appointment overlapping another (PostgreSQL: the appointments_no_overlap exclusion constraint)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("appointments_no_overlap_update"),
+        why: "refuses a change making an appointment overlap another (PostgreSQL: the appointments_no_overlap exclusion constraint)",
+    },
 ];
 
 impl Subject {

@@ -1,0 +1,131 @@
+//! Appointments: time a company's contacts book. The store guarantees that two active (pending or
+//! confirmed) appointments of one company never overlap; personal data reaches it sealed.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::RepoResult;
+use crate::ids::{AppointmentId, CompanyId, ContactId, ConversationId};
+use crate::named_enum::named_enum;
+
+/// The lengths an appointment may have, in minutes.
+pub const DURATIONS: [i32; 4] = [15, 30, 45, 60];
+
+named_enum!(
+    /// Where an appointment stands.
+    AppointmentStatus {
+        /// Booked, not yet confirmed by the company.
+        Pending = "pending",
+        /// Confirmed.
+        Confirmed = "confirmed",
+        /// Called off; its time is free again.
+        Cancelled = "cancelled",
+        /// Took place.
+        Completed = "completed",
+        /// The customer did not come.
+        NoShow = "no_show",
+    }
+);
+
+impl AppointmentStatus {
+    /// Whether it holds its time (no other active appointment may overlap it).
+    pub fn is_active(self) -> bool {
+        matches!(self, AppointmentStatus::Pending | AppointmentStatus::Confirmed)
+    }
+
+    /// The statuses it may move to.
+    pub fn next(self) -> &'static [AppointmentStatus] {
+        use AppointmentStatus::*;
+        match self {
+            Pending => &[Confirmed, Cancelled],
+            Confirmed => &[Completed, NoShow, Cancelled],
+            Cancelled | Completed | NoShow => &[],
+        }
+    }
+}
+
+/// An appointment as stored: personal data sealed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Appointment {
+    /// Identifier.
+    pub id: AppointmentId,
+    /// The owning company.
+    pub company_id: CompanyId,
+    /// The contact it is for, if linked.
+    pub contact_id: Option<ContactId>,
+    /// The conversation it was booked in, if any.
+    pub conversation_id: Option<ConversationId>,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// Length in minutes: 15, 30, 45 or 60.
+    pub duration_min: i32,
+    /// Where it stands.
+    pub status: AppointmentStatus,
+    /// The customer's name, e-mail and phone, sealed together.
+    pub personal_sealed: Option<String>,
+    /// Keyed HMAC of the normalised e-mail, to filter by it.
+    pub email_index: Option<String>,
+    /// The key that sealed the personal data.
+    pub key_id: Option<String>,
+    /// The customer's company name.
+    pub company_name: Option<String>,
+    /// What the customer wants to talk about.
+    pub inquiry: Option<String>,
+    /// Who booked it (`user:<id>` or `contact:<id>`).
+    pub created_by: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Appointment {
+    /// End of the appointment (exclusive).
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.starts_at + chrono::Duration::minutes(i64::from(self.duration_min))
+    }
+}
+
+/// Filters and page of a company's appointments.
+#[derive(Clone, Debug, Default)]
+pub struct AppointmentQuery {
+    /// Only this status.
+    pub status: Option<AppointmentStatus>,
+    /// Only those starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Only those starting before.
+    pub to: Option<DateTime<Utc>>,
+    /// Only this contact's.
+    pub contact_id: Option<ContactId>,
+    /// Only those with this e-mail index.
+    pub email_index: Option<String>,
+    /// Only those after this one in (start, id) order.
+    pub after: Option<(DateTime<Utc>, AppointmentId)>,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Persistence of appointments.
+#[async_trait]
+pub trait AppointmentRepo: Send + Sync {
+    /// Stores an appointment; an [`Exclusion`](crate::RepoErrorKind::Exclusion) error (constraint
+    /// `appointments_no_overlap`) when it is active and overlaps another active one of the company.
+    async fn create_appointment(&self, appointment: Appointment) -> RepoResult<Appointment>;
+    /// One appointment of a company.
+    async fn get_appointment(&self, company_id: CompanyId, id: AppointmentId) -> RepoResult<Appointment>;
+    /// Replaces an appointment's time, details and status (the same overlap rule applies).
+    async fn update_appointment(&self, appointment: Appointment) -> RepoResult<Appointment>;
+    /// A page of a company's appointments by start time, and how many match in all.
+    async fn list_appointments(
+        &self,
+        company_id: CompanyId,
+        query: AppointmentQuery,
+    ) -> RepoResult<(Vec<Appointment>, i64)>;
+    /// A company's active appointments overlapping `[from, to)`, by start time.
+    async fn active_between(
+        &self,
+        company_id: CompanyId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> RepoResult<Vec<Appointment>>;
+}
