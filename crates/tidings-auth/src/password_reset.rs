@@ -67,11 +67,16 @@ impl PasswordResets {
     /// lifted. An unknown, used or expired token changes nothing.
     pub async fn confirm(&self, input: PasswordResetConfirmInput) -> Result<(), AuthError> {
         input.validate()?;
+        let now = Utc::now();
+        let token_hash = hash_secret(&input.token);
+        // A made-up token is refused before the password is hashed: it must not buy bcrypt's work.
+        if self.repos.find_password_reset(&token_hash, now).await?.is_none() {
+            return Err(AuthError::InvalidResetToken);
+        }
         // Hashed before the token is spent, so that a failure here leaves the link working.
         let password_hash = self.passwords.hash(input.password).await?;
-        let now = Utc::now();
         let unit = self.repos.begin().await?;
-        let Some(reset) = unit.spend_password_reset(&hash_secret(&input.token), now).await? else {
+        let Some(reset) = unit.spend_password_reset(&token_hash, now).await? else {
             return Err(AuthError::InvalidResetToken);
         };
         match unit.set_password(reset.company_id, reset.user_id, password_hash).await {

@@ -42,6 +42,13 @@ pub struct NewPasswordReset {
 pub trait PasswordResetRepo: Send + Sync {
     /// Stores a token.
     async fn insert_password_reset(&self, new: NewPasswordReset) -> RepoResult<PasswordReset>;
+    /// The token with this hash if it is unused and unexpired at `now`; reads only (a confirm checks it
+    /// before the costly password hash, then spends it).
+    async fn find_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<PasswordReset>>;
     /// Spends the token with this hash if it is unused and unexpired at `now`, together with every
     /// other unused token of its user (one new password voids every link). `None`, changing
     /// nothing, for an unknown, used or expired token; of concurrent spenders exactly one gets it.

@@ -65,6 +65,25 @@ impl PasswordResetRepo for Store {
         row.try_into()
     }
 
+    async fn find_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<PasswordReset>> {
+        let (token_hash, now) = (token_hash.to_owned(), stored(now));
+        let found: Option<PasswordResetRow> = with_conn!(self, |conn| {
+            pr::table
+                .filter(pr::token_hash.eq(&token_hash))
+                .filter(pr::used_at.is_null())
+                .filter(pr::expires_at.gt(now))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        found.map(TryInto::try_into).transpose()
+    }
+
     async fn spend_password_reset(
         &self,
         token_hash: &str,

@@ -211,6 +211,14 @@ impl PasswordResetRepo for Ordered {
         self.store.insert_password_reset(new).await
     }
 
+    async fn find_password_reset(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<PasswordReset>> {
+        self.store.find_password_reset(token_hash, now).await
+    }
+
     async fn spend_password_reset(
         &self,
         token_hash: &str,

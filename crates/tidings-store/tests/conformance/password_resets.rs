@@ -57,10 +57,19 @@ async fn expired_and_unknown_tokens_are_not_spent(db: &TestDb) {
     let ada = user(db, "ada@acme.test").await;
     let expires_at = now() + Duration::hours(1);
     db.store().insert_password_reset(reset(&ada, "h1", expires_at)).await.unwrap();
+    assert_eq!(
+        db.store().find_password_reset("h1", expires_at).await.unwrap(),
+        None,
+        "found only while valid"
+    );
+    assert_eq!(db.store().find_password_reset("h2", now()).await.unwrap(), None, "unknown");
+    let found = db.store().find_password_reset("h1", now()).await.unwrap().unwrap();
+    assert_eq!((found.user_id, found.used_at), (ada.id, None), "a read spends nothing");
     assert_eq!(db.store().spend_password_reset("h1", expires_at).await.unwrap(), None, "expired at its end");
     assert_eq!(db.store().spend_password_reset("h2", now()).await.unwrap(), None, "unknown");
     let before = expires_at - Duration::microseconds(1);
     assert!(db.store().spend_password_reset("h1", before).await.unwrap().is_some(), "still good just before");
+    assert_eq!(db.store().find_password_reset("h1", now()).await.unwrap(), None, "not once spent");
 }
 
 async fn spending_a_token_voids_the_users_other_tokens(db: &TestDb) {
