@@ -206,10 +206,11 @@ async fn delivered_once(server: &Server, tenant: &Tenant, bot: &Bot, sent: &[Str
 /// Kills a server whose forwards are pending, one of them in flight to a slow bot, and restarts it.
 async fn killed_with_50_pending_then_restarted(database: Option<&str>) {
     let dir = TempDir::new();
-    // Before the kill the bot takes 1.5 s and then refuses (503): nothing is delivered, and a forward
-    // is in flight when the server dies. A request seen by the working bot after the restart is
+    // Before the kill the bot takes 5 s and then refuses (503): nothing is delivered, and a forward
+    // is in flight when the server dies (a batch's calls go out together and end together, so the
+    // bot must hold them long enough for the checks below to run before the kill). A request seen by the working bot after the restart is
     // therefore the only 2xx its key ever got, and a second one would be a duplicate delivery.
-    let failing = Bot::start(Duration::from_millis(1500), "503 Service Unavailable");
+    let failing = Bot::start(Duration::from_secs(5), "503 Service Unavailable");
     let mut vars = base_vars(database);
     vars.extend([("TIDINGS_META_BOT_URL", failing.url.as_str()), ("TIDINGS_OUTBOX_POLL_MS", "50")]);
     let mut server = Server::start(&dir.0, &vars);
