@@ -124,13 +124,17 @@ impl Messages {
         let forwarded = direction == Direction::Outbound && forward::is_forwarded(conversation.platform);
         let appended = if forwarded {
             self.append_forwarded(&conversation, new).await?
-        } else if self.effects.0.is_empty() {
-            self.repos.append_message(new).await?
         } else {
-            let unit = self.repos.begin().await?;
-            let appended = unit.append_message(new).await?;
-            self.record_created(&*unit, &appended, &conversation).await?;
-            unit.commit().await?;
+            // A unit of work only when effects are configured: `Change` decides, as for every change.
+            let change = Change::begin(&*self.repos, &self.effects).await?;
+            let appended = change.messages().append_message(new).await?;
+            if appended.created {
+                let message = appended.message.clone();
+                change
+                    .record(DomainEvent::MessageCreated { message, conversation: conversation.clone() })
+                    .await?;
+            }
+            change.commit().await?;
             appended
         };
         if appended.created {
