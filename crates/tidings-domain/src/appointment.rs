@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::RepoResult;
 use crate::ids::{AppointmentId, CompanyId, ContactId, ConversationId};
@@ -61,14 +62,14 @@ pub struct Appointment {
     pub duration_min: i32,
     /// Where it stands.
     pub status: AppointmentStatus,
-    /// The customer's name, e-mail and phone, sealed together.
+    /// The customer's [`PersonalData`], sealed.
     pub personal_sealed: Option<String>,
     /// Keyed HMAC of the normalised e-mail, to filter by it.
     pub email_index: Option<String>,
     /// The key that sealed the personal data.
     pub key_id: Option<String>,
-    /// The customer's company name.
-    pub company_name: Option<String>,
+    /// When its reminder e-mail is due; `None` when none is (sent, off, or booked too late).
+    pub remind_at: Option<DateTime<Utc>>,
     /// What the customer wants to talk about.
     pub inquiry: Option<String>,
     /// Who booked it (`user:<id>` or `contact:<id>`).
@@ -86,6 +87,77 @@ impl Appointment {
     }
 }
 
+/// What an appointment says about the customer: sealed at rest as one JSON value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalData {
+    /// The customer's name.
+    pub name: Option<String>,
+    /// The customer's e-mail address.
+    pub email: Option<String>,
+    /// The customer's phone number.
+    pub phone: Option<String>,
+    /// The customer's company.
+    pub company_name: Option<String>,
+}
+
+/// The form of an e-mail address its blind index is computed over.
+pub fn normalized_email(address: &str) -> String {
+    address.trim().to_lowercase()
+}
+
+/// An appointment with its personal data opened: what services hand out and events carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Booking {
+    /// The appointment as stored.
+    pub appointment: Appointment,
+    /// Its personal data, in clear.
+    pub personal: PersonalData,
+}
+
+/// How a booking is shown: the API's appointment, live events' and webhooks' payload.
+#[derive(Serialize)]
+struct BookingView<'a> {
+    id: AppointmentId,
+    contact_id: Option<ContactId>,
+    conversation_id: Option<ConversationId>,
+    name: &'a Option<String>,
+    email: &'a Option<String>,
+    phone: &'a Option<String>,
+    company_name: &'a Option<String>,
+    inquiry: &'a Option<String>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    duration: i32,
+    status: AppointmentStatus,
+    created_by: &'a str,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Serialize for Booking {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (a, p) = (&self.appointment, &self.personal);
+        BookingView {
+            id: a.id,
+            contact_id: a.contact_id,
+            conversation_id: a.conversation_id,
+            name: &p.name,
+            email: &p.email,
+            phone: &p.phone,
+            company_name: &p.company_name,
+            inquiry: &a.inquiry,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at(),
+            duration: a.duration_min,
+            status: a.status,
+            created_by: &a.created_by,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+        .serialize(serializer)
+    }
+}
+
 /// Filters and page of a company's appointments.
 #[derive(Clone, Debug, Default)]
 pub struct AppointmentQuery {
@@ -97,8 +169,8 @@ pub struct AppointmentQuery {
     pub to: Option<DateTime<Utc>>,
     /// Only this contact's.
     pub contact_id: Option<ContactId>,
-    /// Only those with this e-mail index.
-    pub email_index: Option<String>,
+    /// Only those whose e-mail index is one of these (the address's index under each key).
+    pub email_indexes: Option<Vec<String>>,
     /// Only those after this one in (start, id) order.
     pub after: Option<(DateTime<Utc>, AppointmentId)>,
     /// Page size.
@@ -128,4 +200,15 @@ pub trait AppointmentRepo: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> RepoResult<Vec<Appointment>>;
+    /// Up to `limit` active appointments of any company whose reminder is due at `now`, soonest
+    /// first: for the reminder job.
+    async fn due_reminders(&self, now: DateTime<Utc>, limit: i64) -> RepoResult<Vec<Appointment>>;
+    /// Marks an appointment's reminder as sent, if it is still due at `remind_at` (a reschedule in
+    /// between moved it); `false` when it was not.
+    async fn clear_reminder(
+        &self,
+        company_id: CompanyId,
+        id: AppointmentId,
+        remind_at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
 }

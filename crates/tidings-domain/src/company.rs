@@ -38,4 +38,11 @@ pub trait CompanyRepo: Send + Sync {
     -> RepoResult<(Company, User)>;
     /// Loads a company by id.
     async fn get_company(&self, id: CompanyId) -> RepoResult<Company>;
+    /// Sets one top-level key of a company's settings, leaving the others as they are.
+    async fn put_company_setting(
+        &self,
+        id: CompanyId,
+        key: &str,
+        value: serde_json::Value,
+    ) -> RepoResult<Company>;
 }

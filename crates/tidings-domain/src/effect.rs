@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::appointment::Booking;
 use crate::contact::Contact;
 use crate::conversation::Conversation;
 use crate::error::RepoResult;
@@ -51,9 +52,42 @@ pub enum DomainEvent {
         /// The contact.
         contact: Contact,
     },
+    /// An appointment was booked.
+    AppointmentCreated {
+        /// The appointment.
+        booking: Booking,
+    },
+    /// An appointment was moved, its details edited, or its status changed (but not cancelled).
+    AppointmentUpdated {
+        /// The appointment as it is now.
+        booking: Booking,
+        /// Where it started before, when it was moved.
+        moved_from: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// An appointment was cancelled.
+    AppointmentCancelled {
+        /// The appointment as it is now.
+        booking: Booking,
+    },
 }
 
 impl DomainEvent {
+    /// The company the event belongs to.
+    pub fn company_id(&self) -> crate::ids::CompanyId {
+        match self {
+            DomainEvent::MessageCreated { message, .. } | DomainEvent::MessageUpdated { message } => {
+                message.company_id
+            }
+            DomainEvent::MessageStatus { conversation, .. }
+            | DomainEvent::ConversationCreated { conversation }
+            | DomainEvent::ConversationUpdated { conversation } => conversation.company_id,
+            DomainEvent::ContactCreated { contact } => contact.company_id,
+            DomainEvent::AppointmentCreated { booking }
+            | DomainEvent::AppointmentUpdated { booking, .. }
+            | DomainEvent::AppointmentCancelled { booking } => booking.appointment.company_id,
+        }
+    }
+
     /// The event's name as webhooks subscribe to it (`message.created`, ...).
     pub fn name(&self) -> &'static str {
         match self {
@@ -63,6 +97,9 @@ impl DomainEvent {
             DomainEvent::ConversationCreated { .. } => "conversation.created",
             DomainEvent::ConversationUpdated { .. } => "conversation.updated",
             DomainEvent::ContactCreated { .. } => "contact.created",
+            DomainEvent::AppointmentCreated { .. } => "appointment.created",
+            DomainEvent::AppointmentUpdated { .. } => "appointment.updated",
+            DomainEvent::AppointmentCancelled { .. } => "appointment.cancelled",
         }
     }
 }

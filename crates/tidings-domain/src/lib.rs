@@ -26,6 +26,8 @@ pub mod password_reset;
 pub mod principal;
 pub mod refresh_token;
 pub mod revocation;
+pub mod schedule;
+pub mod sealing;
 pub mod social;
 pub mod unit_of_work;
 pub mod user;
@@ -35,7 +37,10 @@ pub mod webhook;
 pub use account_mail::{AccountEmail, AccountMail};
 pub use api_key::{ApiKey, ApiKeyRepo, KeyKind, NewApiKey};
 pub use app::{App, AppRepo, IdentityVerification, NewApp};
-pub use appointment::{Appointment, AppointmentQuery, AppointmentRepo, AppointmentStatus, DURATIONS};
+pub use appointment::{
+    Appointment, AppointmentQuery, AppointmentRepo, AppointmentStatus, Booking, DURATIONS, PersonalData,
+    normalized_email,
+};
 pub use company::{Company, CompanyRepo, NewCompany};
 pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
 pub use conversation::{
@@ -64,6 +69,8 @@ pub use password_reset::{NewPasswordReset, PasswordReset, PasswordResetRepo};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
+pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};
+pub use sealing::{SealError, Sealed, Sealer};
 pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};

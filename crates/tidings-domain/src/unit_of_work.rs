@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::appointment::AppointmentRepo;
 use crate::contact::ContactRepo;
 use crate::conversation::ConversationRepo;
 use crate::device::DeviceRepo;
@@ -17,6 +18,7 @@ use crate::webhook::WebhookRepo;
 #[async_trait]
 pub trait Transaction:
     IdentityRepos
+    + AppointmentRepo
     + ContactRepo
     + DeviceRepo
     + ConversationRepo

@@ -15,6 +15,9 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
     "conversation.created",
     "conversation.updated",
     "contact.created",
+    "appointment.created",
+    "appointment.updated",
+    "appointment.cancelled",
 ];
 
 /// An endpoint as stored.

@@ -13,19 +13,6 @@ pub fn envelope(company_id: CompanyId, event_id: &str, kind: &str, data: Value) 
     json!({ "id": event_id, "type": kind, "created_at": Utc::now(), "company_id": company_id, "data": data })
 }
 
-/// The company an event belongs to.
-fn company_of(event: &DomainEvent) -> CompanyId {
-    match event {
-        DomainEvent::MessageCreated { message, .. } | DomainEvent::MessageUpdated { message } => {
-            message.company_id
-        }
-        DomainEvent::MessageStatus { conversation, .. }
-        | DomainEvent::ConversationCreated { conversation }
-        | DomainEvent::ConversationUpdated { conversation } => conversation.company_id,
-        DomainEvent::ContactCreated { contact } => contact.company_id,
-    }
-}
-
 /// The company an event belongs to, what it says, the id that names it once (for events that
 /// happen once to a thing, so that a repeated record of them collapses), and the ordering scope.
 fn describe(event: &DomainEvent) -> (CompanyId, Value, Option<String>, String) {
@@ -83,7 +70,23 @@ fn describe(event: &DomainEvent) -> (CompanyId, Value, Option<String>, String) {
             Some(contact.id.to_string()),
             format!("contact:{}", contact.id),
         ),
+        DomainEvent::AppointmentCreated { booking } => appointment(booking, json!({}), true),
+        DomainEvent::AppointmentUpdated { booking, moved_from } => {
+            appointment(booking, json!({ "moved_from": moved_from }), false)
+        }
+        DomainEvent::AppointmentCancelled { booking } => appointment(booking, json!({}), true),
     }
+}
+
+/// An appointment event: the appointment, and what else the event says; in order per appointment.
+fn appointment(
+    booking: &tidings_domain::Booking,
+    mut data: Value,
+    once: bool,
+) -> (CompanyId, Value, Option<String>, String) {
+    let id = booking.appointment.id;
+    data["appointment"] = json!(booking);
+    (booking.appointment.company_id, data, once.then(|| id.to_string()), format!("appointment:{id}"))
 }
 
 /// The outbox item delivering `body` (an envelope of `kind`) to `endpoint`; items of one `scope`
@@ -114,7 +117,7 @@ pub struct WebhookEvents;
 impl Effects for WebhookEvents {
     async fn record(&self, unit: &dyn Transaction, event: &DomainEvent) -> RepoResult<()> {
         let kind = event.name();
-        let endpoints = unit.subscribed_webhooks(company_of(event), kind).await?;
+        let endpoints = unit.subscribed_webhooks(event.company_id(), kind).await?;
         if endpoints.is_empty() {
             return Ok(());
         }

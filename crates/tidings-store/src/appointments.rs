@@ -29,7 +29,7 @@ struct AppointmentRow {
     personal_sealed: Option<String>,
     email_index: Option<String>,
     key_id: Option<String>,
-    company_name: Option<String>,
+    remind_at: Option<NaiveDateTime>,
     inquiry: Option<String>,
     created_by: String,
     created_at: NaiveDateTime,
@@ -50,7 +50,7 @@ impl From<&Appointment> for AppointmentRow {
             personal_sealed: x.personal_sealed.clone(),
             email_index: x.email_index.clone(),
             key_id: x.key_id.clone(),
-            company_name: x.company_name.clone(),
+            remind_at: x.remind_at.map(naive),
             inquiry: x.inquiry.clone(),
             created_by: x.created_by.clone(),
             created_at: naive(x.created_at),
@@ -73,7 +73,7 @@ impl TryFrom<AppointmentRow> for Appointment {
             personal_sealed: row.personal_sealed,
             email_index: row.email_index,
             key_id: row.key_id,
-            company_name: row.company_name,
+            remind_at: row.remind_at.map(utc),
             inquiry: row.inquiry,
             created_by: row.created_by,
             created_at: utc(row.created_at),
@@ -144,8 +144,8 @@ impl AppointmentRepo for Store {
                 if let Some(contact) = query.contact_id {
                     q = q.filter(a::contact_id.eq(contact.to_string()));
                 }
-                if let Some(index) = &query.email_index {
-                    q = q.filter(a::email_index.eq(index.clone()));
+                if let Some(indexes) = &query.email_indexes {
+                    q = q.filter(a::email_index.eq_any(indexes.clone()));
                 }
                 q
             };
@@ -180,5 +180,42 @@ impl AppointmentRepo for Store {
                 .map_err(db_error)
         })?;
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn due_reminders(&self, now: DateTime<Utc>, limit: i64) -> RepoResult<Vec<Appointment>> {
+        let now = naive(now);
+        let rows: Vec<AppointmentRow> = with_conn!(self, |conn| {
+            a::table
+                .filter(a::remind_at.le(now))
+                .filter(a::status.eq_any(ACTIVE))
+                .order((a::remind_at, a::id))
+                .limit(limit)
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn clear_reminder(
+        &self,
+        company_id: CompanyId,
+        id: AppointmentId,
+        remind_at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let (company, id, remind_at) = (company_id.to_string(), id.to_string(), naive(remind_at));
+        let cleared = with_conn!(self, |conn| {
+            diesel::update(
+                a::table
+                    .filter(a::company_id.eq(&company))
+                    .filter(a::id.eq(&id))
+                    .filter(a::remind_at.eq(remind_at)),
+            )
+            .set(a::remind_at.eq(None::<NaiveDateTime>))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(cleared == 1)
     }
 }

@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use diesel_async::AsyncConnection;
 use diesel_async::RunQueryDsl;
-use tidings_domain::{Company, CompanyId, CompanyRepo, NewCompany, NewUser, RepoResult, User};
+use tidings_domain::{Company, CompanyId, CompanyRepo, NewCompany, NewUser, RepoError, RepoResult, User};
 
 use crate::error::db_error;
-use crate::pool::with_conn;
+use crate::pool::{Backend, with_conn};
 use crate::rows::{CompanyRow, now};
 use crate::schema::{companies, users};
 use crate::store::Store;
@@ -59,5 +60,37 @@ impl CompanyRepo for Store {
         let row: CompanyRow =
             with_conn!(self, |conn| companies::table.find(&id).first(conn).await.map_err(db_error))?;
         row.try_into()
+    }
+
+    async fn put_company_setting(
+        &self,
+        id: CompanyId,
+        key: &str,
+        value: serde_json::Value,
+    ) -> RepoResult<Company> {
+        // One UPDATE setting one key, so that writers of different keys never undo each other.
+        let sql = match self.backend() {
+            Backend::Postgres => {
+                "UPDATE companies SET settings = jsonb_set(settings::jsonb, ARRAY[$1], $2::jsonb)::text \
+                 WHERE id = $3"
+            }
+            Backend::Sqlite => {
+                "UPDATE companies SET settings = json_set(settings, '$.' || ?, json(?)) WHERE id = ?"
+            }
+        };
+        let (key, value, company) = (key.to_owned(), value.to_string(), id.to_string());
+        let updated = with_conn!(self, |conn| {
+            diesel::sql_query(sql)
+                .bind::<Text, _>(&key)
+                .bind::<Text, _>(&value)
+                .bind::<Text, _>(&company)
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        if updated == 0 {
+            return Err(RepoError::not_found());
+        }
+        self.get_company(id).await
     }
 }

@@ -241,7 +241,7 @@ diesel::table! {
         personal_sealed -> Nullable<Text>,
         email_index -> Nullable<Text>,
         key_id -> Nullable<Text>,
-        company_name -> Nullable<Text>,
+        remind_at -> Nullable<Timestamp>,
         inquiry -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,

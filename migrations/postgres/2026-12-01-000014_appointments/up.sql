@@ -1,7 +1,8 @@
 -- Appointments: time a company's contacts book. Two active (pending or confirmed) appointments of one
 -- company never overlap, and the database says so: an exclusion constraint over [starts_at, ends_at)
--- (adjacent slots touch without overlapping); references stay inside the company (composite keys). Personal data (name, e-mail, phone) is sealed together
+-- (adjacent slots touch without overlapping); references stay inside the company (composite keys). Personal data (name, e-mail, phone, company) is sealed together
 -- (AES-256-GCM, `key_id` names the key); `email_index` is a keyed HMAC of the normalised address, to filter by e-mail without opening rows.
+-- `remind_at`: when the reminder e-mail is due; cleared once it is sent.
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE TABLE appointments (
     id               TEXT PRIMARY KEY,
@@ -15,7 +16,7 @@ CREATE TABLE appointments (
     personal_sealed  TEXT,
     email_index      TEXT,
     key_id           TEXT,
-    company_name     TEXT,
+    remind_at        TIMESTAMP,
     inquiry          TEXT,
     created_by       TEXT NOT NULL,
     created_at       TIMESTAMP NOT NULL,
@@ -29,3 +30,4 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_company_idx ON appointments (company_id, starts_at, id);
 CREATE INDEX appointments_email_idx ON appointments (company_id, email_index);
+CREATE INDEX appointments_remind_idx ON appointments (remind_at) WHERE remind_at IS NOT NULL;

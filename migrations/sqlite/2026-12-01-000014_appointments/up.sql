@@ -2,8 +2,9 @@
 -- company never overlap, and the database says so: SQLite has no exclusion constraint, so triggers
 -- abort a write that would overlap [starts_at, ends_at) of another active one (adjacent slots touch
 -- without overlapping), inside the writing transaction. References stay inside the company (triggers,
--- like the other tables'). Personal data (name, e-mail, phone) is sealed together (`key_id` names the key); `email_index` is a keyed
+-- like the other tables'). Personal data (name, e-mail, phone, company) is sealed together (`key_id` names the key); `email_index` is a keyed
 -- HMAC of the normalised address, to filter by e-mail without opening rows.
+-- `remind_at`: when the reminder e-mail is due; cleared once it is sent.
 CREATE TABLE appointments (
     id               TEXT PRIMARY KEY,
     company_id       TEXT NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
@@ -16,7 +17,7 @@ CREATE TABLE appointments (
     personal_sealed  TEXT,
     email_index      TEXT,
     key_id           TEXT,
-    company_name     TEXT,
+    remind_at        TIMESTAMP,
     inquiry          TEXT,
     created_by       TEXT NOT NULL,
     created_at       TIMESTAMP NOT NULL,
@@ -24,6 +25,7 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_company_idx ON appointments (company_id, starts_at, id);
 CREATE INDEX appointments_email_idx ON appointments (company_id, email_index);
+CREATE INDEX appointments_remind_idx ON appointments (remind_at) WHERE remind_at IS NOT NULL;
 CREATE TRIGGER appointments_no_overlap_insert BEFORE INSERT ON appointments
 WHEN NEW.status IN ('pending', 'confirmed') AND EXISTS (
     SELECT 1 FROM appointments a WHERE a.company_id = NEW.company_id AND a.status IN ('pending', 'confirmed')

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tidings_domain::{
-    Appointment, AppointmentId, AppointmentQuery, AppointmentRepo, AppointmentStatus, CompanyId,
+    Appointment, AppointmentId, AppointmentQuery, AppointmentRepo, AppointmentStatus, CompanyId, CompanyRepo,
     ContactFields, ContactRepo, DURATIONS, RepoErrorKind,
 };
 use tidings_store::backend_tests;
@@ -19,6 +19,8 @@ backend_tests!(
     overlaps_are_refused_for_every_pair_of_durations_and_adjacent_slots_are_fine,
     cancelled_slots_are_free_and_other_companies_never_clash,
     appointments_are_listed_by_start_with_filters_and_a_total,
+    due_reminders_are_found_across_companies_and_cleared_once,
+    a_company_setting_is_set_without_touching_the_others,
 );
 
 fn at(hour: u32, minute: u32) -> DateTime<Utc> {
@@ -37,7 +39,7 @@ fn booking(company_id: CompanyId, starts_at: DateTime<Utc>, duration_min: i32) -
         personal_sealed: None,
         email_index: None,
         key_id: None,
-        company_name: None,
+        remind_at: None,
         inquiry: None,
         created_by: "user:test".into(),
         created_at: Utc::now(),
@@ -146,7 +148,11 @@ async fn appointments_are_listed_by_start_with_filters_and_a_total(db: &TestDb) 
     let (rest, _) = s.list_appointments(acme, next).await.unwrap();
     assert_eq!(rest.iter().map(|a| a.starts_at).collect::<Vec<_>>(), [at(14, 0)]);
     for filter in [
-        AppointmentQuery { email_index: Some("idx-ada".into()), limit: 10, ..AppointmentQuery::default() },
+        AppointmentQuery {
+            email_indexes: Some(vec!["idx-old".into(), "idx-ada".into()]),
+            limit: 10,
+            ..AppointmentQuery::default()
+        },
         AppointmentQuery { contact_id: Some(contact.id), limit: 10, ..AppointmentQuery::default() },
         AppointmentQuery {
             status: Some(AppointmentStatus::Confirmed),
@@ -173,4 +179,47 @@ async fn appointments_are_listed_by_start_with_filters_and_a_total(db: &TestDb) 
         .await
         .unwrap();
     assert_eq!((other.len(), total), (0, 0));
+}
+
+async fn due_reminders_are_found_across_companies_and_cleared_once(db: &TestDb) {
+    let (acme, globex) = (app(db, "Acme").await.company_id, app(db, "Globex").await.company_id);
+    let s = db.store();
+    let due = Appointment { remind_at: Some(at(8, 0)), ..booking(acme, at(10, 0), 30) };
+    let theirs = Appointment { remind_at: Some(at(7, 0)), ..booking(globex, at(10, 0), 30) };
+    let later = Appointment { remind_at: Some(at(9, 30)), ..booking(acme, at(11, 0), 30) };
+    let cancelled = Appointment {
+        remind_at: Some(at(8, 0)),
+        status: AppointmentStatus::Cancelled,
+        ..booking(acme, at(12, 0), 30)
+    };
+    for appointment in [&due, &theirs, &later, &cancelled] {
+        s.create_appointment(appointment.clone()).await.unwrap();
+    }
+    let found = s.due_reminders(at(9, 0), 10).await.unwrap();
+    assert_eq!(
+        found.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [theirs.id, due.id],
+        "soonest first, active only"
+    );
+    assert!(!s.clear_reminder(acme, due.id, at(7, 0)).await.unwrap(), "moved in between");
+    assert!(!s.clear_reminder(globex, due.id, at(8, 0)).await.unwrap(), "another company's");
+    assert!(s.clear_reminder(acme, due.id, at(8, 0)).await.unwrap());
+    assert!(!s.clear_reminder(acme, due.id, at(8, 0)).await.unwrap(), "only once");
+    let left = s.due_reminders(at(9, 0), 10).await.unwrap();
+    assert_eq!(left.iter().map(|a| a.id).collect::<Vec<_>>(), [theirs.id]);
+    assert_eq!(s.get_appointment(acme, due.id).await.unwrap().remind_at, None);
+}
+
+async fn a_company_setting_is_set_without_touching_the_others(db: &TestDb) {
+    let (acme, globex) = (app(db, "Acme").await.company_id, app(db, "Globex").await.company_id);
+    let s = db.store();
+    s.put_company_setting(acme, "other", serde_json::json!({ "kept": true })).await.unwrap();
+    let hours = serde_json::json!({ "time_zone": "Europe/Berlin", "slot_step_min": 30 });
+    let company = s.put_company_setting(acme, "appointments", hours.clone()).await.unwrap();
+    assert_eq!(company.settings, serde_json::json!({ "other": { "kept": true }, "appointments": hours }));
+    let replaced = s.put_company_setting(acme, "appointments", serde_json::json!({})).await.unwrap();
+    assert_eq!(replaced.settings["appointments"], serde_json::json!({}));
+    assert_eq!(s.get_company(globex).await.unwrap().settings, serde_json::json!({}));
+    let missing = s.put_company_setting(CompanyId::new(), "appointments", hours).await;
+    assert_eq!(error_kind(&missing), Some(RepoErrorKind::NotFound));
 }
