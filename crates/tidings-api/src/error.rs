@@ -186,6 +186,9 @@ impl From<MessagingError> for ApiError {
             MessagingError::NotFound => ApiError::not_found(),
             MessagingError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             MessagingError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
+            MessagingError::ConflictWith { message, details } => {
+                ApiError::new(ErrorCode::Conflict, message).with_details(details)
+            }
             MessagingError::TooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
             MessagingError::RateLimited { retry_after_secs } => {
                 ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")

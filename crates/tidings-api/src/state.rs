@@ -100,7 +100,7 @@ impl AppState {
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
         let effects = EffectList(vec![Arc::new(WebhookEvents)]);
-        let messaging = Messaging::new(store.clone(), bus.clone())
+        let messaging = Messaging::new(store.clone(), bus.clone(), Arc::new(auth.cipher()))
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
             .with_effects(effects.clone());

@@ -6,6 +6,7 @@
 //! from new ones; a value sealed under another key is refused, never mis-decrypted.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use rand::RngCore;
@@ -21,7 +22,16 @@ pub const KEY_LEN: usize = 32;
 pub struct Cipher {
     key: std::sync::Arc<LessSafeKey>,
     key_id: String,
+    index: hmac::Key,
     previous: Vec<(String, std::sync::Arc<LessSafeKey>)>,
+    previous_indexes: Vec<hmac::Key>,
+}
+
+/// The blind-index key of an encryption key: derived from it, so that it rotates with it, and
+/// never the key itself.
+fn index_key(key: &[u8; KEY_LEN]) -> hmac::Key {
+    let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), b"tidings blind index v1");
+    hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
 }
 
 /// A key and its id.
@@ -34,14 +44,22 @@ fn keyed(key: &[u8; KEY_LEN]) -> (String, std::sync::Arc<LessSafeKey>) {
 impl Cipher {
     /// A cipher over a 32-byte key.
     pub fn new(key: &[u8; KEY_LEN]) -> Self {
-        let (key_id, key) = keyed(key);
-        Self { key, key_id, previous: Vec::new() }
+        let (key_id, sealing) = keyed(key);
+        Self {
+            key: sealing,
+            key_id,
+            index: index_key(key),
+            previous: Vec::new(),
+            previous_indexes: Vec::new(),
+        }
     }
 
     /// Also opens values sealed under these earlier keys (new values are sealed under the current
     /// one), so that a key can be replaced while stored values are sealed again.
     pub fn with_previous(mut self, keys: &[[u8; KEY_LEN]]) -> Self {
         self.previous = keys.iter().map(keyed).filter(|(id, _)| *id != self.key_id).collect();
+        self.previous_indexes =
+            keys.iter().filter(|key| keyed(key).0 != self.key_id).map(index_key).collect();
         self
     }
 
@@ -90,6 +108,28 @@ impl Cipher {
     }
 }
 
+impl tidings_domain::Sealer for Cipher {
+    fn seal(
+        &self,
+        plaintext: &[u8],
+        context: &str,
+    ) -> Result<tidings_domain::Sealed, tidings_domain::SealError> {
+        let value = Cipher::seal(self, plaintext, context).map_err(|_| tidings_domain::SealError)?;
+        Ok(tidings_domain::Sealed { value, key_id: self.key_id.clone() })
+    }
+
+    fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, tidings_domain::SealError> {
+        Cipher::open(self, sealed, context).map_err(|_| tidings_domain::SealError)
+    }
+
+    fn blind_indexes(&self, value: &str) -> Vec<String> {
+        std::iter::once(&self.index)
+            .chain(&self.previous_indexes)
+            .map(|key| hex::encode(hmac::sign(key, value.as_bytes()).as_ref()))
+            .collect()
+    }
+}
+
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cipher").field("key_id", &self.key_id).finish_non_exhaustive()
@@ -109,6 +149,20 @@ mod tests {
         assert!(cipher.open(&sealed, "app-2").is_err(), "another row's context");
         assert!(Cipher::new(&[8; KEY_LEN]).open(&sealed, "app-1").is_err(), "another key");
         assert_ne!(sealed, cipher.seal(b"identity secret", "app-1").unwrap(), "a fresh nonce each time");
+    }
+
+    #[test]
+    fn blind_indexes_are_keyed_and_follow_a_rotation() {
+        use tidings_domain::Sealer;
+        let old = Cipher::new(&[7; KEY_LEN]);
+        let [index] = old.blind_indexes("ada@example.com").try_into().unwrap();
+        assert_eq!(old.blind_indexes("ada@example.com"), [index.clone()], "the same value, the same index");
+        assert_ne!(old.blind_indexes("bob@example.com"), [index.clone()]);
+        assert!(!index.contains("ada"));
+        let rotated = Cipher::new(&[8; KEY_LEN]).with_previous(&[[7; KEY_LEN]]);
+        let indexes = rotated.blind_indexes("ada@example.com");
+        assert_eq!(indexes.len(), 2);
+        assert!(indexes[0] != index && indexes[1] == index, "the new key's first, then the old one's");
     }
 
     #[test]

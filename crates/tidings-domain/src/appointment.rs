@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::RepoResult;
 use crate::ids::{AppointmentId, CompanyId, ContactId, ConversationId};
 use crate::named_enum::named_enum;
+use crate::sealing::{SealError, Sealed, Sealer};
 
 /// The lengths an appointment may have, in minutes.
 pub const DURATIONS: [i32; 4] = [15, 30, 45, 60];
@@ -100,6 +101,47 @@ pub struct PersonalData {
     pub company_name: Option<String>,
 }
 
+impl PersonalData {
+    /// Whether it says nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == PersonalData::default()
+    }
+
+    /// Seals it for appointment `id` (it opens on no other row); `None` when there is nothing to seal.
+    pub fn seal(&self, sealer: &dyn Sealer, id: AppointmentId) -> Result<Option<Sealed>, SealError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let json = serde_json::to_vec(self).map_err(|_| SealError)?;
+        sealer.seal(&json, &sealing_context(id)).map(Some)
+    }
+
+    /// The blind index of its e-mail address under the current key, to store beside it.
+    pub fn email_index(&self, sealer: &dyn Sealer) -> Option<String> {
+        let email = self.email.as_deref()?;
+        sealer.blind_indexes(&normalized_email(email)).into_iter().next()
+    }
+}
+
+/// What sealed personal data is bound to: its appointment.
+fn sealing_context(id: AppointmentId) -> String {
+    format!("appointment:{id}")
+}
+
+impl Booking {
+    /// Opens the personal data of a stored appointment.
+    pub fn open(appointment: Appointment, sealer: &dyn Sealer) -> Result<Booking, SealError> {
+        let personal = match &appointment.personal_sealed {
+            None => PersonalData::default(),
+            Some(sealed) => {
+                let json = sealer.open(sealed, &sealing_context(appointment.id))?;
+                serde_json::from_slice(&json).map_err(|_| SealError)?
+            }
+        };
+        Ok(Booking { appointment, personal })
+    }
+}
+
 /// The form of an e-mail address its blind index is computed over.
 pub fn normalized_email(address: &str) -> String {
     address.trim().to_lowercase()
@@ -185,8 +227,13 @@ pub trait AppointmentRepo: Send + Sync {
     async fn create_appointment(&self, appointment: Appointment) -> RepoResult<Appointment>;
     /// One appointment of a company.
     async fn get_appointment(&self, company_id: CompanyId, id: AppointmentId) -> RepoResult<Appointment>;
-    /// Replaces an appointment's time, details and status (the same overlap rule applies).
-    async fn update_appointment(&self, appointment: Appointment) -> RepoResult<Appointment>;
+    /// Replaces an appointment's time, details and status (the same overlap rule applies), if its
+    /// status is still `expected`: `NotFound` when it is not (another change came first).
+    async fn update_appointment(
+        &self,
+        appointment: Appointment,
+        expected: AppointmentStatus,
+    ) -> RepoResult<Appointment>;
     /// A page of a company's appointments by start time, and how many match in all.
     async fn list_appointments(
         &self,

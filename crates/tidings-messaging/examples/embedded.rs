@@ -35,7 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One node: live events go straight to this process's hub (nobody listens here).
     let hub = Hub::new(HubSettings::default());
-    let messaging = Messaging::new(Arc::new(store.clone()), LocalBus::spawned(hub));
+    // Personal data (appointments) is sealed with a key the embedding program keeps.
+    let sealer = Arc::new(tidings_auth::Cipher::new(&[7; tidings_auth::KEY_LEN]));
+    let messaging = Messaging::new(Arc::new(store.clone()), LocalBus::spawned(hub), sealer);
     let device = ClientPrincipal {
         company_id: company.id,
         app_id: app.id,

@@ -21,6 +21,14 @@ pub enum MessagingError {
     /// The change conflicts with the resource's state.
     #[error("{0}")]
     Conflict(&'static str),
+    /// The change conflicts with other data, which `details` names.
+    #[error("{message}")]
+    ConflictWith {
+        /// What is wrong.
+        message: &'static str,
+        /// What it conflicts with.
+        details: serde_json::Value,
+    },
     /// The input is larger than the service accepts.
     #[error("{0}")]
     TooLarge(&'static str),

@@ -6,6 +6,7 @@
 //! enforced by the store, so they hold for every caller.
 
 pub mod actor;
+pub mod appointments;
 mod change;
 pub mod contacts;
 pub mod conversations;
@@ -23,6 +24,10 @@ pub mod social;
 use std::sync::Arc;
 
 pub use actor::Actor;
+pub use appointments::{
+    AppointmentFilter, AppointmentUpdateInput, Appointments, Availability, AvailabilityInput,
+    NewAppointmentInput,
+};
 pub use contacts::Contacts;
 pub use conversations::{ConversationSummary, Conversations};
 pub use error::{MessagingError, MessagingResult};
@@ -56,12 +61,19 @@ pub struct Messaging {
     pub publisher: Publisher,
     /// Facebook and Instagram events, from authenticated webhooks.
     pub social: Social,
+    /// Appointments.
+    pub appointments: Appointments,
     bus: Arc<dyn Bus>,
 }
 
 impl Messaging {
-    /// Builds the services over `repos`, publishing live events on `bus`.
-    pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
+    /// Builds the services over `repos`, publishing live events on `bus` and sealing personal data
+    /// with `sealer`.
+    pub fn new(
+        repos: Arc<dyn MessagingRepos>,
+        bus: Arc<dyn Bus>,
+        sealer: Arc<dyn tidings_domain::Sealer>,
+    ) -> Self {
         let messages = Messages::new(repos.clone(), bus.clone());
         Self {
             repos: repos.clone(),
@@ -71,6 +83,7 @@ impl Messaging {
             social: Social::new(repos.clone(), messages),
             feed: Feed::new(repos.clone()),
             sdk: Sdk::new(repos.clone()),
+            appointments: Appointments::new(repos.clone(), bus.clone(), sealer),
             publisher: Publisher::new(repos, bus.clone(), PublishLimits::default()),
             bus,
         }
@@ -86,7 +99,8 @@ impl Messaging {
     pub fn with_effects(mut self, effects: tidings_domain::EffectList) -> Self {
         self.messages = self.messages.with_effects(effects.clone());
         self.conversations = self.conversations.with_effects(effects.clone());
-        self.contacts = self.contacts.with_effects(effects);
+        self.contacts = self.contacts.with_effects(effects.clone());
+        self.appointments = self.appointments.with_effects(effects);
         self.social = Social::new(self.repos.clone(), self.messages.clone());
         self
     }

@@ -1,13 +1,23 @@
 //! The repositories the messaging services use, as one trait object.
 
 use tidings_domain::{
-    ContactRepo, ConversationRepo, DeviceRepo, EventRepo, FeedRepo, MessageRepo, UnitOfWork, UserRepo,
+    AppointmentRepo, CompanyRepo, ContactRepo, ConversationRepo, DeviceRepo, EventRepo, FeedRepo,
+    MessageRepo, UnitOfWork, UserRepo,
 };
 
 /// Every repository the messaging services use, and units of work over them; any store
 /// implementing all of them is one.
 pub trait MessagingRepos:
-    ContactRepo + DeviceRepo + ConversationRepo + MessageRepo + FeedRepo + EventRepo + UserRepo + UnitOfWork
+    ContactRepo
+    + DeviceRepo
+    + ConversationRepo
+    + MessageRepo
+    + FeedRepo
+    + EventRepo
+    + UserRepo
+    + CompanyRepo
+    + AppointmentRepo
+    + UnitOfWork
 {
 }
 
@@ -19,6 +29,8 @@ impl<T> MessagingRepos for T where
         + FeedRepo
         + EventRepo
         + UserRepo
+        + CompanyRepo
+        + AppointmentRepo
         + UnitOfWork
 {
 }

@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tidings_domain::{
-    Appointment, AppointmentId, AppointmentQuery, AppointmentRepo, CompanyId, RepoError, RepoResult,
+    Appointment, AppointmentId, AppointmentQuery, AppointmentRepo, AppointmentStatus, CompanyId, RepoError,
+    RepoResult,
 };
 
 use crate::error::db_error;
@@ -110,15 +111,24 @@ impl AppointmentRepo for Store {
         row.try_into()
     }
 
-    async fn update_appointment(&self, appointment: Appointment) -> RepoResult<Appointment> {
+    async fn update_appointment(
+        &self,
+        appointment: Appointment,
+        expected: AppointmentStatus,
+    ) -> RepoResult<Appointment> {
         let row = AppointmentRow::from(&appointment);
         let (company, id) = (row.company_id.clone(), row.id.clone());
         let stored: AppointmentRow = with_conn!(self, |conn| {
-            diesel::update(a::table.filter(a::company_id.eq(&company)).filter(a::id.eq(&id)))
-                .set(&row)
-                .get_result(conn)
-                .await
-                .map_err(db_error)
+            diesel::update(
+                a::table
+                    .filter(a::company_id.eq(&company))
+                    .filter(a::id.eq(&id))
+                    .filter(a::status.eq(expected.as_str())),
+            )
+            .set(&row)
+            .get_result(conn)
+            .await
+            .map_err(db_error)
         })?;
         stored.try_into()
     }

@@ -175,6 +175,15 @@ impl CompanyRepo for Ordered {
     async fn get_company(&self, id: CompanyId) -> RepoResult<Company> {
         self.store.get_company(id).await
     }
+
+    async fn put_company_setting(
+        &self,
+        id: CompanyId,
+        key: &str,
+        value: serde_json::Value,
+    ) -> RepoResult<Company> {
+        self.store.put_company_setting(id, key, value).await
+    }
 }
 
 #[async_trait]

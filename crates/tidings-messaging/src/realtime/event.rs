@@ -110,6 +110,24 @@ pub enum ServerEvent {
         /// When they were last connected (now, while online).
         last_seen_at: DateTime<Utc>,
     },
+    /// An appointment was booked (to the company's agents).
+    #[serde(rename = "appointment.created")]
+    AppointmentCreated {
+        /// The appointment, as the API shows it.
+        appointment: serde_json::Value,
+    },
+    /// An appointment was moved, edited, or changed status (to the company's agents).
+    #[serde(rename = "appointment.updated")]
+    AppointmentUpdated {
+        /// The appointment as it is now.
+        appointment: serde_json::Value,
+    },
+    /// An appointment was cancelled (to the company's agents).
+    #[serde(rename = "appointment.cancelled")]
+    AppointmentCancelled {
+        /// The appointment as it is now.
+        appointment: serde_json::Value,
+    },
     /// A company's own event, published by one of its services (`POST /v1/realtime/publish`).
     #[serde(rename = "custom")]
     Custom {
@@ -133,7 +151,10 @@ impl ServerEvent {
             | ServerEvent::Typing { conversation_id, .. } => Some(*conversation_id),
             ServerEvent::ConversationUpdated { conversation, .. } => Some(conversation.id),
             ServerEvent::Custom { conversation_id, .. } => *conversation_id,
-            ServerEvent::Presence { .. } => None,
+            ServerEvent::Presence { .. }
+            | ServerEvent::AppointmentCreated { .. }
+            | ServerEvent::AppointmentUpdated { .. }
+            | ServerEvent::AppointmentCancelled { .. } => None,
         }
     }
 
@@ -147,7 +168,12 @@ impl ServerEvent {
                 Some((*conversation_id, *position))
             }
             ServerEvent::ConversationUpdated { position, conversation } => Some((conversation.id, *position)),
-            ServerEvent::Typing { .. } | ServerEvent::Presence { .. } | ServerEvent::Custom { .. } => None,
+            ServerEvent::Typing { .. }
+            | ServerEvent::Presence { .. }
+            | ServerEvent::Custom { .. }
+            | ServerEvent::AppointmentCreated { .. }
+            | ServerEvent::AppointmentUpdated { .. }
+            | ServerEvent::AppointmentCancelled { .. } => None,
         }
     }
 

@@ -88,7 +88,7 @@ async fn overlaps_are_refused_for_every_pair_of_durations_and_adjacent_slots_are
             // Free the morning for the next pair.
             for mut done in [held, after, before] {
                 done.status = AppointmentStatus::Cancelled;
-                s.update_appointment(done).await.unwrap();
+                s.update_appointment(done, AppointmentStatus::Pending).await.unwrap();
             }
         }
     }
@@ -103,20 +103,23 @@ async fn cancelled_slots_are_free_and_other_companies_never_clash(db: &TestDb) {
     let mut first = s.create_appointment(booking(acme, at(9, 0), 60)).await.unwrap();
     s.create_appointment(booking(globex, at(9, 0), 60)).await.expect("another company's calendar");
     first.status = AppointmentStatus::Cancelled;
-    let cancelled = s.update_appointment(first).await.unwrap();
+    let cancelled = s.update_appointment(first, AppointmentStatus::Pending).await.unwrap();
     let second = s.create_appointment(booking(acme, at(9, 30), 30)).await.expect("a cancelled slot is free");
     let mut revived = cancelled.clone();
     revived.status = AppointmentStatus::Confirmed;
-    assert_eq!(error_kind(&s.update_appointment(revived).await), Some(RepoErrorKind::Exclusion));
+    let stale = s.update_appointment(revived.clone(), AppointmentStatus::Pending).await;
+    assert_eq!(error_kind(&stale), Some(RepoErrorKind::NotFound), "its status is no longer pending");
+    let revived = s.update_appointment(revived, AppointmentStatus::Cancelled).await;
+    assert_eq!(error_kind(&revived), Some(RepoErrorKind::Exclusion));
     let mut moved = second.clone();
     moved.starts_at = at(9, 45);
     moved.duration_min = 15;
-    let moved = s.update_appointment(moved).await.unwrap();
+    let moved = s.update_appointment(moved, AppointmentStatus::Pending).await.unwrap();
     assert_eq!(moved.ends_at(), at(10, 0));
     // Finished ones do not hold their time either.
     let mut done = moved;
     done.status = AppointmentStatus::Completed;
-    s.update_appointment(done).await.unwrap();
+    s.update_appointment(done, AppointmentStatus::Pending).await.unwrap();
     s.create_appointment(booking(acme, at(9, 45), 15)).await.expect("a completed slot is not held");
 
     let foreign = s.get_appointment(globex, cancelled.id).await;

@@ -70,6 +70,9 @@ pub fn encode(space: Space, event: &ServerEvent) -> ByteString {
         ServerEvent::ConversationUpdated { .. } => "conversation:updated",
         ServerEvent::Typing { .. } => space.typing(),
         ServerEvent::Presence { .. } => "presence",
+        ServerEvent::AppointmentCreated { .. } => "appointment:created",
+        ServerEvent::AppointmentUpdated { .. } => "appointment:updated",
+        ServerEvent::AppointmentCancelled { .. } => "appointment:cancelled",
     };
     // Events are plain data (ids, strings, numbers, times): serializing them cannot fail.
     let mut data = serde_json::to_value(event).unwrap_or_default();
