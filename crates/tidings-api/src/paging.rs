@@ -60,18 +60,29 @@ pub fn parse_id_cursor<Id: FromStr>(cursor: &str) -> Result<Id, ApiError> {
     raw.parse().map_err(|_| invalid())
 }
 
-/// The opaque cursor of a conversation list: the last item's activity time and id.
-pub fn conversation_cursor(updated_at: DateTime<Utc>, id: ConversationId) -> String {
-    B64.encode(format!("{}.{id}", updated_at.timestamp_micros()))
+/// The opaque cursor of a list ordered by a time and then an id (conversations by activity,
+/// appointments by start): the last item's.
+pub fn time_id_cursor(at: DateTime<Utc>, id: impl Display) -> String {
+    B64.encode(format!("{}.{id}", at.timestamp_micros()))
 }
 
-/// Reads a cursor made by [`conversation_cursor`].
-pub fn parse_conversation_cursor(cursor: &str) -> Result<(DateTime<Utc>, ConversationId), ApiError> {
+/// Reads a cursor made by [`time_id_cursor`].
+pub fn parse_time_id_cursor<Id: FromStr>(cursor: &str) -> Result<(DateTime<Utc>, Id), ApiError> {
     let invalid = || ApiError::validation("invalid cursor");
     let raw = String::from_utf8(B64.decode(cursor).map_err(|_| invalid())?).map_err(|_| invalid())?;
     let (micros, id) = raw.split_once('.').ok_or_else(invalid)?;
     let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?).ok_or_else(invalid)?;
     Ok((at, id.parse().map_err(|_| invalid())?))
+}
+
+/// The opaque cursor of a conversation list: the last item's activity time and id.
+pub fn conversation_cursor(updated_at: DateTime<Utc>, id: ConversationId) -> String {
+    time_id_cursor(updated_at, id)
+}
+
+/// Reads a cursor made by [`conversation_cursor`].
+pub fn parse_conversation_cursor(cursor: &str) -> Result<(DateTime<Utc>, ConversationId), ApiError> {
+    parse_time_id_cursor(cursor)
 }
 
 /// The opaque cursor of an inbox catch-up (`?changed_after=`): a change time, and the conversation

@@ -156,8 +156,8 @@ mod tests {
         use tidings_domain::Sealer;
         let old = Cipher::new(&[7; KEY_LEN]);
         let [index] = old.blind_indexes("ada@example.com").try_into().unwrap();
-        assert_eq!(old.blind_indexes("ada@example.com"), [index.clone()], "the same value, the same index");
-        assert_ne!(old.blind_indexes("bob@example.com"), [index.clone()]);
+        assert_eq!(old.blind_indexes("ada@example.com")[0], index, "the same value, the same index");
+        assert_ne!(old.blind_indexes("bob@example.com")[0], index);
         assert!(!index.contains("ada"));
         let rotated = Cipher::new(&[8; KEY_LEN]).with_previous(&[[7; KEY_LEN]]);
         let indexes = rotated.blind_indexes("ada@example.com");

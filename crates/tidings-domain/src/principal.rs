@@ -53,3 +53,14 @@ pub enum Caller {
     /// A service, by server key.
     Service(ServicePrincipal),
 }
+
+impl Caller {
+    /// The company the caller acts for.
+    pub fn company_id(&self) -> CompanyId {
+        match self {
+            Caller::User(p) => p.company_id,
+            Caller::Client(c) => c.company_id,
+            Caller::Service(s) => s.company_id,
+        }
+    }
+}

@@ -107,7 +107,7 @@ impl AppointmentSettings {
             }
             hours[index] = Some((open, close));
         }
-        if !(5..=240).contains(&self.slot_step_min) || self.slot_step_min % 5 != 0 {
+        if !(5..=240).contains(&self.slot_step_min) || !self.slot_step_min.is_multiple_of(5) {
             return Err(("slot_step_min", "must be a multiple of 5 from 5 to 240".into()));
         }
         if self.reminder_hours > MAX_REMINDER_HOURS {

@@ -1,5 +1,6 @@
 //! Handlers, one module per resource, and the route table.
 
+mod appointments;
 mod apps;
 mod auth;
 mod contacts;
@@ -103,6 +104,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::get().to(messages::get))
                         .route(web::patch().to(messages::edit))
                         .route(web::delete().to(messages::delete)),
+                )
+                .service(
+                    web::resource("/appointments")
+                        .route(web::get().to(appointments::list))
+                        .route(web::post().to(appointments::create)),
+                )
+                .service(
+                    web::resource("/appointments/settings")
+                        .route(web::get().to(appointments::settings))
+                        .route(web::put().to(appointments::put_settings)),
+                )
+                .service(
+                    web::resource("/appointments/availability")
+                        .route(web::get().to(appointments::availability)),
+                )
+                .service(
+                    web::resource("/appointments/{id}")
+                        .route(web::get().to(appointments::get))
+                        .route(web::put().to(appointments::update))
+                        .route(web::patch().to(appointments::set_status))
+                        .route(web::delete().to(appointments::cancel)),
                 )
                 .service(web::resource("/search/messages").route(web::get().to(messages::search)))
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))

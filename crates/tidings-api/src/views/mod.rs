@@ -6,6 +6,7 @@
 //! shapes can be described by an OpenAPI generator later. Fields may be added here, never renamed
 //! or removed: clients rely on them.
 
+mod appointments;
 mod apps;
 mod auth;
 mod contacts;
@@ -19,6 +20,9 @@ mod webhooks;
 
 use serde::Serialize;
 
+pub use appointments::{
+    AppointmentListView, AppointmentSettingsView, AppointmentView, AvailabilityView, OpenHoursView, SlotView,
+};
 pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
 pub use auth::{AcceptedView, CompanyView, MeView, SessionView, TokensView, UserView};
 pub use contacts::{ContactView, DeviceView, EventView};

@@ -225,7 +225,8 @@ impl Appointments {
     }
 
     /// The free slots of a day for an appointment of a length: business hours minus active bookings,
-    /// future starts only.
+    /// future starts only. Any caller of the company may ask (a booking widget before its first
+    /// booking too); it says when, never who.
     pub async fn availability(
         &self,
         caller: &Caller,
@@ -234,8 +235,7 @@ impl Appointments {
         if !tidings_domain::DURATIONS.contains(&input.duration) {
             return Err(MessagingError::Invalid("duration", "must be 15, 30, 45 or 60".into()));
         }
-        let actor = Actor::find(&*self.repos, caller).await?;
-        let company_id = actor.company_id();
+        let company_id = caller.company_id();
         let schedule = self.schedule(company_id).await?;
         let Some((open, close)) = schedule.opening(input.date) else {
             return Ok(Availability { time_zone: schedule.time_zone().name().into(), slots: Vec::new() });
@@ -381,10 +381,10 @@ impl Appointments {
     async fn schedule(&self, company_id: CompanyId) -> MessagingResult<Schedule> {
         let company = self.repos.get_company(company_id).await?;
         let settings = AppointmentSettings::of_company(&company.settings);
-        Ok(settings
+        settings
             .schedule()
             .or_else(|_| AppointmentSettings::default().schedule())
-            .map_err(|(field, message)| MessagingError::Invalid(field, message))?)
+            .map_err(|(field, message)| MessagingError::Invalid(field, message))
     }
 
     fn seal(&self, appointment: &mut Appointment, personal: &PersonalData) -> MessagingResult<()> {
