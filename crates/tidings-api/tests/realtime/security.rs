@@ -175,7 +175,8 @@ async fn the_periodic_check_notices_what_no_event_announced(db: &TestDb) {
 }
 
 async fn an_expired_token_closes_the_socket_unless_renewed_in_band(db: &TestDb) {
-    let auth = tidings_auth::AuthSettings { access_ttl: chrono::Duration::seconds(4), ..auth_settings() };
+    // Long enough that a loaded machine still renews in time; the lapses are awaited, not slept for.
+    let auth = tidings_auth::AuthSettings { access_ttl: chrono::Duration::seconds(10), ..auth_settings() };
     let live = Live::start_with(db, RealtimeSettings::default(), auth).await;
     let (owner, _) = live.register("Acme", "owner@acme.test").await;
     let (_, other_user) = member(&live, &owner, "agent@acme.test", "agent").await;
@@ -188,7 +189,8 @@ async fn an_expired_token_closes_the_socket_unless_renewed_in_band(db: &TestDb) 
     renewing.send(json!({ "type": "auth", "token": other_user })).await;
     assert_eq!(renewing.until("error").await["code"], "FORBIDDEN");
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Token expiries are whole seconds: the renewed one must end later.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let login = json!({ "email": "owner@acme.test", "password": "password123" });
     let (_, fresh) = live.call(reqwest::Method::POST, "/v1/auth/login", &[], Some(login)).await;
     renewing.send(json!({ "type": "auth", "token": fresh["access_token"] })).await;
