@@ -87,6 +87,9 @@ pub struct Config {
     /// `TIDINGS_META_TOKEN_REFRESH_SECS`: how often page tokens are refreshed, once across the
     /// cluster (default 86400).
     pub meta_token_refresh: Duration,
+    /// `TIDINGS_APPOINTMENT_REMINDER_SECS`: how often due appointment reminders are looked for,
+    /// once across the cluster (default 60).
+    pub appointment_reminders: Duration,
     /// `TIDINGS_OUTBOX_WORKERS`: outbox workers on this node (default 2; 0 delivers nothing here).
     pub outbox_workers: usize,
     /// `TIDINGS_OUTBOX_BASE_DELAY_MS`: the first retry waits up to this long (default 1000).
@@ -339,6 +342,12 @@ impl Config {
                 "a number of seconds from 60 to 2592000",
                 |s| (60..=2_592_000).contains(s),
             )?),
+            appointment_reminders: Duration::from_secs(vars.parse(
+                "APPOINTMENT_REMINDER_SECS",
+                60,
+                "a number of seconds from 1 to 3600",
+                |s| (1..=3_600).contains(s),
+            )?),
             outbox_workers: vars
                 .parse("OUTBOX_WORKERS", 2, "a number of workers from 0 to 64", |n| *n <= 64)?,
             outbox_base_delay: Duration::from_millis(vars.parse(
@@ -495,6 +504,7 @@ pub fn unknown_variables() -> Vec<String> {
         "META_BOT_URL",
         "META_GRAPH_URL",
         "META_TOKEN_REFRESH_SECS",
+        "APPOINTMENT_REMINDER_SECS",
         "OUTBOX_WORKERS",
         "OUTBOX_BASE_DELAY_MS",
         "OUTBOX_MAX_DELAY_SECS",

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tidings_api::AppState;
 use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
-    Channel, EmailChannel, FcmChannel, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications,
-    RetryPolicy, Sender, SmtpServer, Worker, WorkerSettings,
+    AppointmentReminders, Channel, EmailChannel, FcmChannel, JobRunner, JobSettings, MetaBot,
+    MetaTokenRefresh, PushNotifications, RetryPolicy, Sender, SmtpServer, Worker, WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
@@ -53,7 +53,7 @@ pub fn start(
         channels.push(Arc::new(fcm));
         tracing::info!(project = %account.project_id, "push notifications go out through FCM");
     }
-    channels.push(Arc::new(email_channel(config, cipher)?));
+    channels.push(Arc::new(email_channel(config, cipher.clone())?));
     let settings = WorkerSettings {
         retry: RetryPolicy {
             base: config.outbox_base_delay,
@@ -80,8 +80,11 @@ pub fn start(
 
     let refresh =
         MetaTokenRefresh::new(state.integrations.clone(), &config.meta_graph_url, config.meta_token_refresh)?;
+    let reminders =
+        AppointmentReminders::new(Arc::new(store.clone()), cipher.clone(), config.appointment_reminders);
     let runner = JobRunner::new(Arc::new(store.clone()), format!("node-{}", node.0), JobSettings::default())
-        .register(Arc::new(refresh));
+        .register(Arc::new(refresh))
+        .register(Arc::new(reminders));
     workers.spawn("job runner", |stop| runner.run(stop));
     Ok(())
 }

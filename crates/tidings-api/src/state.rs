@@ -9,8 +9,8 @@ use tidings_domain::{
     Revocations, StoreHealth, WebhookRepo,
 };
 use tidings_forwarding::{
-    AccountMailer, ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin, WebhookEvents,
-    WebhookRepos, Webhooks,
+    AccountMailer, AppointmentMail, ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin,
+    WebhookEvents, WebhookRepos, Webhooks,
 };
 use tidings_messaging::realtime::Participant;
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
@@ -99,7 +99,8 @@ impl AppState {
         let password_resets = PasswordResets::new(repos.clone(), &auth, mail);
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
-        let effects = EffectList(vec![Arc::new(WebhookEvents)]);
+        let effects =
+            EffectList(vec![Arc::new(WebhookEvents), Arc::new(AppointmentMail::new(auth.cipher()))]);
         let messaging = Messaging::new(store.clone(), bus.clone(), Arc::new(auth.cipher()))
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
@@ -149,7 +150,8 @@ impl AppState {
         Ok(channel.with_notice(Arc::new(notice)))
     }
 
-    /// The effects every change records (webhooks), for outbox workers that change messages.
+    /// The effects every change records (webhooks, appointment e-mails), for outbox workers that
+    /// change messages.
     pub fn effects(&self) -> EffectList {
         self.effects.clone()
     }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::appointment::Booking;
+use crate::appointment::{Appointment, Booking};
 use crate::contact::Contact;
 use crate::conversation::Conversation;
 use crate::error::RepoResult;
@@ -61,8 +61,8 @@ pub enum DomainEvent {
     AppointmentUpdated {
         /// The appointment as it is now.
         booking: Booking,
-        /// Where it started before, when it was moved.
-        moved_from: Option<chrono::DateTime<chrono::Utc>>,
+        /// The appointment as it was before.
+        previous: Box<Appointment>,
     },
     /// An appointment was cancelled.
     AppointmentCancelled {

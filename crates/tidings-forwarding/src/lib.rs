@@ -10,6 +10,8 @@
 
 pub mod account_mail;
 pub mod admin;
+pub mod appointment_mail;
+pub mod appointment_templates;
 pub mod channel;
 pub mod email;
 pub mod error;
@@ -33,12 +35,13 @@ pub mod worker;
 
 pub use account_mail::AccountMailer;
 pub use admin::OutboxAdmin;
+pub use appointment_mail::{AppointmentMail, AppointmentReminders, ReminderRepos};
 pub use channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
 pub use email::{EmailChannel, NO_SMTP_SERVER, SmtpSetupError};
 pub use error::{ForwardingError, ForwardingResult};
 pub use integrations::{Integrations, MetaConfig, MetaInput, MetaSecrets, MetaSettings};
 pub use jobs::{Job, JobRunner, JobSettings};
-pub use mail::{Email, enqueue_email};
+pub use mail::{Email, enqueue_email, enqueue_email_in_order};
 pub use meta::{MetaBot, MetaCredentials};
 pub use meta_webhook::{Handshake, MetaWebhooks};
 pub use push::{ContactOnline, FcmChannel, PushNotifications, ServiceAccount};

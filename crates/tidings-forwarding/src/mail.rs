@@ -37,6 +37,20 @@ pub async fn enqueue_email(
     key: String,
     email: &Email,
 ) -> RepoResult<OutboxItem> {
+    enqueue_email_in_order(outbox, cipher, company_id, key, None, email).await
+}
+
+/// As [`enqueue_email`]; e-mails of one `order_key` (one appointment's to its customer) are sent
+/// one after another, in the order they were enqueued, so a cancellation never overtakes the
+/// confirmation before it.
+pub async fn enqueue_email_in_order(
+    outbox: &dyn OutboxRepo,
+    cipher: &Cipher,
+    company_id: CompanyId,
+    key: String,
+    order_key: Option<String>,
+    email: &Email,
+) -> RepoResult<OutboxItem> {
     let plain = serde_json::to_vec(email).map_err(|e| RepoError::internal(format!("e-mail: {e}")))?;
     let sealed = cipher
         .seal(&plain, &context(company_id, &key))
@@ -48,7 +62,7 @@ pub async fn enqueue_email(
             idempotency_key: key,
             payload: serde_json::json!({ "sealed": sealed }),
             message_id: None,
-            order_key: None,
+            order_key,
             due_at: None,
         })
         .await

@@ -163,7 +163,7 @@ fn button(link: &str, label: &str) -> String {
 }
 
 /// The HTML document around a body that is already escaped.
-fn page(body: &str) -> String {
+pub(crate) fn page(body: &str) -> String {
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>\
          <body style=\"font-family:sans-serif;line-height:1.5;color:#111827\">{body}</body></html>"
@@ -172,7 +172,7 @@ fn page(body: &str) -> String {
 
 /// A subject line: control characters (a line break could start a header) become spaces, and it
 /// stops at 150 characters.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(150).collect()
 }
 

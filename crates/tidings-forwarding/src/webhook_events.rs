@@ -71,8 +71,13 @@ fn describe(event: &DomainEvent) -> (CompanyId, Value, Option<String>, String) {
             format!("contact:{}", contact.id),
         ),
         DomainEvent::AppointmentCreated { booking } => appointment(booking, json!({}), true),
-        DomainEvent::AppointmentUpdated { booking, moved_from } => {
-            appointment(booking, json!({ "moved_from": moved_from }), false)
+        DomainEvent::AppointmentUpdated { booking, previous } => {
+            let previous = json!({
+                "starts_at": previous.starts_at,
+                "ends_at": previous.ends_at(),
+                "status": previous.status,
+            });
+            appointment(booking, json!({ "previous": previous }), false)
         }
         DomainEvent::AppointmentCancelled { booking } => appointment(booking, json!({}), true),
     }

@@ -197,11 +197,11 @@ impl Appointments {
             appointment.inquiry = Some(inquiry.trim().to_owned()).filter(|text| !text.is_empty());
         }
         self.seal(&mut appointment, &personal)?;
-        let moved_from =
-            (starts_at != current.appointment.starts_at).then_some(current.appointment.starts_at);
-        let expected = current.appointment.status;
-        let booking = self.store_change(&actor, appointment, personal, expected, moved.then_some(id)).await?;
-        self.commit_change(booking, |booking| DomainEvent::AppointmentUpdated { booking, moved_from }).await
+        let previous = current.appointment;
+        let booking =
+            self.store_change(&actor, appointment, personal, previous.status, moved.then_some(id)).await?;
+        let previous = Box::new(previous);
+        self.commit_change(booking, |booking| DomainEvent::AppointmentUpdated { booking, previous }).await
     }
 
     /// Moves an appointment to another status (agents): pending -> confirmed -> completed | no_show,
@@ -269,10 +269,11 @@ impl Appointments {
         if !status.is_active() {
             appointment.remind_at = None;
         }
+        let previous = current.appointment;
         let booking = self.store_change(actor, appointment, current.personal, from, None).await?;
         self.commit_change(booking, |booking| match status {
             AppointmentStatus::Cancelled => DomainEvent::AppointmentCancelled { booking },
-            _ => DomainEvent::AppointmentUpdated { booking, moved_from: None },
+            _ => DomainEvent::AppointmentUpdated { booking, previous: Box::new(previous) },
         })
         .await
     }
