@@ -2,6 +2,7 @@
 //! on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
+mod appointments;
 mod cancellation;
 mod delivery;
 mod feed;
