@@ -111,6 +111,12 @@ pub struct Config {
     pub fcm_credentials: Option<ServiceAccount>,
     /// `TIDINGS_FCM_BASE_URL`: FCM's base URL (default `https://fcm.googleapis.com`; a stand-in in tests).
     pub fcm_base_url: String,
+    /// `TIDINGS_GOOGLE_CALENDAR_URL`: the Google Calendar API (default
+    /// `https://www.googleapis.com/calendar/v3`; tests point it at a stand-in).
+    pub google_calendar_url: String,
+    /// `TIDINGS_GOOGLE_TOKEN_URL`: Google's OAuth token endpoint (default
+    /// `https://oauth2.googleapis.com/token`).
+    pub google_token_url: String,
     /// `TIDINGS_PUSH_COLLAPSE_SECS`: a conversation's messages within this window make one push
     /// notification, sent when it ends (default 5).
     pub push_collapse: Duration,
@@ -388,6 +394,10 @@ impl Config {
             )?),
             fcm_credentials: service_account(&vars)?,
             fcm_base_url: http_url(&vars, "FCM_BASE_URL")?.unwrap_or_else(|| FCM_BASE_URL.into()),
+            google_calendar_url: http_url(&vars, "GOOGLE_CALENDAR_URL")?
+                .unwrap_or_else(|| tidings_forwarding::GoogleEndpoints::default().calendar),
+            google_token_url: http_url(&vars, "GOOGLE_TOKEN_URL")?
+                .unwrap_or_else(|| tidings_forwarding::GoogleEndpoints::default().token),
             push_collapse: Duration::from_secs(vars.parse(
                 "PUSH_COLLAPSE_SECS",
                 5,
@@ -514,6 +524,8 @@ pub fn unknown_variables() -> Vec<String> {
         "WEBHOOK_ALLOW_LOOPBACK",
         "FCM_CREDENTIALS",
         "FCM_BASE_URL",
+        "GOOGLE_CALENDAR_URL",
+        "GOOGLE_TOKEN_URL",
         "PUSH_COLLAPSE_SECS",
         "SMTP_URL",
         "SMTP_FROM",

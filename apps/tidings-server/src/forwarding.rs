@@ -7,8 +7,9 @@ use std::sync::Arc;
 use tidings_api::AppState;
 use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
-    AppointmentReminders, Channel, EmailChannel, FcmChannel, JobRunner, JobSettings, MetaBot,
-    MetaTokenRefresh, PushNotifications, RetryPolicy, Sender, SmtpServer, Worker, WorkerSettings,
+    AppointmentReminders, Channel, EmailChannel, FcmChannel, GoogleCalendar, GoogleEndpoints, JobRunner,
+    JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy, Sender, SmtpServer, Worker,
+    WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
@@ -54,6 +55,11 @@ pub fn start(
         tracing::info!(project = %account.project_id, "push notifications go out through FCM");
     }
     channels.push(Arc::new(email_channel(config, cipher.clone())?));
+    let google = GoogleEndpoints {
+        calendar: config.google_calendar_url.clone(),
+        token: config.google_token_url.clone(),
+    };
+    channels.push(Arc::new(GoogleCalendar::new(Arc::new(store.clone()), cipher.clone(), google)?));
     let settings = WorkerSettings {
         retry: RetryPolicy {
             base: config.outbox_base_delay,

@@ -9,8 +9,8 @@ use tidings_domain::{
     Revocations, StoreHealth, WebhookRepo,
 };
 use tidings_forwarding::{
-    AccountMailer, AppointmentMail, ContactOnline, ForwardListener, Integrations, MetaWebhooks, OutboxAdmin,
-    WebhookEvents, WebhookRepos, Webhooks,
+    AccountMailer, AppointmentMail, CalendarSync, Calendars, ContactOnline, ForwardListener, Integrations,
+    MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos, Webhooks,
 };
 use tidings_messaging::realtime::Participant;
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
@@ -44,6 +44,8 @@ pub struct AppState {
     pub outbox: OutboxAdmin,
     /// Companies' integrations (Meta).
     pub integrations: Integrations,
+    /// Companies' Google Calendar connections.
+    pub calendars: Calendars,
     /// Meta's webhooks.
     pub meta_webhooks: MetaWebhooks,
     /// The company's outbound webhook endpoints.
@@ -99,8 +101,11 @@ impl AppState {
         let password_resets = PasswordResets::new(repos.clone(), &auth, mail);
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher());
-        let effects =
-            EffectList(vec![Arc::new(WebhookEvents), Arc::new(AppointmentMail::new(auth.cipher()))]);
+        let effects = EffectList(vec![
+            Arc::new(WebhookEvents),
+            Arc::new(AppointmentMail::new(auth.cipher())),
+            Arc::new(CalendarSync),
+        ]);
         let messaging = Messaging::new(store.clone(), bus.clone(), Arc::new(auth.cipher()))
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
@@ -114,6 +119,7 @@ impl AppState {
             cipher,
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
+            calendars: Calendars::new(store.clone(), auth.cipher()),
             store_health: store.clone(),
             outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),

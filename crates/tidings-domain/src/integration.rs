@@ -14,6 +14,8 @@ named_enum!(
     IntegrationKind {
         /// Facebook pages and Instagram accounts, through Meta's Graph API and the bot service.
         Meta = "meta",
+        /// A Google Calendar that confirmed appointments are written to.
+        GoogleCalendar = "google_calendar",
     }
 );
 

@@ -20,6 +20,8 @@ named_enum!(
         Push = "push.notification",
         /// An e-mail.
         Email = "email",
+        /// An appointment created, moved or cancelled in a company's Google Calendar.
+        CalendarSync = "calendar.sync",
     }
 );
 

@@ -9,6 +9,7 @@ use crate::device::DeviceRepo;
 use crate::error::RepoResult;
 use crate::event::EventRepo;
 use crate::identity::IdentityRepos;
+use crate::integration::IntegrationRepo;
 use crate::message::MessageRepo;
 use crate::outbox::OutboxRepo;
 use crate::webhook::WebhookRepo;
@@ -24,6 +25,7 @@ pub trait Transaction:
     + ConversationRepo
     + MessageRepo
     + EventRepo
+    + IntegrationRepo
     + OutboxRepo
     + WebhookRepo
     + Send

@@ -107,17 +107,9 @@ impl Integrations {
         Self { repo, cipher }
     }
 
-    fn admin(principal: &Principal) -> ForwardingResult<()> {
-        if principal.role >= Role::Admin {
-            Ok(())
-        } else {
-            Err(ForwardingError::Forbidden("only owners and admins manage integrations"))
-        }
-    }
-
     /// The admin's company's Meta integration (empty when never configured).
     pub async fn get_meta(&self, admin: &Principal) -> ForwardingResult<MetaSettings> {
-        Self::admin(admin)?;
+        admin_only(admin)?;
         Ok(match self.open(admin.company_id).await? {
             Some(opened) => settings(&opened),
             None => settings(&Opened::empty(admin.company_id)),
@@ -127,7 +119,7 @@ impl Integrations {
     /// Changes the admin's company's Meta integration; a page or Instagram account already connected
     /// to another company is a conflict.
     pub async fn put_meta(&self, admin: &Principal, input: MetaInput) -> ForwardingResult<MetaSettings> {
-        Self::admin(admin)?;
+        admin_only(admin)?;
         input.validate()?;
         let current = self.open(admin.company_id).await?.unwrap_or_else(|| Opened::empty(admin.company_id));
         let (mut config, mut secrets) = (current.config, current.secrets);
@@ -279,8 +271,17 @@ impl MetaInput {
     }
 }
 
+/// Only owners and admins manage a company's integrations.
+pub(crate) fn admin_only(principal: &Principal) -> ForwardingResult<()> {
+    if principal.role >= Role::Admin {
+        Ok(())
+    } else {
+        Err(ForwardingError::Forbidden("only owners and admins manage integrations"))
+    }
+}
+
 /// Sets, keeps (absent) or clears (empty) one field.
-fn apply(field: &mut Option<String>, input: Option<String>) {
+pub(crate) fn apply(field: &mut Option<String>, input: Option<String>) {
     match input {
         None => {}
         Some(value) if value.trim().is_empty() => *field = None,
@@ -290,7 +291,7 @@ fn apply(field: &mut Option<String>, input: Option<String>) {
 
 /// The hint of a secret shown instead of it: its last four characters, only when it is long enough
 /// that they give nothing away.
-fn hint(secret: &Option<String>) -> Option<String> {
+pub(crate) fn hint(secret: &Option<String>) -> Option<String> {
     secret.as_ref().map(|s| {
         let chars: Vec<char> = s.chars().collect();
         if chars.len() >= 16 {

@@ -12,6 +12,7 @@ pub mod account_mail;
 pub mod admin;
 pub mod appointment_mail;
 pub mod appointment_templates;
+pub mod calendar;
 pub mod channel;
 pub mod email;
 pub mod error;
@@ -36,6 +37,9 @@ pub mod worker;
 pub use account_mail::AccountMailer;
 pub use admin::OutboxAdmin;
 pub use appointment_mail::{AppointmentMail, AppointmentReminders, ReminderRepos};
+pub use calendar::{
+    CalendarInput, CalendarRepos, CalendarSync, CalendarView, Calendars, GoogleCalendar, GoogleEndpoints,
+};
 pub use channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
 pub use email::{EmailChannel, NO_SMTP_SERVER, SmtpSetupError};
 pub use error::{ForwardingError, ForwardingResult};

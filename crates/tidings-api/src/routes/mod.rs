@@ -136,6 +136,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(integrations::put_meta)),
                 )
                 .service(
+                    web::resource("/integrations/google-calendar")
+                        .route(web::get().to(integrations::get_calendar))
+                        .route(web::put().to(integrations::put_calendar))
+                        .route(web::delete().to(integrations::delete_calendar)),
+                )
+                .service(
                     web::resource("/webhooks/meta")
                         .route(web::get().to(webhooks::handshake))
                         .route(web::post().to(webhooks::receive)),

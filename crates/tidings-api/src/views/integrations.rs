@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tidings_forwarding::MetaSettings;
+use tidings_forwarding::{CalendarView, MetaSettings};
 
 /// The Meta integration. Secrets appear only as a hint (`…abcd`, or `…` for short ones), or null
 /// when not set.
@@ -43,6 +43,36 @@ impl From<MetaSettings> for MetaIntegrationView {
             token_expires_at: s.config.token_expires_at,
             token_refreshed_at: s.config.token_refreshed_at,
             updated_at: s.updated_at,
+        }
+    }
+}
+
+/// The Google Calendar connection. Secrets appear only as a hint, or null when not set.
+#[derive(Debug, Serialize)]
+pub struct CalendarIntegrationView {
+    /// The calendar confirmed appointments are written to (`primary` by default).
+    pub calendar_id: String,
+    /// The OAuth client's id.
+    pub client_id: Option<String>,
+    /// Hint of the OAuth client secret.
+    pub client_secret: Option<String>,
+    /// Hint of the refresh token.
+    pub refresh_token: Option<String>,
+    /// Whether appointments are being written (client id, secret and refresh token set).
+    pub connected: bool,
+    /// Last change; null when never configured.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<CalendarView> for CalendarIntegrationView {
+    fn from(c: CalendarView) -> Self {
+        Self {
+            calendar_id: c.calendar_id,
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            refresh_token: c.refresh_token,
+            connected: c.connected,
+            updated_at: c.updated_at,
         }
     }
 }

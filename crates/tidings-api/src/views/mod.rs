@@ -30,7 +30,7 @@ pub use conversations::{
     ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView, SentView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
-pub use integrations::MetaIntegrationView;
+pub use integrations::{CalendarIntegrationView, MetaIntegrationView};
 pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;

@@ -5,6 +5,7 @@
 
 mod availability;
 mod booking;
+mod calendar;
 mod notifications;
 mod privacy;
 #[path = "../support/mod.rs"]
