@@ -7,9 +7,9 @@ use std::sync::Arc;
 use tidings_api::AppState;
 use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
-    AppointmentReminders, Channel, EmailChannel, FcmChannel, GoogleCalendar, GoogleEndpoints, JobRunner,
-    JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy, Sender, SmtpServer, Worker,
-    WorkerSettings,
+    AppointmentReminders, AppointmentReseal, Channel, EmailChannel, FcmChannel, GoogleCalendar,
+    GoogleEndpoints, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy,
+    Sender, SmtpServer, Worker, WorkerSettings,
 };
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
@@ -28,6 +28,10 @@ pub fn effects(config: &Config) -> EffectList {
     }
     EffectList(effects)
 }
+
+/// How often appointments still sealed under a previous encryption key are sealed again (a scan of
+/// the appointments table; only a key rotation leaves any).
+const RESEAL_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Starts the outbox workers and the job runner of this node.
 pub fn start(
@@ -90,7 +94,8 @@ pub fn start(
         AppointmentReminders::new(Arc::new(store.clone()), cipher.clone(), config.appointment_reminders);
     let runner = JobRunner::new(Arc::new(store.clone()), format!("node-{}", node.0), JobSettings::default())
         .register(Arc::new(refresh))
-        .register(Arc::new(reminders));
+        .register(Arc::new(reminders))
+        .register(Arc::new(AppointmentReseal::new(Arc::new(store.clone()), cipher.clone(), RESEAL_PERIOD)));
     workers.spawn("job runner", |stop| runner.run(stop));
     Ok(())
 }

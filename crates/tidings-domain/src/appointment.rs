@@ -250,6 +250,17 @@ pub trait AppointmentRepo: Send + Sync {
     /// Up to `limit` active appointments of any company whose reminder is due at `now`, soonest
     /// first: for the reminder job.
     async fn due_reminders(&self, now: DateTime<Utc>, limit: i64) -> RepoResult<Vec<Appointment>>;
+    /// Up to `limit` appointments of any company, by id after `after`, whose personal data is sealed
+    /// under another key than `current_key_id`: for sealing them again after a key rotation.
+    async fn sealed_under_other_keys(
+        &self,
+        current_key_id: &str,
+        after: Option<AppointmentId>,
+        limit: i64,
+    ) -> RepoResult<Vec<Appointment>>;
+    /// Replaces an appointment's sealed personal data and e-mail index, if it is still sealed under
+    /// `old_key_id` (an edit in between sealed it anew); `false` when it was not. Nothing else changes.
+    async fn reseal_appointment(&self, resealed: &Appointment, old_key_id: &str) -> RepoResult<bool>;
     /// Marks an appointment's reminder as sent, if it is still due at `remind_at` (a reschedule in
     /// between moved it); `false` when it was not.
     async fn clear_reminder(

@@ -11,6 +11,7 @@
 pub mod account_mail;
 pub mod admin;
 pub mod appointment_mail;
+pub mod appointment_reseal;
 pub mod appointment_templates;
 pub mod calendar;
 pub mod channel;
@@ -37,6 +38,7 @@ pub mod worker;
 pub use account_mail::AccountMailer;
 pub use admin::OutboxAdmin;
 pub use appointment_mail::{AppointmentMail, AppointmentReminders, ReminderRepos};
+pub use appointment_reseal::AppointmentReseal;
 pub use calendar::{
     CalendarInput, CalendarRepos, CalendarSync, CalendarView, Calendars, GoogleCalendar, GoogleEndpoints,
 };

@@ -207,6 +207,48 @@ impl AppointmentRepo for Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn sealed_under_other_keys(
+        &self,
+        current_key_id: &str,
+        after: Option<AppointmentId>,
+        limit: i64,
+    ) -> RepoResult<Vec<Appointment>> {
+        let current = current_key_id.to_owned();
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        let rows: Vec<AppointmentRow> = with_conn!(self, |conn| {
+            a::table
+                .filter(a::personal_sealed.is_not_null())
+                .filter(a::key_id.ne(&current))
+                .filter(a::id.gt(&after))
+                .order(a::id)
+                .limit(limit)
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn reseal_appointment(&self, resealed: &Appointment, old_key_id: &str) -> RepoResult<bool> {
+        let (company, id, old) =
+            (resealed.company_id.to_string(), resealed.id.to_string(), old_key_id.to_owned());
+        let values = (
+            a::personal_sealed.eq(resealed.personal_sealed.clone()),
+            a::key_id.eq(resealed.key_id.clone()),
+            a::email_index.eq(resealed.email_index.clone()),
+        );
+        let changed = with_conn!(self, |conn| {
+            diesel::update(
+                a::table.filter(a::company_id.eq(&company)).filter(a::id.eq(&id)).filter(a::key_id.eq(&old)),
+            )
+            .set(values)
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(changed == 1)
+    }
+
     async fn clear_reminder(
         &self,
         company_id: CompanyId,

@@ -1,15 +1,18 @@
 //! Personal data sealed at rest, the e-mail filter through the blind index, and other companies.
 
+use std::sync::Arc;
+
 use serde_json::json;
 use tidings_domain::{AppointmentId, AppointmentRepo, CompanyId};
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
-use crate::support::{Caller, delete, get, patch, put, register};
+use crate::support::{Caller, delete, get, patch, put, register, settings};
 use crate::{at, book, monday, slot};
 
 backend_tests!(
     personal_data_is_sealed_at_rest_and_found_by_e_mail,
+    after_a_key_rotation_appointments_are_sealed_again_and_still_found,
     another_company_neither_sees_nor_clashes_with_a_slot,
 );
 
@@ -94,4 +97,57 @@ async fn another_company_neither_sees_nor_clashes_with_a_slot(db: &TestDb) {
     assert!(reply.body["error"]["details"]["fields"]["contact_id"].is_array());
     let read = svc.call(get(&path, &acme.token)).await.expect(200);
     assert_eq!(read["status"], "pending", "untouched by the other company");
+}
+
+async fn after_a_key_rotation_appointments_are_sealed_again_and_still_found(db: &TestDb) {
+    use tidings_forwarding::{AppointmentReseal, Job};
+    let old = settings();
+    let rotated = tidings_auth::AuthSettings {
+        encryption_key: [42; 32],
+        previous_encryption_keys: vec![old.encryption_key],
+        ..settings()
+    };
+    let only_new = tidings_auth::AuthSettings { encryption_key: [42; 32], ..settings() };
+    let before =
+        actix_web::test::init_service(tidings_api::app(crate::support::state(db, old.clone()))).await;
+    let owner = register(&before, "Acme", "owner@acme.test").await;
+    let mut ids = Vec::new();
+    for (hour, email) in [(9, "ada@example.com"), (10, "bob@example.com")] {
+        let mut body = slot(hour, 0, 30);
+        body["email"] = json!(email);
+        ids.push(book(&before, &owner, body).await.expect(201)["id"].as_str().unwrap().to_owned());
+    }
+    let find = |svc_email: &'static str| format!("/v1/appointments?email={svc_email}");
+
+    // The new key with the old one beside it: everything opens and is found.
+    let during =
+        actix_web::test::init_service(tidings_api::app(crate::support::state(db, rotated.clone()))).await;
+    let found = during.call(get(&find("ada@example.com"), &owner.token)).await.expect(200);
+    assert_eq!((found["total"].as_i64(), found["data"][0]["name"].as_str()), (Some(1), Some("Ada Lovelace")));
+    // The job seals them again under the new key: then the old key can go.
+    let reseal = AppointmentReseal::new(
+        Arc::new(db.store().clone()),
+        rotated.cipher(),
+        std::time::Duration::from_secs(60),
+    );
+    reseal.run().await.unwrap();
+    let company: CompanyId = owner.company_id.parse().unwrap();
+    for id in &ids {
+        let raw = db.store().get_appointment(company, id.parse().unwrap()).await.unwrap();
+        assert_eq!(raw.key_id.as_deref(), Some(rotated.cipher().key_id()));
+    }
+    let after = actix_web::test::init_service(tidings_api::app(crate::support::state(db, only_new))).await;
+    let found = after.call(get(&find("bob@example.com"), &owner.token)).await.expect(200);
+    assert_eq!(
+        (found["total"].as_i64(), found["data"][0]["email"].as_str()),
+        (Some(1), Some("bob@example.com"))
+    );
+    let read = after.call(get(&format!("/v1/appointments/{}", ids[0]), &owner.token)).await.expect(200);
+    assert_eq!(read["email"], "ada@example.com");
+    // And the old key alone no longer opens them.
+    let stale = actix_web::test::init_service(tidings_api::app(crate::support::state(db, old))).await;
+    stale
+        .call(get(&format!("/v1/appointments/{}", ids[0]), &owner.token))
+        .await
+        .assert_error(500, "INTERNAL");
 }
