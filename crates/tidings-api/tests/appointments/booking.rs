@@ -16,6 +16,7 @@ backend_tests!(
     bookings_keep_to_the_future_the_business_hours_and_the_durations,
     every_status_change_outside_the_machine_is_a_conflict_naming_the_allowed_ones,
     customers_book_for_themselves_and_see_only_their_own,
+    lists_page_by_start_time_with_a_total_under_filters,
 );
 
 async fn an_agent_books_moves_confirms_and_completes(db: &TestDb) {
@@ -247,4 +248,40 @@ async fn customers_book_for_themselves_and_see_only_their_own(db: &TestDb) {
     let cancelled = svc.call(device(actix_web::test::TestRequest::delete().uri(&own))).await.expect(200);
     assert_eq!(cancelled["status"], "cancelled");
     svc.call(device(actix_web::test::TestRequest::delete().uri(&own))).await.assert_error(409, "CONFLICT");
+}
+
+async fn lists_page_by_start_time_with_a_total_under_filters(db: &TestDb) {
+    let svc = crate::app!(db);
+    let owner = register(&svc, "Acme", "owner@acme.test").await;
+    // Booked out of order: 16:00, 15:30, ... 09:00 on the Monday, every other one confirmed.
+    for n in 0..15 {
+        let minutes = 16 * 60 - 30 * n;
+        let id = book(&svc, &owner, slot(minutes / 60, minutes % 60, 30)).await.expect(201)["id"].clone();
+        if n % 2 == 0 {
+            let path = format!("/v1/appointments/{}", id.as_str().unwrap());
+            svc.call(patch(&path, &owner.token, json!({ "status": "confirmed" }))).await.expect(200);
+        }
+    }
+    for (filter, expected) in [("", 15), ("&status=confirmed", 8)] {
+        let (mut starts, mut uri) = (Vec::new(), format!("/v1/appointments?limit=4{filter}"));
+        loop {
+            let page = svc.call(get(&uri, &owner.token)).await.expect(200);
+            assert_eq!(page["total"], expected, "{page}");
+            starts.extend(page["data"].as_array().unwrap().iter().map(|a| time(&a["starts_at"])));
+            match page["next_cursor"].as_str() {
+                Some(cursor) => uri = format!("/v1/appointments?limit=4{filter}&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(starts.len(), expected as usize, "each once");
+        assert!(starts.windows(2).all(|w| w[0] < w[1]), "by start time: {starts:?}");
+    }
+    let window = format!("/v1/appointments?from={}&to={}", at(monday(), 10, 0), at(monday(), 12, 0))
+        .replace('+', "%2B");
+    let page = svc.call(get(&window, &owner.token)).await.expect(200);
+    assert_eq!(page["total"], 4, "10:00, 10:30, 11:00, 11:30: {page}");
+    svc.call(get("/v1/appointments?cursor=nonsense", &owner.token))
+        .await
+        .assert_error(400, "VALIDATION_ERROR");
+    svc.call(get("/v1/appointments?status=later", &owner.token)).await.assert_error(400, "VALIDATION_ERROR");
 }
