@@ -34,13 +34,7 @@ pub(super) async fn link(
 ) -> MessagingResult<(Option<Contact>, Option<ConversationId>)> {
     let company_id = actor.company_id();
     let conversation = match conversation_id {
-        Some(id) => Some(repos.get_conversation(company_id, id).await.map_err(|err| {
-            if err.is_not_found() {
-                MessagingError::Invalid("conversation_id", "no such conversation".into())
-            } else {
-                err.into()
-            }
-        })?),
+        Some(id) => Some(repos.get_conversation(company_id, id).await.map_err(unknown("conversation_id"))?),
         None => None,
     };
     let contact_id = match actor {
@@ -58,16 +52,22 @@ pub(super) async fn link(
         return Err(MessagingError::Invalid("conversation_id", "is another contact's conversation".into()));
     }
     let contact = match contact_id {
-        Some(id) => Some(repos.get_contact(company_id, id).await.map_err(|err| {
-            if err.is_not_found() {
-                MessagingError::Invalid("contact_id", "no such contact".into())
-            } else {
-                err.into()
-            }
-        })?),
+        Some(id) => Some(repos.get_contact(company_id, id).await.map_err(unknown("contact_id"))?),
         None => None,
     };
     Ok((contact, conversation.map(|c| c.id)))
+}
+
+/// A reference to nothing the company has is a bad field, not a missing resource: the request
+/// itself was found.
+fn unknown(field: &'static str) -> impl FnOnce(tidings_domain::RepoError) -> MessagingError {
+    move |err| {
+        if err.is_not_found() {
+            MessagingError::Invalid(field, "no such one in this company".into())
+        } else {
+            err.into()
+        }
+    }
 }
 
 /// Whether an appointment may start at `starts_at`: in the future, inside business hours, on the grid.
