@@ -102,3 +102,7 @@ typed_id!(
     /// Identifies an appointment.
     AppointmentId
 );
+typed_id!(
+    /// Identifies an uploaded file.
+    UploadId
+);

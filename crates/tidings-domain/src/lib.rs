@@ -6,6 +6,7 @@ pub mod account_mail;
 pub mod api_key;
 pub mod app;
 pub mod appointment;
+pub mod blob;
 pub mod company;
 pub mod contact;
 pub mod conversation;
@@ -30,6 +31,7 @@ pub mod schedule;
 pub mod sealing;
 pub mod social;
 pub mod unit_of_work;
+pub mod upload;
 pub mod user;
 pub mod verification;
 pub mod webhook;
@@ -41,6 +43,7 @@ pub use appointment::{
     Appointment, AppointmentQuery, AppointmentRepo, AppointmentStatus, Booking, DURATIONS, PersonalData,
     normalized_email,
 };
+pub use blob::{BlobError, BlobStore, BlobWriter, ByteStream};
 pub use company::{Company, CompanyRepo, NewCompany};
 pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
 pub use conversation::{
@@ -55,7 +58,7 @@ pub use health::StoreHealth;
 pub use identity::IdentityRepos;
 pub use ids::{
     ApiKeyId, AppId, AppointmentId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId,
-    OutboxId, PasswordResetId, RefreshTokenId, UserId, WebhookAttemptId, WebhookId,
+    OutboxId, PasswordResetId, RefreshTokenId, UploadId, UserId, WebhookAttemptId, WebhookId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};
@@ -73,6 +76,7 @@ pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};
 pub use sealing::{SealError, Sealed, Sealer};
 pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
+pub use upload::{Upload, UploadRepo};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};
 pub use webhook::{WEBHOOK_EVENTS, WebhookAttempt, WebhookEndpoint, WebhookPatch, WebhookRepo};

@@ -27,6 +27,7 @@ mod store;
 #[cfg(feature = "test-util")]
 pub mod test_db;
 mod transaction;
+mod uploads;
 mod users;
 mod webhooks;
 

@@ -279,6 +279,23 @@ diesel::table! {
 diesel::joinable!(users -> companies (company_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(conversation_changes -> messages (message_id));
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        company_id -> Text,
+        object_key -> Text,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        thumbnail_key -> Nullable<Text>,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     users,
@@ -298,4 +315,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     jobs,
     appointments,
+    uploads,
 );

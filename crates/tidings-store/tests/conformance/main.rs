@@ -18,6 +18,7 @@ mod password_resets;
 mod tenancy;
 mod tokens;
 mod units;
+mod uploads;
 mod users;
 
 /// The kind of a failed call's error, `None` for a success: compared in assertions whose failure
