@@ -129,6 +129,13 @@ pub struct Config {
     /// `TIDINGS_PUBLIC_URL`: where users open the web app; links in e-mails start with it (default
     /// `http://127.0.0.1:8080`).
     pub public_url: String,
+    /// `TIDINGS_BLOB_URL`: where uploads are kept: `s3://bucket/prefix` (with the usual `AWS_*`
+    /// variables), or unset for the `uploads` directory under the data dir.
+    pub blob_url: Option<String>,
+    /// `TIDINGS_UPLOAD_MAX_BYTES`: the largest file accepted (default 26214400, 25 MiB).
+    pub upload_max_bytes: u64,
+    /// `TIDINGS_UPLOAD_LINK_SECS`: how long a download link works (default 3600).
+    pub upload_link: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -210,6 +217,23 @@ impl Config {
                 }
             },
             public_url: http_url(&vars, "PUBLIC_URL")?.unwrap_or_else(|| "http://127.0.0.1:8080".into()),
+            blob_url: match vars.get("BLOB_URL") {
+                None => None,
+                Some(url) if url.starts_with("s3://") && url.len() > "s3://".len() => Some(url),
+                Some(_) => return Err(vars.error("BLOB_URL", "an s3://bucket or s3://bucket/prefix URL")),
+            },
+            upload_max_bytes: vars.parse(
+                "UPLOAD_MAX_BYTES",
+                25 * 1024 * 1024,
+                "a number of bytes from 1024 to 5368709120",
+                |n| (1024..=5 * 1024 * 1024 * 1024).contains(n),
+            )?,
+            upload_link: Duration::from_secs(vars.parse(
+                "UPLOAD_LINK_SECS",
+                3600,
+                "a number of seconds from 60 to 604800",
+                |s| (60..=604_800).contains(s),
+            )?),
             redis_url: redis_url.map(Secret),
             database_url: Secret(database_url),
             database_pool_size: vars.parse(
@@ -530,6 +554,9 @@ pub fn unknown_variables() -> Vec<String> {
         "SMTP_URL",
         "SMTP_FROM",
         "PUBLIC_URL",
+        "BLOB_URL",
+        "UPLOAD_MAX_BYTES",
+        "UPLOAD_LINK_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))

@@ -15,9 +15,9 @@ use actix_web::HttpServer;
 use tidings_api::{AppState, RealtimeSettings};
 use tidings_auth::{AuthSettings, LockoutPolicy};
 use tidings_domain::Revocations;
-use tidings_messaging::PublishLimits;
 use tidings_messaging::realtime::bus::LOCAL_QUEUE;
 use tidings_messaging::realtime::{Bus, Hub, LocalBus, LocalPresence, NodeId, Presence};
+use tidings_messaging::{PublishLimits, UploadSettings};
 use tidings_store::{PoolOptions, Store};
 
 use crate::workers::Workers;
@@ -77,9 +77,16 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let auth = auth_settings(&config)?;
     // The e-mail channel opens what the services sealed, with the same keys.
     let cipher = auth.cipher();
+    let blobs = blobs(&config)?;
+    let uploads = UploadSettings {
+        max_bytes: config.upload_max_bytes,
+        link_lifetime: chrono::Duration::from_std(config.upload_link).unwrap_or(chrono::Duration::hours(1)),
+        public_url: config.public_url.clone(),
+    };
     let state = AppState::build(Arc::new(store.clone()), auth, realtime, hub.clone(), bus, revocations)
         .allow_loopback_webhooks(config.webhook_allow_loopback)
-        .with_effects(forwarding::effects(&config));
+        .with_effects(forwarding::effects(&config))
+        .with_uploads(blobs, uploads, Arc::new(cipher.clone()));
     forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
@@ -153,4 +160,17 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+/// The blob store of uploads: the bucket of `TIDINGS_BLOB_URL`, or `uploads/` under the data dir.
+fn blobs(config: &Config) -> Result<Arc<dyn tidings_domain::BlobStore>, Box<dyn std::error::Error>> {
+    let blobs = match &config.blob_url {
+        Some(url) => tidings_blobs::Blobs::s3(url, &[]).map_err(|e| format!("TIDINGS_BLOB_URL: {e}"))?,
+        None => {
+            let dir = config.data_dir.join("uploads");
+            tidings_blobs::Blobs::local(&dir).map_err(|e| format!("uploads directory: {e}"))?
+        }
+    };
+    tracing::info!(store = %blobs.describe(), "uploads are kept in the blob store");
+    Ok(Arc::new(blobs))
 }

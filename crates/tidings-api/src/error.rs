@@ -190,6 +190,7 @@ impl From<MessagingError> for ApiError {
                 ApiError::new(ErrorCode::Conflict, message).with_details(details)
             }
             MessagingError::TooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
+            MessagingError::Unsupported(message) => ApiError::new(ErrorCode::UnsupportedMediaType, message),
             MessagingError::RateLimited { retry_after_secs } => {
                 ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")
                     .with_retry_after(retry_after_secs)

@@ -13,7 +13,7 @@ use tidings_forwarding::{
     MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos, Webhooks,
 };
 use tidings_messaging::realtime::Participant;
-use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos};
+use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos, UploadSettings, Uploads};
 
 use crate::realtime::RealtimeSettings;
 
@@ -46,6 +46,9 @@ pub struct AppState {
     pub integrations: Integrations,
     /// Companies' Google Calendar connections.
     pub calendars: Calendars,
+    /// Files agents and customers send.
+    pub uploads: Uploads,
+    upload_repos: Arc<dyn MessagingRepos>,
     /// Meta's webhooks.
     pub meta_webhooks: MetaWebhooks,
     /// The company's outbound webhook endpoints.
@@ -120,6 +123,13 @@ impl AppState {
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
             calendars: Calendars::new(store.clone(), auth.cipher()),
+            uploads: Uploads::new(
+                store.clone(),
+                default_blobs(),
+                Arc::new(auth.cipher()),
+                UploadSettings { public_url: auth.public_url.clone(), ..UploadSettings::default() },
+            ),
+            upload_repos: store.clone(),
             store_health: store.clone(),
             outbox: OutboxAdmin::new(store.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()),
@@ -135,7 +145,57 @@ impl AppState {
     }
 }
 
+/// Where uploads go unless told otherwise: a directory of this process under the system's temporary
+/// directory (tests and embedding; the server always says where, see [`AppState::with_uploads`]).
+fn default_blobs() -> Arc<dyn tidings_domain::BlobStore> {
+    let dir = std::env::temp_dir().join(format!("tidings-uploads-{}", std::process::id()));
+    match tidings_blobs::Blobs::local(&dir) {
+        Ok(blobs) => Arc::new(blobs),
+        Err(error) => Arc::new(Unwritable(error.to_string())),
+    }
+}
+
+/// A blob store that refuses everything, with the reason the real one could not be opened.
+struct Unwritable(String);
+
+#[async_trait]
+impl tidings_domain::BlobStore for Unwritable {
+    async fn writer(
+        &self,
+        _: &str,
+    ) -> Result<Box<dyn tidings_domain::BlobWriter>, tidings_domain::BlobError> {
+        Err(tidings_domain::BlobError::Failed(self.0.clone()))
+    }
+
+    async fn put(&self, _: &str, _: bytes::Bytes) -> Result<(), tidings_domain::BlobError> {
+        Err(tidings_domain::BlobError::Failed(self.0.clone()))
+    }
+
+    async fn read(
+        &self,
+        _: &str,
+        _: Option<std::ops::Range<u64>>,
+    ) -> Result<tidings_domain::ByteStream, tidings_domain::BlobError> {
+        Err(tidings_domain::BlobError::Failed(self.0.clone()))
+    }
+
+    async fn delete(&self, _: &str) -> Result<(), tidings_domain::BlobError> {
+        Err(tidings_domain::BlobError::Failed(self.0.clone()))
+    }
+}
+
 impl AppState {
+    /// Stores uploads in `blobs`, with `settings`' limits and links.
+    pub fn with_uploads(
+        mut self,
+        blobs: Arc<dyn tidings_domain::BlobStore>,
+        settings: UploadSettings,
+        signer: Arc<dyn tidings_domain::Signer>,
+    ) -> Self {
+        self.uploads = Uploads::new(self.upload_repos.clone(), blobs, signer, settings);
+        self
+    }
+
     /// Accepts `http://` webhook endpoints on this machine (development and tests only).
     pub fn allow_loopback_webhooks(mut self, allow: bool) -> Self {
         self.webhooks = Webhooks::new(self.webhook_repos.clone(), self.cipher.clone(), allow);

@@ -23,15 +23,27 @@ pub struct Cipher {
     key: std::sync::Arc<LessSafeKey>,
     key_id: String,
     index: hmac::Key,
+    signing: hmac::Key,
     previous: Vec<(String, std::sync::Arc<LessSafeKey>)>,
     previous_indexes: Vec<hmac::Key>,
+    previous_signing: Vec<hmac::Key>,
 }
 
-/// The blind-index key of an encryption key: derived from it, so that it rotates with it, and
-/// never the key itself.
-fn index_key(key: &[u8; KEY_LEN]) -> hmac::Key {
-    let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), b"tidings blind index v1");
+/// A key derived from an encryption key for one `purpose`, so that it rotates with it, and never
+/// the key itself.
+fn derived_key(key: &[u8; KEY_LEN], purpose: &[u8]) -> hmac::Key {
+    let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), purpose);
     hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
+}
+
+/// The blind-index key of an encryption key.
+fn index_key(key: &[u8; KEY_LEN]) -> hmac::Key {
+    derived_key(key, b"tidings blind index v1")
+}
+
+/// The link-signing key of an encryption key.
+fn signing_key(key: &[u8; KEY_LEN]) -> hmac::Key {
+    derived_key(key, b"tidings link signature v1")
 }
 
 /// A key and its id.
@@ -49,8 +61,10 @@ impl Cipher {
             key: sealing,
             key_id,
             index: index_key(key),
+            signing: signing_key(key),
             previous: Vec::new(),
             previous_indexes: Vec::new(),
+            previous_signing: Vec::new(),
         }
     }
 
@@ -58,8 +72,9 @@ impl Cipher {
     /// one), so that a key can be replaced while stored values are sealed again.
     pub fn with_previous(mut self, keys: &[[u8; KEY_LEN]]) -> Self {
         self.previous = keys.iter().map(keyed).filter(|(id, _)| *id != self.key_id).collect();
-        self.previous_indexes =
-            keys.iter().filter(|key| keyed(key).0 != self.key_id).map(index_key).collect();
+        let others: Vec<&[u8; KEY_LEN]> = keys.iter().filter(|key| keyed(key).0 != self.key_id).collect();
+        self.previous_indexes = others.iter().map(|key| index_key(key)).collect();
+        self.previous_signing = others.iter().map(|key| signing_key(key)).collect();
         self
     }
 
@@ -130,6 +145,19 @@ impl tidings_domain::Sealer for Cipher {
     }
 }
 
+impl tidings_domain::Signer for Cipher {
+    fn sign(&self, message: &str) -> String {
+        hex::encode(hmac::sign(&self.signing, message.as_bytes()).as_ref())
+    }
+
+    fn verify(&self, message: &str, signature: &str) -> bool {
+        let Ok(signature) = hex::decode(signature) else { return false };
+        std::iter::once(&self.signing)
+            .chain(&self.previous_signing)
+            .any(|key| hmac::verify(key, message.as_bytes(), &signature).is_ok())
+    }
+}
+
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cipher").field("key_id", &self.key_id).finish_non_exhaustive()
@@ -163,6 +191,20 @@ mod tests {
         let indexes = rotated.blind_indexes("ada@example.com");
         assert_eq!(indexes.len(), 2);
         assert!(indexes[0] != index && indexes[1] == index, "the new key's first, then the old one's");
+    }
+
+    #[test]
+    fn signatures_verify_under_their_key_and_through_a_rotation() {
+        use tidings_domain::Signer;
+        let old = Cipher::new(&[7; KEY_LEN]);
+        let signature = old.sign("upload:1:1700000000");
+        assert!(old.verify("upload:1:1700000000", &signature));
+        assert!(!old.verify("upload:2:1700000000", &signature), "another file");
+        assert!(!old.verify("upload:1:1700000000", "zz"), "not hex");
+        assert!(!Cipher::new(&[8; KEY_LEN]).verify("upload:1:1700000000", &signature), "another key");
+        let rotated = Cipher::new(&[8; KEY_LEN]).with_previous(&[[7; KEY_LEN]]);
+        assert!(rotated.verify("upload:1:1700000000", &signature), "kept through a rotation");
+        assert_ne!(rotated.sign("upload:1:1700000000"), signature);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
 pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};
-pub use sealing::{SealError, Sealed, Sealer};
+pub use sealing::{SealError, Sealed, Sealer, Signer};
 pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
 pub use upload::{Upload, UploadRepo};

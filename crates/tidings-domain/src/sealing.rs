@@ -27,3 +27,12 @@ pub trait Sealer: Send + Sync {
     /// indexed before a key rotation are still found by one of them.
     fn blind_indexes(&self, value: &str) -> Vec<String>;
 }
+
+/// Signs short texts (a download link's file and expiry) so that the server can tell its own links
+/// from forged ones; a key rotation keeps earlier signatures valid while the previous key is kept.
+pub trait Signer: Send + Sync {
+    /// The signature (hex) of `message` under the current key.
+    fn sign(&self, message: &str) -> String;
+    /// Whether `signature` is `message`'s under the current key or a previous one.
+    fn verify(&self, message: &str, signature: &str) -> bool;
+}

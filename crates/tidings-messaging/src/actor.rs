@@ -74,6 +74,14 @@ impl Actor {
         }
     }
 
+    /// Who did something, as records keep it: `user:<id>` or `contact:<id>`.
+    pub fn author(&self) -> String {
+        match self {
+            Actor::Agent(p) => format!("user:{}", p.user_id),
+            Actor::Contact(d) => format!("contact:{}", d.contact_id),
+        }
+    }
+
     /// The id recorded as a message's author.
     pub fn author_id(&self) -> String {
         match self {

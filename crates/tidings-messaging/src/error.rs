@@ -29,6 +29,9 @@ pub enum MessagingError {
         /// What it conflicts with.
         details: serde_json::Value,
     },
+    /// The input is of a kind the service does not take (a file type off the allow-list).
+    #[error("{0}")]
+    Unsupported(String),
     /// The input is larger than the service accepts.
     #[error("{0}")]
     TooLarge(&'static str),

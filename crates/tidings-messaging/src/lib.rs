@@ -20,6 +20,8 @@ pub mod realtime;
 pub mod repos;
 pub mod sdk;
 pub mod social;
+mod upload_kinds;
+pub mod uploads;
 
 use std::sync::Arc;
 
@@ -42,6 +44,7 @@ pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
 pub use social::Social;
+pub use uploads::{DownloadLink, Linked, UploadInput, UploadSettings, Uploads};
 
 /// Every messaging service over one store.
 #[derive(Clone)]

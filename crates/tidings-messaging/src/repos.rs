@@ -2,7 +2,7 @@
 
 use tidings_domain::{
     AppointmentRepo, CompanyRepo, ContactRepo, ConversationRepo, DeviceRepo, EventRepo, FeedRepo,
-    MessageRepo, UnitOfWork, UserRepo,
+    MessageRepo, UnitOfWork, UploadRepo, UserRepo,
 };
 
 /// Every repository the messaging services use, and units of work over them; any store
@@ -17,6 +17,7 @@ pub trait MessagingRepos:
     + UserRepo
     + CompanyRepo
     + AppointmentRepo
+    + UploadRepo
     + UnitOfWork
 {
 }
@@ -31,6 +32,7 @@ impl<T> MessagingRepos for T where
         + UserRepo
         + CompanyRepo
         + AppointmentRepo
+        + UploadRepo
         + UnitOfWork
 {
 }

@@ -12,6 +12,7 @@ mod outbox;
 mod presence;
 mod realtime;
 mod sdk;
+mod uploads;
 mod users;
 mod webhook_endpoints;
 mod webhooks;
@@ -126,6 +127,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::patch().to(appointments::set_status))
                         .route(web::delete().to(appointments::cancel)),
                 )
+                .service(web::resource("/uploads").route(web::post().to(uploads::create)))
+                .service(web::resource("/uploads/{id}").route(web::get().to(uploads::get)))
+                .service(web::resource("/uploads/{id}/content").route(web::get().to(uploads::content)))
                 .service(web::resource("/search/messages").route(web::get().to(messages::search)))
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))
                 .service(web::resource("/device").route(web::put().to(sdk::device)))

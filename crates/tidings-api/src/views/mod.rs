@@ -16,6 +16,7 @@ mod integrations;
 mod outbox;
 mod presence;
 mod realtime;
+mod uploads;
 mod webhooks;
 
 use serde::Serialize;
@@ -34,6 +35,7 @@ pub use integrations::{CalendarIntegrationView, MetaIntegrationView};
 pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
 pub use realtime::PublishedView;
+pub use uploads::UploadView;
 pub use webhooks::{WebhookAttemptView, WebhookSecretView, WebhookView};
 
 /// A page of a list: `{"data": [...], "next_cursor": ...}`.

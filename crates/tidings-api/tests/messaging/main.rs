@@ -11,4 +11,5 @@ mod outbox;
 mod shapes;
 #[path = "../support/mod.rs"]
 mod support;
+mod uploads;
 mod webhooks;

@@ -110,7 +110,7 @@ impl Appointments {
             key_id: None,
             remind_at: schedule.remind_at(input.starts_at, now),
             inquiry: input.inquiry.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty()),
-            created_by: rules::author(&actor),
+            created_by: actor.author(),
             created_at: now,
             updated_at: now,
         };

@@ -90,11 +90,3 @@ pub(super) fn bookable(
     };
     Err(MessagingError::Invalid("starts_at", reason.into()))
 }
-
-/// Who booked, as stored: `user:<id>` or `contact:<id>`.
-pub(super) fn author(actor: &Actor) -> String {
-    match actor {
-        Actor::Agent(principal) => format!("user:{}", principal.user_id),
-        Actor::Contact(device) => format!("contact:{}", device.contact_id),
-    }
-}

@@ -1,0 +1,167 @@
+//! `/v1/uploads`: agents and SDK devices upload files (the raw bytes as the body), read their
+//! description, and download them through signed, expiring links that need no other credential
+//! (so an `<img src>` works), with `Range` support.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tidings_domain::{CompanyId, UploadId};
+use tidings_messaging::{DownloadLink, UploadInput};
+
+use crate::caller::AnyCaller;
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::state::AppState;
+use crate::views::UploadView;
+
+/// `?name=`: the file's name (or the `X-File-Name` header).
+#[derive(Deserialize)]
+pub struct UploadParams {
+    name: Option<String>,
+}
+
+fn header_text(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// `POST /v1/uploads`: the body is the file; `201` with its description and a download link.
+pub async fn create(
+    state: web::Data<AppState>,
+    AnyCaller(caller): AnyCaller,
+    req: HttpRequest,
+    params: Query<UploadParams>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let input = UploadInput {
+        name: params
+            .into_inner()
+            .name
+            .or_else(|| header_text(&req, header::HeaderName::from_static("x-file-name"))),
+        declared_type: header_text(&req, header::CONTENT_TYPE),
+        declared_length: header_text(&req, header::CONTENT_LENGTH).and_then(|l| l.parse().ok()),
+    };
+    let linked = state.uploads.upload(&caller, input, body).await?;
+    Ok(HttpResponse::Created().json(UploadView::from(linked)))
+}
+
+/// `GET /v1/uploads/{id}`: the description, with a fresh link.
+pub async fn get(
+    state: web::Data<AppState>,
+    AnyCaller(caller): AnyCaller,
+    id: Path<UploadId>,
+) -> Result<HttpResponse, ApiError> {
+    let linked = state.uploads.get(&caller, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(UploadView::from(linked)))
+}
+
+/// `?company=&expires=&signature=` of a download link.
+#[derive(Deserialize)]
+pub struct LinkParams {
+    company: CompanyId,
+    expires: i64,
+    signature: String,
+}
+
+/// A `Range` header against a file of `size` bytes: `Ok(None)` for the whole file (no header, or
+/// one this server does not serve in parts, such as several ranges), `Err` when unsatisfiable.
+fn range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(spec) = header_text(req, header::RANGE) else { return Ok(None) };
+    let Some(spec) = spec.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((start, end)) = spec.split_once('-') else { return Ok(None) };
+    let (start, end) = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            (size.saturating_sub(n), size)
+        }
+        (start, "") => (start.parse().map_err(|_| ())?, size),
+        (start, end) => {
+            let end: u64 = end.parse().map_err(|_| ())?;
+            (start.parse().map_err(|_| ())?, end.saturating_add(1).min(size))
+        }
+    };
+    if start >= size || start >= end { Err(()) } else { Ok(Some(start..end)) }
+}
+
+/// `GET /v1/uploads/{id}/content?company=&expires=&signature=`: the bytes, whole or in part.
+pub async fn content(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: Path<UploadId>,
+    link: Query<LinkParams>,
+) -> Result<HttpResponse, ApiError> {
+    let LinkParams { company, expires, signature } = link.into_inner();
+    let link = DownloadLink { company_id: company, id: id.into_inner(), expires, signature };
+    let upload = state.uploads.resolve(&link).await?;
+    let size = u64::try_from(upload.size).unwrap_or_default();
+    let Ok(part) = range(&req, size) else {
+        return Ok(HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
+            .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+            .finish());
+    };
+    let bytes = state.uploads.bytes(&upload, part.clone()).await?;
+    let mut answer = match &part {
+        Some(r) => {
+            let mut answer = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
+            answer.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", r.start, r.end - 1)));
+            answer.no_chunking(r.end - r.start);
+            answer
+        }
+        None => {
+            let mut answer = HttpResponse::Ok();
+            answer.no_chunking(size);
+            answer
+        }
+    };
+    let inline =
+        ["image/", "video/", "audio/", "application/pdf"].iter().any(|p| upload.content_type.starts_with(p));
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        percent_encoding::utf8_percent_encode(&upload.name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    answer
+        .insert_header((header::CONTENT_TYPE, upload.content_type.clone()))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+        ))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"));
+    let stream =
+        bytes.map(|chunk| chunk.map_err(|e| actix_web::error::ErrorServiceUnavailable(e.to_string())));
+    Ok(answer.streaming(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        let with = |spec: &str| {
+            range(&TestRequest::default().insert_header((header::RANGE, spec)).to_http_request(), 1000)
+        };
+        assert_eq!(with("bytes=0-99"), Ok(Some(0..100)));
+        assert_eq!(with("bytes=900-"), Ok(Some(900..1000)));
+        assert_eq!(with("bytes=-100"), Ok(Some(900..1000)));
+        assert_eq!(with("bytes=990-2000"), Ok(Some(990..1000)), "an end past the file stops at it");
+        assert_eq!(with("bytes=1000-"), Err(()));
+        assert_eq!(with("bytes=-0"), Err(()));
+        assert_eq!(with("bytes=5-1"), Err(()));
+        assert_eq!(with("bytes=0-1,5-6"), Ok(None), "several ranges: the whole file");
+        assert_eq!(with("items=0-1"), Ok(None));
+        assert_eq!(range(&TestRequest::default().to_http_request(), 1000), Ok(None));
+    }
+}
