@@ -20,6 +20,7 @@ pub mod realtime;
 pub mod repos;
 pub mod sdk;
 pub mod social;
+pub mod thumbnails;
 mod upload_kinds;
 pub mod uploads;
 
@@ -44,7 +45,7 @@ pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
 pub use social::Social;
-pub use uploads::{DownloadLink, Linked, UploadInput, UploadSettings, Uploads};
+pub use uploads::{Download, DownloadLink, Linked, UploadInput, UploadSettings, Uploads};
 
 /// Every messaging service over one store.
 #[derive(Clone)]

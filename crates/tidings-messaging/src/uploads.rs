@@ -15,6 +15,7 @@ use tidings_domain::{BlobError, BlobStore, ByteStream, Caller, CompanyId, Signer
 use crate::actor::Actor;
 use crate::error::{MessagingError, MessagingResult};
 use crate::repos::MessagingRepos;
+use crate::thumbnails;
 use crate::upload_kinds::{SNIFF_BYTES, agrees, sniff};
 
 /// Limits and links of uploads.
@@ -38,14 +39,16 @@ impl Default for UploadSettings {
     }
 }
 
-/// An upload with a download link.
+/// An upload with download links.
 #[derive(Clone, Debug)]
 pub struct Linked {
     /// The upload.
     pub upload: Upload,
     /// A signed link to its bytes.
     pub url: String,
-    /// When the link stops working.
+    /// A signed link to its thumbnail, once made (images only).
+    pub thumbnail_url: Option<String>,
+    /// When the links stop working.
     pub expires_at: DateTime<Utc>,
 }
 
@@ -162,7 +165,18 @@ impl Uploads {
             created_at: Utc::now(),
         };
         match self.repos.create_upload(upload).await {
-            Ok(upload) => Ok(self.link(upload)),
+            Ok(upload) => {
+                if upload.content_type.starts_with("image/") {
+                    // Off the request path: the answer does not wait for the pixels.
+                    let (repos, blobs, image) = (self.repos.clone(), self.blobs.clone(), upload.clone());
+                    tokio::spawn(async move {
+                        if let Err(error) = thumbnails::make(repos, blobs, image.clone()).await {
+                            tracing::info!(upload = %image.id, %error, "no thumbnail for an image");
+                        }
+                    });
+                }
+                Ok(self.link(upload))
+            }
             Err(error) => {
                 // The row is the file's only reference: without it the bytes are orphans.
                 let _ = self.blobs.delete(&object_key).await;
@@ -183,42 +197,71 @@ impl Uploads {
         Ok(self.link(upload))
     }
 
-    /// The upload behind a signed link (the link is the credential); a forged, altered or expired
-    /// link is not found.
-    pub async fn resolve(&self, link: &DownloadLink) -> MessagingResult<Upload> {
+    /// What a signed link leads to (the link is the credential): the upload, or its thumbnail; a
+    /// forged, altered or expired link, or a thumbnail not made, is not found.
+    pub async fn resolve(&self, link: &DownloadLink) -> MessagingResult<Download> {
         if link.expires < Utc::now().timestamp() || !self.signer.verify(&link.message(), &link.signature) {
             return Err(MessagingError::NotFound);
         }
-        Ok(self.repos.get_upload(link.company_id, link.id).await?)
+        let upload = self.repos.get_upload(link.company_id, link.id).await?;
+        if !link.thumbnail {
+            let size = u64::try_from(upload.size).ok();
+            return Ok(Download {
+                key: upload.object_key.clone(),
+                content_type: upload.content_type.clone(),
+                size,
+                upload,
+            });
+        }
+        let key = upload.thumbnail_key.clone().ok_or(MessagingError::NotFound)?;
+        Ok(Download { key, content_type: "image/jpeg".into(), size: None, upload })
     }
 
-    /// `range` of an upload's bytes, or all of them.
-    pub async fn bytes(&self, upload: &Upload, range: Option<Range<u64>>) -> MessagingResult<ByteStream> {
-        self.blobs.read(&upload.object_key, range).await.map_err(|error| match error {
+    /// `range` of a download's bytes, or all of them.
+    pub async fn bytes(&self, download: &Download, range: Option<Range<u64>>) -> MessagingResult<ByteStream> {
+        self.blobs.read(&download.key, range).await.map_err(|error| match error {
             BlobError::NotFound => MessagingError::NotFound,
             other => blob_failed(other),
         })
     }
 
-    /// A signed link to an upload's bytes, valid for the configured lifetime.
+    /// Signed links to an upload's bytes and thumbnail, valid for the configured lifetime.
     pub fn link(&self, upload: Upload) -> Linked {
         let expires_at = Utc::now() + self.settings.link_lifetime;
-        let link = DownloadLink {
-            company_id: upload.company_id,
-            id: upload.id,
-            expires: expires_at.timestamp(),
-            signature: String::new(),
+        let url = |thumbnail: bool| {
+            let link = DownloadLink {
+                company_id: upload.company_id,
+                id: upload.id,
+                thumbnail,
+                expires: expires_at.timestamp(),
+                signature: String::new(),
+            };
+            let signature = self.signer.sign(&link.message());
+            format!(
+                "{}/v1/uploads/{}/content?company={}&expires={}{}&signature={signature}",
+                self.settings.public_url.trim_end_matches('/'),
+                upload.id,
+                upload.company_id,
+                link.expires,
+                if thumbnail { "&variant=thumbnail" } else { "" },
+            )
         };
-        let signature = self.signer.sign(&link.message());
-        let url = format!(
-            "{}/v1/uploads/{}/content?company={}&expires={}&signature={signature}",
-            self.settings.public_url.trim_end_matches('/'),
-            upload.id,
-            upload.company_id,
-            link.expires,
-        );
-        Linked { upload, url, expires_at }
+        let (original, thumbnail) = (url(false), upload.thumbnail_key.as_ref().map(|_| url(true)));
+        Linked { upload, url: original, thumbnail_url: thumbnail, expires_at }
     }
+}
+
+/// What a signed link leads to.
+#[derive(Clone, Debug)]
+pub struct Download {
+    /// The upload.
+    pub upload: Upload,
+    /// The blob: the file, or its thumbnail.
+    pub key: String,
+    /// Its content type.
+    pub content_type: String,
+    /// Its size, when known (not for thumbnails).
+    pub size: Option<u64>,
 }
 
 /// What a download link carries.
@@ -228,6 +271,8 @@ pub struct DownloadLink {
     pub company_id: CompanyId,
     /// The upload.
     pub id: UploadId,
+    /// Whether it is the link of the thumbnail.
+    pub thumbnail: bool,
     /// When the link stops working (Unix seconds).
     pub expires: i64,
     /// The server's signature of the rest.
@@ -237,7 +282,8 @@ pub struct DownloadLink {
 impl DownloadLink {
     /// What is signed: every part of the link but the signature.
     fn message(&self) -> String {
-        format!("upload:{}:{}:{}", self.company_id, self.id, self.expires)
+        let variant = if self.thumbnail { "thumbnail" } else { "original" };
+        format!("upload:{}:{}:{variant}:{}", self.company_id, self.id, self.expires)
     }
 }
 

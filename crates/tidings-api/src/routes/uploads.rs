@@ -56,11 +56,12 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UploadView::from(linked)))
 }
 
-/// `?company=&expires=&signature=` of a download link.
+/// `?company=&expires=&variant=&signature=` of a download link.
 #[derive(Deserialize)]
 pub struct LinkParams {
     company: CompanyId,
     expires: i64,
+    variant: Option<String>,
     signature: String,
 }
 
@@ -97,43 +98,57 @@ pub async fn content(
     id: Path<UploadId>,
     link: Query<LinkParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let LinkParams { company, expires, signature } = link.into_inner();
-    let link = DownloadLink { company_id: company, id: id.into_inner(), expires, signature };
-    let upload = state.uploads.resolve(&link).await?;
-    let size = u64::try_from(upload.size).unwrap_or_default();
-    let Ok(part) = range(&req, size) else {
-        return Ok(HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
-            .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-            .finish());
+    let LinkParams { company, expires, variant, signature } = link.into_inner();
+    let thumbnail = match variant.as_deref() {
+        None => false,
+        Some("thumbnail") => true,
+        Some(_) => return Err(ApiError::not_found()),
     };
-    let bytes = state.uploads.bytes(&upload, part.clone()).await?;
-    let mut answer = match &part {
-        Some(r) => {
+    let link = DownloadLink { company_id: company, id: id.into_inner(), thumbnail, expires, signature };
+    let download = state.uploads.resolve(&link).await?;
+    // A file is served in part when asked; a thumbnail (small, its size not kept) whole.
+    let part = match download.size {
+        Some(size) => match range(&req, size) {
+            Ok(part) => part,
+            Err(()) => {
+                return Ok(HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                    .finish());
+            }
+        },
+        None => None,
+    };
+    let bytes = state.uploads.bytes(&download, part.clone()).await?;
+    let mut answer = match (&part, download.size) {
+        (Some(r), Some(size)) => {
             let mut answer = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
             answer.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{size}", r.start, r.end - 1)));
             answer.no_chunking(r.end - r.start);
             answer
         }
-        None => {
+        (_, Some(size)) => {
             let mut answer = HttpResponse::Ok();
             answer.no_chunking(size);
             answer
         }
+        (_, None) => HttpResponse::Ok(),
     };
-    let inline =
-        ["image/", "video/", "audio/", "application/pdf"].iter().any(|p| upload.content_type.starts_with(p));
+    let upload = &download.upload;
+    let inline = ["image/", "video/", "audio/", "application/pdf"]
+        .iter()
+        .any(|p| download.content_type.starts_with(p));
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
         if inline { "inline" } else { "attachment" },
         percent_encoding::utf8_percent_encode(&upload.name, percent_encoding::NON_ALPHANUMERIC)
     );
     answer
-        .insert_header((header::CONTENT_TYPE, upload.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, download.content_type.clone()))
         .insert_header((
             header::CONTENT_DISPOSITION,
             HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
         ))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::ACCEPT_RANGES, if download.size.is_some() { "bytes" } else { "none" }))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"));

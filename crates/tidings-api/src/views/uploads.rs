@@ -24,7 +24,9 @@ pub struct UploadView {
     pub height: Option<i32>,
     /// A link to the bytes, signed; it stops working at `url_expires_at`.
     pub url: String,
-    /// When `url` stops working.
+    /// A signed link to a JPEG thumbnail (at most 320 px on a side), once made; images only.
+    pub thumbnail_url: Option<String>,
+    /// When the links stop working.
     pub url_expires_at: DateTime<Utc>,
     /// Who uploaded it (`user:<id>` or `contact:<id>`).
     pub uploaded_by: String,
@@ -33,7 +35,7 @@ pub struct UploadView {
 }
 
 impl From<Linked> for UploadView {
-    fn from(Linked { upload: u, url, expires_at }: Linked) -> Self {
+    fn from(Linked { upload: u, url, thumbnail_url, expires_at }: Linked) -> Self {
         Self {
             id: u.id,
             name: u.name,
@@ -43,6 +45,7 @@ impl From<Linked> for UploadView {
             width: u.width,
             height: u.height,
             url,
+            thumbnail_url,
             url_expires_at: expires_at,
             uploaded_by: u.uploaded_by,
             created_at: u.created_at,

@@ -15,6 +15,7 @@ use crate::support::{Caller, Reply, get, register, sdk, sdk_app, settings, state
 
 backend_tests!(
     files_are_uploaded_and_downloaded_whole_or_in_ranges,
+    images_get_a_thumbnail_and_their_dimensions_after_the_upload,
     only_allowed_kinds_told_by_their_bytes_are_taken,
     oversized_files_are_refused_and_leave_nothing,
     links_are_signed_expire_and_stay_in_their_company,
@@ -233,4 +234,40 @@ async fn links_are_signed_expire_and_stay_in_their_company(db: &TestDb) {
         .await
         .assert_error(404, "NOT_FOUND");
     svc.call(get(&path, &acme.token)).await.expect(200);
+}
+
+async fn images_get_a_thumbnail_and_their_dimensions_after_the_upload(db: &TestDb) {
+    let svc = actix_web::test::init_service(tidings_api::app(state(db, settings()))).await;
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let photo =
+        image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(1200, 800, image::Rgb([30, 140, 60])));
+    let mut encoded = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut encoded, image::ImageFormat::Png).unwrap();
+    let created =
+        svc.call(upload(&acme.token, encoded.into_inner(), "image/png", "garden.png")).await.expect(201);
+    let path = format!("/v1/uploads/{}", created["id"].as_str().unwrap());
+    // Made off the request path: the answer came first; the thumbnail follows.
+    let mut read = Value::Null;
+    for _ in 0..200 {
+        read = svc.call(get(&path, &acme.token)).await.expect(200);
+        if read["thumbnail_url"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!((read["width"].as_i64(), read["height"].as_i64()), (Some(1200), Some(800)), "{read}");
+    let (status, headers, body) = raw(&svc, fetch(read["thumbnail_url"].as_str().unwrap())).await;
+    assert_eq!((status, headers.get("content-type").unwrap().to_str().unwrap()), (200, "image/jpeg"));
+    let thumb = image::load_from_memory(&body).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 213));
+    // The thumbnail's link is its own: turned into the original's, it no longer checks.
+    let forged = read["thumbnail_url"].as_str().unwrap().replace("&variant=thumbnail", "");
+    let (status, _, _) = raw(&svc, fetch(&forged)).await;
+    assert_eq!(status, 404);
+    // A PDF has no thumbnail.
+    let pdf = svc
+        .call(upload(&acme.token, b"%PDF-1.7\n%\xe2\xe3\n".to_vec(), "application/pdf", "a.pdf"))
+        .await
+        .expect(201);
+    assert!(pdf["thumbnail_url"].is_null() && pdf["width"].is_null());
 }
