@@ -197,6 +197,36 @@ impl Uploads {
         Ok(self.link(upload))
     }
 
+    /// Deletes an upload: its row, its bytes and its thumbnail. Agents may delete any of their
+    /// company's (admins and owners) or their own; SDK devices their contact's own.
+    pub async fn delete(&self, caller: &Caller, id: UploadId) -> MessagingResult<()> {
+        let actor = Actor::find(&*self.repos, caller).await?;
+        let upload = self.repos.get_upload(actor.company_id(), id).await?;
+        let allowed = match &actor {
+            Actor::Agent(principal) => {
+                principal.role >= tidings_domain::Role::Admin || upload.uploaded_by == actor.author()
+            }
+            Actor::Contact(_) => upload.uploaded_by == actor.author(),
+        };
+        if !allowed {
+            return match actor {
+                Actor::Agent(_) => {
+                    Err(MessagingError::Forbidden("only admins delete other people's uploads"))
+                }
+                Actor::Contact(_) => Err(MessagingError::NotFound),
+            };
+        }
+        // The row first: once it is gone no link opens the bytes, whatever happens to them next.
+        self.repos.delete_upload(upload.company_id, upload.id).await?;
+        let keys = std::iter::once(upload.object_key.clone()).chain(upload.thumbnail_key.clone());
+        for key in keys {
+            if let Err(error) = self.blobs.delete(&key).await {
+                tracing::warn!(upload = %upload.id, %error, "a deleted upload's bytes could not be removed");
+            }
+        }
+        Ok(())
+    }
+
     /// What a signed link leads to (the link is the credential): the upload, or its thumbnail; a
     /// forged, altered or expired link, or a thumbnail not made, is not found.
     pub async fn resolve(&self, link: &DownloadLink) -> MessagingResult<Download> {

@@ -128,7 +128,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::delete().to(appointments::cancel)),
                 )
                 .service(web::resource("/uploads").route(web::post().to(uploads::create)))
-                .service(web::resource("/uploads/{id}").route(web::get().to(uploads::get)))
+                .service(
+                    web::resource("/uploads/{id}")
+                        .route(web::get().to(uploads::get))
+                        .route(web::delete().to(uploads::delete)),
+                )
                 .service(web::resource("/uploads/{id}/content").route(web::get().to(uploads::content)))
                 .service(web::resource("/search/messages").route(web::get().to(messages::search)))
                 .service(web::resource("/identify").route(web::post().to(sdk::identify)))

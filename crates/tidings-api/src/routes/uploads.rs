@@ -56,6 +56,16 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UploadView::from(linked)))
 }
 
+/// `DELETE /v1/uploads/{id}`: the file, its thumbnail and its description.
+pub async fn delete(
+    state: web::Data<AppState>,
+    AnyCaller(caller): AnyCaller,
+    id: Path<UploadId>,
+) -> Result<HttpResponse, ApiError> {
+    state.uploads.delete(&caller, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// `?company=&expires=&variant=&signature=` of a download link.
 #[derive(Deserialize)]
 pub struct LinkParams {

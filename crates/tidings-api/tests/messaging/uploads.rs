@@ -16,6 +16,7 @@ use crate::support::{Caller, Reply, get, register, sdk, sdk_app, settings, state
 backend_tests!(
     files_are_uploaded_and_downloaded_whole_or_in_ranges,
     images_get_a_thumbnail_and_their_dimensions_after_the_upload,
+    deleting_an_upload_removes_its_bytes_and_thumbnail,
     only_allowed_kinds_told_by_their_bytes_are_taken,
     oversized_files_are_refused_and_leave_nothing,
     links_are_signed_expire_and_stay_in_their_company,
@@ -270,4 +271,39 @@ async fn images_get_a_thumbnail_and_their_dimensions_after_the_upload(db: &TestD
         .await
         .expect(201);
     assert!(pdf["thumbnail_url"].is_null() && pdf["width"].is_null());
+}
+
+async fn deleting_an_upload_removes_its_bytes_and_thumbnail(db: &TestDb) {
+    let dir = std::env::temp_dir().join(format!("tidings-upload-delete-{}", uuid::Uuid::now_v7()));
+    let blobs = Arc::new(tidings_blobs::Blobs::local(&dir).unwrap());
+    let app =
+        state(db, settings()).with_uploads(blobs, UploadSettings::default(), Arc::new(settings().cipher()));
+    let svc = actix_web::test::init_service(tidings_api::app(app)).await;
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let globex = register(&svc, "Globex", "owner@globex.test").await;
+    let (_, agent) = crate::support::member(&svc, &acme, "agent@acme.test", "agent").await;
+    let photo =
+        image::DynamicImage::ImageRgb8(image::ImageBuffer::from_pixel(640, 480, image::Rgb([1, 2, 3])));
+    let mut encoded = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut encoded, image::ImageFormat::Png).unwrap();
+    let created = svc.call(upload(&acme.token, encoded.into_inner(), "image/png", "p.png")).await.expect(201);
+    let path = format!("/v1/uploads/{}", created["id"].as_str().unwrap());
+    for _ in 0..200 {
+        if svc.call(get(&path, &acme.token)).await.expect(200)["thumbnail_url"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(walk(&dir).len(), 2, "the file and its thumbnail");
+    let delete = |token: &str| {
+        TestRequest::delete().uri(&path).insert_header(("authorization", format!("Bearer {token}")))
+    };
+    svc.call(delete(&globex.token)).await.assert_error(404, "NOT_FOUND");
+    svc.call(delete(&agent)).await.assert_error(403, "FORBIDDEN");
+    assert_eq!(svc.call(delete(&acme.token)).await.status.as_u16(), 204);
+    svc.call(get(&path, &acme.token)).await.assert_error(404, "NOT_FOUND");
+    let (status, _, _) = raw(&svc, fetch(created["url"].as_str().unwrap())).await;
+    assert_eq!(status, 404, "its link opens nothing");
+    assert!(walk(&dir).is_empty(), "no object left: {:?}", walk(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
