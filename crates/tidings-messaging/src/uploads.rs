@@ -189,9 +189,7 @@ impl Uploads {
     pub async fn get(&self, caller: &Caller, id: UploadId) -> MessagingResult<Linked> {
         let actor = Actor::find(&*self.repos, caller).await?;
         let upload = self.repos.get_upload(actor.company_id(), id).await?;
-        if let Actor::Contact(device) = &actor
-            && upload.uploaded_by != format!("contact:{}", device.contact_id)
-        {
+        if matches!(actor, Actor::Contact(_)) && upload.uploaded_by != actor.author() {
             return Err(MessagingError::NotFound);
         }
         Ok(self.link(upload))
