@@ -72,6 +72,7 @@ pub async fn store(
                 body: "benchmark message body".into(),
                 attachments: serde_json::json!([]),
                 awaiting_forward: false,
+                uploads: Vec::new(),
             };
             store.append_message(new).await.is_ok()
         }

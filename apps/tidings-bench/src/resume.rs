@@ -36,6 +36,7 @@ pub async fn run(store: &Store, tenant: &Tenant, backlog: i64) -> ResumeResult {
             body: format!("missed message {i}"),
             attachments: serde_json::json!([]),
             awaiting_forward: false,
+            uploads: Vec::new(),
         };
         store.append_message(new).await.expect("store the backlog");
     }

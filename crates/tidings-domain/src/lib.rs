@@ -76,7 +76,7 @@ pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};
 pub use sealing::{SealError, Sealed, Sealer, Signer};
 pub use social::{SocialEvent, SocialEventKind, SocialInbox};
 pub use unit_of_work::{Transaction, UnitOfWork};
-pub use upload::{Upload, UploadRepo};
+pub use upload::{AttachmentLinks, Upload, UploadRepo, attached_upload};
 pub use user::{FailedLogin, NewUser, Role, User, UserRepo};
 pub use verification::{IdentityVerdict, IdentityVerifier, NoIdentityVerification};
 pub use webhook::{WEBHOOK_EVENTS, WebhookAttempt, WebhookEndpoint, WebhookPatch, WebhookRepo};

@@ -110,6 +110,9 @@ pub struct NewMessage {
     pub body: String,
     /// Attachments (JSON array).
     pub attachments: serde_json::Value,
+    /// The uploads its attachments refer to, attached to it in the same unit of work; a conflict,
+    /// `uploads_attached`, when one is gone or held by another message.
+    pub uploads: Vec<crate::ids::UploadId>,
     /// The message leaves through the outbox: it is stored `pending` until the forward is settled.
     pub awaiting_forward: bool,
 }
@@ -169,8 +172,8 @@ pub trait MessageRepo: Send + Sync {
         id: MessageId,
         body: String,
     ) -> RepoResult<Recorded<Message>>;
-    /// Marks a message deleted and clears its body and attachments, and records the change; a
-    /// message deleted before is returned as it is, with no change recorded.
+    /// Marks a message deleted, clears its body and attachments, lets go of its uploads (they are
+    /// unattached from then on), and records the change; a message deleted before is returned as it is, with no change recorded.
     async fn delete_message(&self, company_id: CompanyId, id: MessageId) -> RepoResult<Recorded<Message>>;
     /// Moves messages of `direction` up to `up_to_sequence` forward to `status` (never backward),
     /// and records the read position when `status` is read. Returns how many messages moved; when

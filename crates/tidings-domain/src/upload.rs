@@ -1,11 +1,13 @@
 //! Uploads: files agents and customers send (photos, PDFs), kept in the blob store under a key of
-//! their company, described by a row of their own.
+//! their company, described by a row of their own. A message's attachments are uploads: each is
+//! attached to one message at most, and one never attached is collected after a day.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 
 use crate::error::RepoResult;
-use crate::ids::{CompanyId, UploadId};
+use crate::ids::{CompanyId, MessageId, UploadId};
 
 /// An uploaded file as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +36,36 @@ pub struct Upload {
     pub uploaded_by: String,
     /// Upload time.
     pub created_at: DateTime<Utc>,
+    /// The message it is attached to, if any.
+    pub message_id: Option<MessageId>,
+}
+
+impl Upload {
+    /// How a message's `attachments` describe it: what clients show before they download it. Links
+    /// are added when the message is read (see [`AttachmentLinks`]).
+    pub fn attachment(&self) -> Value {
+        json!({
+            "upload_id": self.id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+        })
+    }
+}
+
+/// The upload an item of a message's `attachments` refers to; `None` for items that describe a
+/// file elsewhere (a Facebook or Instagram attachment).
+pub fn attached_upload(item: &Value) -> Option<UploadId> {
+    item.get("upload_id")?.as_str()?.parse().ok()
+}
+
+/// Signs download links for the uploads a message's attachments refer to.
+pub trait AttachmentLinks: Send + Sync {
+    /// `attachments` (a message's JSON array) with fresh links on each item that is an upload of
+    /// `company_id`; other items are left as they are.
+    fn link(&self, company_id: CompanyId, attachments: &Value) -> Value;
 }
 
 /// Persistence of uploads.
@@ -52,6 +84,12 @@ pub trait UploadRepo: Send + Sync {
         height: i32,
         thumbnail_key: Option<String>,
     ) -> RepoResult<Upload>;
-    /// Removes an upload's row; its blobs are the caller's to remove.
+    /// The uploads of a company among `ids` (unknown and other companies' ids are left out).
+    async fn uploads_by_id(&self, company_id: CompanyId, ids: &[UploadId]) -> RepoResult<Vec<Upload>>;
+    /// Removes an upload's row when no message holds it (a conflict, `uploads_attached`, when one
+    /// does); its blobs are the caller's to remove.
     async fn delete_upload(&self, company_id: CompanyId, id: UploadId) -> RepoResult<()>;
+    /// Uploads of any company attached to no message and made before `before`, oldest first: the
+    /// ones to collect.
+    async fn unattached_uploads(&self, before: DateTime<Utc>, limit: i64) -> RepoResult<Vec<Upload>>;
 }

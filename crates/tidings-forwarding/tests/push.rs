@@ -122,6 +122,7 @@ async fn agent_says(db: &TestDb, contact: &Contact, body: &str) {
             body: body.into(),
             attachments: json!([]),
             awaiting_forward: false,
+            uploads: Vec::new(),
         })
         .await
         .unwrap();

@@ -287,6 +287,7 @@ async fn a_settled_forward_records_its_messages_new_status_as_an_effect(db: &Tes
         body: "hi".into(),
         attachments: serde_json::json!([]),
         awaiting_forward: true,
+        uploads: Vec::new(),
     };
     let message = store.append_message(reply).await.unwrap().message;
     store

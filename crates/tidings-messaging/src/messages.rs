@@ -120,6 +120,7 @@ impl Messages {
             body: input.body,
             attachments,
             awaiting_forward: false,
+            uploads: Vec::new(),
         };
         let forwarded = direction == Direction::Outbound && forward::is_forwarded(conversation.platform);
         let appended = if forwarded {

@@ -54,6 +54,7 @@ impl Social {
                         body: text.chars().take(MAX_BODY_CHARS).collect(),
                         attachments,
                         awaiting_forward: false,
+                        uploads: Vec::new(),
                     })
                     .await?;
                 if appended.created {

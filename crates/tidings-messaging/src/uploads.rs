@@ -163,6 +163,7 @@ impl Uploads {
             thumbnail_key: None,
             uploaded_by: actor.author(),
             created_at: Utc::now(),
+            message_id: None,
         };
         match self.repos.create_upload(upload).await {
             Ok(upload) => {

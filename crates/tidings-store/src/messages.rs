@@ -13,7 +13,7 @@ use crate::error::db_error;
 use crate::feed::{ChangeRow, change_time, next_position, record_change};
 use crate::pool::{Backend, with_conn};
 use crate::rows::{json, naive, now, parse_id, utc};
-use crate::schema::{conversations as c, messages as m};
+use crate::schema::{conversations as c, messages as m, uploads as u};
 use crate::store::Store;
 
 #[derive(Clone, Queryable, QueryableByName, Insertable)]
@@ -148,10 +148,18 @@ impl Store {
                                 .await?
                         }
                         MessageChange::Delete => {
-                            diesel::update(target)
+                            let deleted = diesel::update(target)
                                 .set((m::body.eq(""), m::attachments.eq("[]"), m::deleted_at.eq(Some(now()))))
                                 .execute(conn)
-                                .await?
+                                .await?;
+                            // Its files go with it: unattached, they are the collector's.
+                            diesel::update(
+                                u::table.filter(u::company_id.eq(&company)).filter(u::message_id.eq(&id)),
+                            )
+                            .set(u::message_id.eq(None::<String>))
+                            .execute(conn)
+                            .await?;
+                            deleted
                         }
                         MessageChange::Forwarded(status) => {
                             // A forward given up and then retried by hand may still be delivered.
@@ -257,6 +265,7 @@ impl MessageRepo for Store {
             position: 0,
         };
         let given_platform = new.platform.map(|p| p.as_str());
+        let uploads: Vec<String> = new.uploads.iter().map(ToString::to_string).collect();
         let clock = self.clock();
         // The counter update comes first: it is a write, so on SQLite the transaction takes the write
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
@@ -281,10 +290,28 @@ impl MessageRepo for Store {
                 let stored = MessageRow { sequence, position, platform, ..row.clone() };
                 // The message row, with its position, is the feed's record of its creation.
                 diesel::insert_into(m::table).values(&stored).execute(conn).await?;
+                if !uploads.is_empty() {
+                    // Each upload is claimed once: one gone or held by another message undoes it all.
+                    let claimed = diesel::update(
+                        u::table
+                            .filter(u::company_id.eq(&company))
+                            .filter(u::id.eq_any(&uploads))
+                            .filter(u::message_id.is_null()),
+                    )
+                    .set(u::message_id.eq(Some(&stored.id)))
+                    .execute(conn)
+                    .await?;
+                    if claimed != uploads.len() {
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
+                }
                 Ok::<_, diesel::result::Error>(stored)
             })
             .await
-            .map_err(db_error)
+            .map_err(|e| match e {
+                diesel::result::Error::RollbackTransaction => RepoError::conflict("uploads_attached"),
+                other => db_error(other),
+            })
         });
         match appended {
             Ok(stored) => {

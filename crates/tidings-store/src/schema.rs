@@ -293,6 +293,7 @@ diesel::table! {
         thumbnail_key -> Nullable<Text>,
         uploaded_by -> Text,
         created_at -> Timestamp,
+        message_id -> Nullable<Text>,
     }
 }
 

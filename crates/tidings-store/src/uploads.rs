@@ -1,7 +1,7 @@
 //! Uploads table: one row per file in the blob store, always read and changed within its company.
 
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tidings_domain::{CompanyId, RepoError, RepoResult, Upload, UploadId, UploadRepo};
@@ -27,6 +27,7 @@ struct UploadRow {
     thumbnail_key: Option<String>,
     uploaded_by: String,
     created_at: NaiveDateTime,
+    message_id: Option<String>,
 }
 
 impl From<&Upload> for UploadRow {
@@ -44,6 +45,7 @@ impl From<&Upload> for UploadRow {
             thumbnail_key: x.thumbnail_key.clone(),
             uploaded_by: x.uploaded_by.clone(),
             created_at: naive(x.created_at),
+            message_id: x.message_id.map(|id| id.to_string()),
         }
     }
 }
@@ -64,6 +66,7 @@ impl TryFrom<UploadRow> for Upload {
             thumbnail_key: row.thumbnail_key,
             uploaded_by: row.uploaded_by,
             created_at: utc(row.created_at),
+            message_id: row.message_id.as_deref().map(parse_id).transpose()?,
         })
     }
 }
@@ -116,14 +119,51 @@ impl UploadRepo for Store {
         row.try_into()
     }
 
-    async fn delete_upload(&self, company_id: CompanyId, id: UploadId) -> RepoResult<()> {
-        let (company, id) = (company_id.to_string(), id.to_string());
-        let deleted = with_conn!(self, |conn| {
-            diesel::delete(u::table.filter(u::company_id.eq(&company)).filter(u::id.eq(&id)))
-                .execute(conn)
+    async fn uploads_by_id(&self, company_id: CompanyId, ids: &[UploadId]) -> RepoResult<Vec<Upload>> {
+        let company = company_id.to_string();
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<UploadRow> = with_conn!(self, |conn| {
+            u::table
+                .filter(u::company_id.eq(&company))
+                .filter(u::id.eq_any(&ids))
+                .load(conn)
                 .await
                 .map_err(db_error)
         })?;
-        if deleted == 0 { Err(RepoError::not_found()) } else { Ok(()) }
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn delete_upload(&self, company_id: CompanyId, id: UploadId) -> RepoResult<()> {
+        let (company, id) = (company_id.to_string(), id.to_string());
+        let (deleted, exists) = with_conn!(self, |conn| {
+            let of_company = u::table.filter(u::company_id.eq(&company)).filter(u::id.eq(&id));
+            let deleted = diesel::delete(of_company.filter(u::message_id.is_null()))
+                .execute(conn)
+                .await
+                .map_err(db_error)?;
+            let exists: i64 =
+                if deleted > 0 { 1 } else { of_company.count().get_result(conn).await.map_err(db_error)? };
+            Ok::<_, RepoError>((deleted, exists > 0))
+        })?;
+        match (deleted, exists) {
+            (0, true) => Err(RepoError::conflict("uploads_attached")),
+            (0, false) => Err(RepoError::not_found()),
+            _ => Ok(()),
+        }
+    }
+
+    async fn unattached_uploads(&self, before: DateTime<Utc>, limit: i64) -> RepoResult<Vec<Upload>> {
+        let before = naive(before);
+        let rows: Vec<UploadRow> = with_conn!(self, |conn| {
+            u::table
+                .filter(u::message_id.is_null())
+                .filter(u::created_at.lt(before))
+                .order(u::created_at.asc())
+                .limit(limit)
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 }

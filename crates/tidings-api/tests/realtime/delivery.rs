@@ -133,6 +133,7 @@ async fn a_message_sent_during_a_replay_arrives_once_in_order(db: &TestDb) {
             body: format!("backlog {i}"),
             attachments: json!([]),
             awaiting_forward: false,
+            uploads: Vec::new(),
         };
         db.store().append_message(new).await.unwrap();
     }

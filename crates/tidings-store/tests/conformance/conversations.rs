@@ -184,6 +184,7 @@ async fn conversations_list_by_activity_with_filters(db: &TestDb) {
         body: "hello".into(),
         attachments: serde_json::json!([]),
         awaiting_forward: false,
+        uploads: Vec::new(),
     };
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     s.append_message(new).await.unwrap();
@@ -282,6 +283,7 @@ async fn unread_counts_follow_the_agents_read_position(db: &TestDb) {
             body: format!("m{i}"),
             attachments: serde_json::json!([]),
             awaiting_forward: false,
+            uploads: Vec::new(),
         };
         s.append_message(new).await.unwrap();
     }

@@ -69,6 +69,7 @@ fn message_in(
         body: body.into(),
         attachments: serde_json::json!([]),
         awaiting_forward: false,
+        uploads: Vec::new(),
     }
 }
 

@@ -116,6 +116,7 @@ fn outbound(company_id: CompanyId, conversation: tidings_domain::ConversationId,
         body: body.into(),
         attachments: serde_json::json!([]),
         awaiting_forward: true,
+        uploads: Vec::new(),
     }
 }
 
@@ -170,6 +171,7 @@ async fn the_policy_reads_the_last_inbound_time_per_platform(db: &TestDb) {
         sender: Sender::Contact,
         direction: Direction::Inbound,
         awaiting_forward: false,
+        uploads: Vec::new(),
         ..outbound(acme, conv.id, "theirs")
     };
     let theirs = s.append_message(theirs).await.unwrap().message;

@@ -28,12 +28,12 @@ backend_tests!(
     appends_stay_within_the_company,
 );
 
-struct Fixture {
-    company_id: tidings_domain::CompanyId,
-    conversation_id: ConversationId,
+pub(crate) struct Fixture {
+    pub(crate) company_id: tidings_domain::CompanyId,
+    pub(crate) conversation_id: ConversationId,
 }
 
-async fn fixture(db: &TestDb, name: &str) -> Fixture {
+pub(crate) async fn fixture(db: &TestDb, name: &str) -> Fixture {
     let web = app(db, name).await;
     let d = db.store().device_for(web.company_id, web.id, "dev-1", Platform::Web).await.unwrap();
     let conv = db
@@ -44,7 +44,7 @@ async fn fixture(db: &TestDb, name: &str) -> Fixture {
     Fixture { company_id: web.company_id, conversation_id: conv.id }
 }
 
-fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>) -> NewMessage {
+pub(crate) fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>) -> NewMessage {
     NewMessage {
         company_id: f.company_id,
         conversation_id: f.conversation_id,
@@ -56,6 +56,7 @@ fn message(f: &Fixture, direction: Direction, body: &str, local_id: Option<&str>
         body: body.into(),
         attachments: serde_json::json!([]),
         awaiting_forward: false,
+        uploads: Vec::new(),
     }
 }
 

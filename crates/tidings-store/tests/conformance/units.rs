@@ -94,6 +94,7 @@ async fn units_run_nested_transactions_and_queue_behind_each_other(db: &TestDb) 
                         body: format!("hello {n}"),
                         attachments: serde_json::json!([]),
                         awaiting_forward: false,
+                        uploads: Vec::new(),
                     })
                     .await?;
                 unit.create_contact(web.company_id, named(&format!("c{n}"))).await?;

@@ -1,0 +1,5 @@
+DROP INDEX uploads_unattached_idx;
+DROP INDEX uploads_message_idx;
+ALTER TABLE uploads DROP CONSTRAINT uploads_message_fkey;
+ALTER TABLE uploads DROP COLUMN message_id;
+DROP INDEX messages_company_id_key;
