@@ -8,9 +8,10 @@ use tidings_api::AppState;
 use tidings_domain::{EffectList, Effects};
 use tidings_forwarding::{
     AppointmentReminders, AppointmentReseal, Channel, EmailChannel, FcmChannel, GoogleCalendar,
-    GoogleEndpoints, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy,
+    GoogleEndpoints, Job, JobRunner, JobSettings, MetaBot, MetaTokenRefresh, PushNotifications, RetryPolicy,
     Sender, SmtpServer, Worker, WorkerSettings,
 };
+use tidings_messaging::Attachments;
 use tidings_messaging::realtime::NodeId;
 use tidings_store::{Backend, Store};
 
@@ -44,7 +45,11 @@ pub fn start(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut channels: Vec<Arc<dyn Channel>> = Vec::new();
     match &config.meta_bot_url {
-        Some(url) => channels.push(Arc::new(MetaBot::new(url, Arc::new(state.integrations.clone()))?)),
+        Some(url) => {
+            let bot = MetaBot::new(url, Arc::new(state.integrations.clone()))?
+                .with_links(state.uploads.attachments().links());
+            channels.push(Arc::new(bot));
+        }
         None => tracing::info!("TIDINGS_META_BOT_URL is unset: Meta forwards will not be delivered"),
     }
     channels.push(Arc::new(state.webhook_channel(config.webhook_allow_loopback).map_err(|e| e.to_string())?));
@@ -95,9 +100,41 @@ pub fn start(
     let runner = JobRunner::new(Arc::new(store.clone()), format!("node-{}", node.0), JobSettings::default())
         .register(Arc::new(refresh))
         .register(Arc::new(reminders))
-        .register(Arc::new(AppointmentReseal::new(Arc::new(store.clone()), cipher.clone(), RESEAL_PERIOD)));
+        .register(Arc::new(AppointmentReseal::new(Arc::new(store.clone()), cipher.clone(), RESEAL_PERIOD)))
+        .register(Arc::new(CollectUploads(state.uploads.attachments())));
     workers.spawn("job runner", |stop| runner.run(stop));
     Ok(())
+}
+
+/// Removes uploads no message took within a day, hourly, across the cluster.
+struct CollectUploads(Attachments);
+
+#[async_trait::async_trait]
+impl Job for CollectUploads {
+    fn name(&self) -> &'static str {
+        "uploads.collect"
+    }
+
+    fn period(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(3600)
+    }
+
+    async fn run(&self) -> Result<(), String> {
+        // Batches until the backlog is gone or a minute has passed (well within the job's lease).
+        let started = std::time::Instant::now();
+        let mut removed = 0;
+        loop {
+            let batch = self.0.collect(chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+            removed += batch;
+            if batch < tidings_messaging::attachments::COLLECT_BATCH || started.elapsed().as_secs() >= 60 {
+                break;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "unattached uploads collected");
+        }
+        Ok(())
+    }
 }
 
 /// The e-mail channel: through `TIDINGS_SMTP_URL` (checked when the configuration was read), or

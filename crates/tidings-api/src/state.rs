@@ -109,10 +109,17 @@ impl AppState {
             Arc::new(AppointmentMail::new(auth.cipher())),
             Arc::new(CalendarSync),
         ]);
+        let uploads = Uploads::new(
+            store.clone(),
+            default_blobs(),
+            Arc::new(auth.cipher()),
+            UploadSettings { public_url: auth.public_url.clone(), ..UploadSettings::default() },
+        );
         let messaging = Messaging::new(store.clone(), bus.clone(), Arc::new(auth.cipher()))
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
-            .with_effects(effects.clone());
+            .with_effects(effects.clone())
+            .with_attachments(uploads.attachments());
         let cipher = auth.cipher();
         Self {
             effects,
@@ -123,12 +130,7 @@ impl AppState {
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
             calendars: Calendars::new(store.clone(), auth.cipher()),
-            uploads: Uploads::new(
-                store.clone(),
-                default_blobs(),
-                Arc::new(auth.cipher()),
-                UploadSettings { public_url: auth.public_url.clone(), ..UploadSettings::default() },
-            ),
+            uploads,
             upload_repos: store.clone(),
             store_health: store.clone(),
             outbox: OutboxAdmin::new(store.clone()),
@@ -193,6 +195,9 @@ impl AppState {
         signer: Arc<dyn tidings_domain::Signer>,
     ) -> Self {
         self.uploads = Uploads::new(self.upload_repos.clone(), blobs, signer, settings);
+        self.messaging = self.messaging.with_attachments(self.uploads.attachments());
+        self.meta_webhooks =
+            MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self
     }
 

@@ -1,11 +1,12 @@
 //! The Meta channel: an agent's reply forwarded to the company's Meta bot service, which posts it to
 //! Facebook or Instagram. The body is the one the service already takes; the page's access token is
-//! read when the call is made (it is a secret, and never stored in the outbox).
+//! read when the call is made (it is a secret, and never stored in the outbox), and so are the
+//! download links of the reply's files.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_domain::{CompanyId, OutboxItem, OutboxKind};
+use tidings_domain::{AttachmentLinks, CompanyId, OutboxItem, OutboxKind};
 
 use crate::channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
 
@@ -22,13 +23,21 @@ pub struct MetaBot {
     http: reqwest::Client,
     base_url: String,
     credentials: Arc<dyn MetaCredentials>,
+    links: Option<Arc<dyn AttachmentLinks>>,
 }
 
 impl MetaBot {
     /// A channel to the bot service at `base_url`, with tokens from `credentials`.
     pub fn new(base_url: &str, credentials: Arc<dyn MetaCredentials>) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?;
-        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), credentials })
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), credentials, links: None })
+    }
+
+    /// Gives the bot service download links to the reply's files, signed when the call is made (so
+    /// a retried forward never hands Meta an expired link).
+    pub fn with_links(mut self, links: Arc<dyn AttachmentLinks>) -> Self {
+        self.links = Some(links);
+        self
     }
 }
 
@@ -52,6 +61,10 @@ impl Channel for MetaBot {
         let mut body = item.payload.clone();
         if let Some(fields) = body.as_object_mut() {
             fields.insert("access_token".into(), token.into());
+            if let (Some(links), Some(files)) = (&self.links, fields.get("attachments")) {
+                let linked = links.link(item.company_id, files);
+                fields.insert("attachments".into(), linked);
+            }
         }
         let answer = self
             .http

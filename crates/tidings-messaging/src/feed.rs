@@ -8,6 +8,7 @@ use std::time::Duration;
 use tidings_domain::{Caller, ChangeCursor, ConversationId, Principal};
 
 use crate::actor::Actor;
+use crate::attachments::Attachments;
 use crate::conversations::{ConversationSummary, summaries, visible};
 use crate::error::{MessagingError, MessagingResult};
 use crate::realtime::ServerEvent;
@@ -44,12 +45,19 @@ pub struct Changed {
 #[derive(Clone)]
 pub struct Feed {
     repos: Arc<dyn MessagingRepos>,
+    attachments: Option<Attachments>,
 }
 
 impl Feed {
     /// Builds the service over `repos`.
     pub fn new(repos: Arc<dyn MessagingRepos>) -> Self {
-        Self { repos }
+        Self { repos, attachments: None }
+    }
+
+    /// Links the files of the messages in the feed.
+    pub fn with_attachments(mut self, attachments: Attachments) -> Self {
+        self.attachments = Some(attachments);
+        self
     }
 
     /// The changes of a conversation the caller may see after position `after`, oldest first.
@@ -68,7 +76,14 @@ impl Feed {
         let entries = self.repos.feed_after(conversation.company_id, conversation_id, after, limit).await?;
         // Read after the conversation: a change recorded in between is in the page, and newer
         // than `last_position`; the conversation it shows is the one read here.
-        let events = entries.into_iter().map(|e| ServerEvent::of_change(e, &conversation)).collect();
+        let events = entries
+            .into_iter()
+            .map(|e| ServerEvent::of_change(e, &conversation))
+            .map(|e| match &self.attachments {
+                Some(attachments) => attachments.event(e),
+                None => e,
+            })
+            .collect();
         Ok(FeedPage { events, last_position: conversation.last_position })
     }
 

@@ -6,9 +6,9 @@ use garde::Validate;
 use serde::Deserialize;
 use serde_json::Value;
 use tidings_domain::message::MAX_BODY_CHARS;
-use tidings_domain::{ContactFields, ConversationStatus, Platform, UserId};
+use tidings_domain::{ContactFields, ConversationStatus, Platform, UploadId, UserId};
 
-/// Largest JSON document accepted for metadata, attachments or event properties.
+/// Largest JSON document accepted for metadata or event properties.
 const MAX_JSON_BYTES: usize = 16 * 1024;
 
 fn json_object(value: &Option<Value>, _ctx: &()) -> garde::Result {
@@ -30,17 +30,33 @@ fn client_local_id(value: &Option<String>, _ctx: &()) -> garde::Result {
 }
 
 fn attachment_list(value: &Option<Value>, _ctx: &()) -> garde::Result {
-    match value {
-        None => Ok(()),
-        Some(Value::Array(items)) if items.len() > 10 => Err(garde::Error::new("at most 10 attachments")),
-        Some(Value::Array(items)) if !items.iter().all(Value::is_object) => {
-            Err(garde::Error::new("each attachment must be a JSON object"))
-        }
-        Some(v @ Value::Array(_)) if v.to_string().len() > MAX_JSON_BYTES => {
-            Err(garde::Error::new("must be at most 16 KiB"))
-        }
-        Some(Value::Array(_)) => Ok(()),
-        Some(_) => Err(garde::Error::new("must be a JSON array")),
+    let Some(value) = value else { return Ok(()) };
+    let Value::Array(items) = value else {
+        return Err(garde::Error::new("must be an array of upload ids"));
+    };
+    if items.len() > 10 {
+        return Err(garde::Error::new("at most 10 attachments"));
+    }
+    let ids: Option<Vec<UploadId>> = items.iter().map(upload_reference).collect();
+    let Some(mut ids) = ids else {
+        return Err(garde::Error::new(
+            "each attachment is the id of an upload (POST /v1/uploads), or {\"upload_id\": id}",
+        ));
+    };
+    ids.sort();
+    ids.dedup();
+    if ids.len() < items.len() {
+        return Err(garde::Error::new("an upload is attached once"));
+    }
+    Ok(())
+}
+
+/// The upload an item of a message's `attachments` names: its id, or `{"upload_id": id}`.
+pub(crate) fn upload_reference(item: &Value) -> Option<UploadId> {
+    match item {
+        Value::String(id) => id.parse().ok(),
+        Value::Object(fields) if fields.len() == 1 => fields.get("upload_id")?.as_str()?.parse().ok(),
+        _ => None,
     }
 }
 
@@ -153,7 +169,7 @@ pub struct SendMessageInput {
     /// The client's id for the message; a retry with the same id returns the original.
     #[garde(length(min = 1, max = 128), custom(client_local_id))]
     pub local_id: Option<String>,
-    /// Attachments: up to 10 JSON objects.
+    /// Attachments: up to 10 uploads of the company, by id (`"…"` or `{"upload_id": "…"}`).
     #[garde(custom(attachment_list))]
     pub attachments: Option<Value>,
 }

@@ -7,9 +7,11 @@
 
 pub mod actor;
 pub mod appointments;
+pub mod attachments;
 mod change;
 pub mod contacts;
 pub mod conversations;
+pub mod download_links;
 pub mod error;
 pub mod feed;
 pub mod forward;
@@ -31,8 +33,10 @@ pub use appointments::{
     AppointmentFilter, AppointmentUpdateInput, Appointments, Availability, AvailabilityInput,
     NewAppointmentInput,
 };
+pub use attachments::Attachments;
 pub use contacts::Contacts;
 pub use conversations::{ConversationSummary, Conversations};
+pub use download_links::{DownloadLink, DownloadLinks, Linked};
 pub use error::{MessagingError, MessagingResult};
 pub use feed::{Changed, Feed, FeedPage};
 pub use input::{
@@ -45,7 +49,7 @@ pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
 pub use sdk::Sdk;
 pub use social::Social;
-pub use uploads::{Download, DownloadLink, Linked, UploadInput, UploadSettings, Uploads};
+pub use uploads::{Download, UploadInput, UploadSettings, Uploads};
 
 /// Every messaging service over one store.
 #[derive(Clone)]
@@ -105,6 +109,14 @@ impl Messaging {
         self.conversations = self.conversations.with_effects(effects.clone());
         self.contacts = self.contacts.with_effects(effects.clone());
         self.appointments = self.appointments.with_effects(effects);
+        self.social = Social::new(self.repos.clone(), self.messages.clone());
+        self
+    }
+
+    /// Takes uploads as messages' attachments, and links them wherever messages leave.
+    pub fn with_attachments(mut self, attachments: Attachments) -> Self {
+        self.messages = self.messages.with_attachments(attachments.clone());
+        self.feed = self.feed.with_attachments(attachments);
         self.social = Social::new(self.repos.clone(), self.messages.clone());
         self
     }

@@ -11,6 +11,7 @@ use tidings_domain::{
 };
 
 use crate::actor::Actor;
+use crate::attachments::{Attachments, Described};
 use crate::change::Change;
 use crate::conversations::visible;
 use crate::error::{MessagingError, MessagingResult};
@@ -56,12 +57,28 @@ pub struct Messages {
     repos: Arc<dyn MessagingRepos>,
     bus: Arc<dyn Bus>,
     effects: EffectList,
+    attachments: Option<Attachments>,
 }
 
 impl Messages {
     /// Builds the service over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
-        Self { repos, bus, effects: EffectList::default() }
+        Self { repos, bus, effects: EffectList::default(), attachments: None }
+    }
+
+    /// Takes uploads as attachments, and links them wherever a message leaves the service; without
+    /// it, messages carry no files.
+    pub fn with_attachments(mut self, attachments: Attachments) -> Self {
+        self.attachments = Some(attachments);
+        self
+    }
+
+    /// `message` with fresh download links on its files.
+    pub(crate) fn linked(&self, message: Message) -> Message {
+        match &self.attachments {
+            Some(attachments) => attachments.message(message),
+            None => message,
+        }
     }
 
     /// Records `effects` (webhooks, push) in the unit of work of every change.
@@ -73,7 +90,7 @@ impl Messages {
     pub(crate) fn publish_message(&self, message: &Message, position: i64, new: bool) {
         let (company_id, conversation_id, sequence) =
             (message.company_id, message.conversation_id, message.sequence);
-        let message = message.clone();
+        let message = self.linked(message.clone());
         let event = if new {
             ServerEvent::MessageNew { conversation_id, position, sequence, message }
         } else {
@@ -91,13 +108,26 @@ impl Messages {
         input: SendMessageInput,
     ) -> MessagingResult<Sent> {
         input.validate()?;
-        let attachments = input.attachments.unwrap_or_else(|| serde_json::json!([]));
-        let no_attachments = attachments.as_array().is_none_or(Vec::is_empty);
+        let no_attachments = input.attachments.as_ref().and_then(|a| a.as_array()).is_none_or(Vec::is_empty);
         if input.body.trim().is_empty() && no_attachments {
             return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
         }
         let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
+        if !no_attachments
+            && let Some(local_id) = &input.local_id
+            && let Some(existing) =
+                self.repos.find_message_by_local_id(actor.company_id(), conversation_id, local_id).await?
+        {
+            // A retry: its uploads are held by the original, which is the answer.
+            let forwarded = matches!(actor, Actor::Agent(_)) && forward::is_forwarded(conversation.platform);
+            return Ok(Sent { message: self.linked(existing.message), created: false, forwarded });
+        }
+        let described = match (&self.attachments, no_attachments) {
+            (_, true) => Described::default(),
+            (Some(attachments), false) => attachments.describe(&actor, input.attachments.as_ref()).await?,
+            (None, false) => return Err(MessagingError::Unsupported("this server keeps no files".into())),
+        };
         let (sender, direction) = match &actor {
             Actor::Agent(_) => (Sender::Agent, Direction::Outbound),
             Actor::Contact(_) => {
@@ -118,17 +148,17 @@ impl Messages {
             direction,
             platform: None,
             body: input.body,
-            attachments,
+            attachments: if no_attachments { serde_json::json!([]) } else { described.attachments },
             awaiting_forward: false,
-            uploads: Vec::new(),
+            uploads: described.uploads,
         };
         let forwarded = direction == Direction::Outbound && forward::is_forwarded(conversation.platform);
         let appended = if forwarded {
-            self.append_forwarded(&conversation, new).await?
+            self.append_forwarded(&conversation, new).await.map_err(claimed)?
         } else {
             // A unit of work only when effects are configured: `Change` decides, as for every change.
             let change = Change::begin(&*self.repos, &self.effects).await?;
-            let appended = change.messages().append_message(new).await?;
+            let appended = change.messages().append_message(new).await.map_err(|e| claimed(e.into()))?;
             if appended.created {
                 let message = appended.message.clone();
                 change
@@ -141,7 +171,7 @@ impl Messages {
         if appended.created {
             self.publish_message(&appended.message, appended.position, true);
         }
-        Ok(Sent { message: appended.message, created: appended.created, forwarded })
+        Ok(Sent { message: self.linked(appended.message), created: appended.created, forwarded })
     }
 
     /// Stores a reply to a Facebook or Instagram contact together with its forward, once Meta's
@@ -210,13 +240,15 @@ impl Messages {
     ) -> MessagingResult<Vec<Message>> {
         let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
-        Ok(self.repos.list_messages(conversation.company_id, conversation_id, cursor, limit).await?)
+        let messages =
+            self.repos.list_messages(conversation.company_id, conversation_id, cursor, limit).await?;
+        Ok(messages.into_iter().map(|m| self.linked(m)).collect())
     }
 
     /// One message the caller may see.
     pub async fn get(&self, caller: &Caller, id: MessageId) -> MessagingResult<Message> {
         let actor = Actor::find(&*self.repos, caller).await?;
-        self.visible_message(&actor, id).await
+        Ok(self.linked(self.visible_message(&actor, id).await?))
     }
 
     /// Replaces the text of the caller's own message.
@@ -246,7 +278,7 @@ impl Messages {
         if let Some(position) = edited.position {
             self.publish_message(&edited.value, position, false);
         }
-        Ok(edited.value)
+        Ok(self.linked(edited.value))
     }
 
     /// Deletes a message: its author may, and so may admins and owners (moderation). The message keeps
@@ -266,6 +298,9 @@ impl Messages {
         change.commit().await?;
         if let Some(position) = deleted.position {
             self.publish_message(&deleted.value, position, false);
+        }
+        if let Some(attachments) = &self.attachments {
+            attachments.discard(message.company_id, &message.attachments).await;
         }
         Ok(deleted.value)
     }
@@ -339,13 +374,25 @@ impl Messages {
         if query.is_empty() || query.chars().count() > 200 {
             return Err(MessagingError::Invalid("q", "must be 1 to 200 characters".into()));
         }
-        Ok(self.repos.search_messages(agent.company_id, query, limit, offset).await?)
+        let found = self.repos.search_messages(agent.company_id, query, limit, offset).await?;
+        Ok(found.into_iter().map(|m| self.linked(m)).collect())
     }
 
     async fn visible_message(&self, actor: &Actor, id: MessageId) -> MessagingResult<Message> {
         let message = self.repos.get_message(actor.company_id(), id).await?;
         visible(&*self.repos, actor, message.conversation_id).await?;
         Ok(message)
+    }
+}
+
+/// A store conflict over the uploads a message claims, said as such (one was attached or removed
+/// since it was checked).
+fn claimed(error: MessagingError) -> MessagingError {
+    match &error {
+        MessagingError::Store(e) if e.constraint() == Some("uploads_attached") => {
+            MessagingError::Conflict("an upload is attached to one message only")
+        }
+        _ => error,
     }
 }
 

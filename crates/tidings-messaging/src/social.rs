@@ -52,7 +52,7 @@ impl Social {
                         direction: Direction::Inbound,
                         platform: Some(platform),
                         body: text.chars().take(MAX_BODY_CHARS).collect(),
-                        attachments,
+                        attachments: platform_files(attachments),
                         awaiting_forward: false,
                         uploads: Vec::new(),
                     })
@@ -109,5 +109,22 @@ fn into_repo(error: MessagingError) -> RepoError {
         MessagingError::Store(e) => e,
         MessagingError::NotFound => RepoError::not_found(),
         other => RepoError::internal(other.to_string()),
+    }
+}
+
+/// A platform's attachments as they are, but never taken for uploads of the company: an
+/// `upload_id` in them is dropped (only messages sent here refer to uploads).
+fn platform_files(attachments: serde_json::Value) -> serde_json::Value {
+    match attachments {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|mut item| {
+                if let Some(fields) = item.as_object_mut() {
+                    fields.remove("upload_id");
+                }
+                item
+            })
+            .collect(),
+        other => other,
     }
 }

@@ -7,6 +7,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use futures_util::TryStreamExt;
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use tidings_domain::{BlobStore, Upload, UploadRepo};
 
@@ -52,6 +53,26 @@ pub async fn make(
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// How many of an image's first bytes are kept while it uploads, to read its dimensions from.
+pub const HEADER_BYTES: usize = 512 * 1024;
+
+/// The upright dimensions of an image from its first bytes (its headers, EXIF included), without
+/// decoding a pixel; `None` when they are not in these bytes (the thumbnail records them later).
+pub fn measure(head: &[u8]) -> Option<(i32, i32)> {
+    let reader = ImageReader::new(Cursor::new(head)).with_guessed_format().ok()?;
+    let mut decoder = reader.into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    let turned = matches!(
+        decoder.orientation().ok()?,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    );
+    let (width, height) = if turned { (height, width) } else { (width, height) };
+    Some((i32::try_from(width).ok()?, i32::try_from(height).ok()?))
 }
 
 /// The upright dimensions of an encoded image, and its thumbnail as JPEG.
@@ -146,5 +167,17 @@ mod tests {
         let pixel = image::load_from_memory(&thumb).expect("a JPEG").to_rgb8().get_pixel(5, 5).0;
         assert!(pixel.iter().all(|c| *c > 240), "transparent becomes white: {pixel:?}");
         assert!(render(b"\x89PNG\r\n\x1a\nnot really").is_err());
+    }
+
+    #[test]
+    fn dimensions_come_from_the_first_bytes_upright() {
+        let upright = rotated_jpeg(400, 200);
+        assert_eq!(measure(&upright), Some((200, 400)), "turned by its orientation");
+        let png = encoded(
+            DynamicImage::ImageRgb8(ImageBuffer::from_pixel(300, 100, Rgb([1, 2, 3]))),
+            image::ImageFormat::Png,
+        );
+        assert_eq!(measure(&png[..64.min(png.len())]), Some((300, 100)), "a PNG says it in its header");
+        assert_eq!(measure(b"%PDF-1.7 not an image"), None);
     }
 }

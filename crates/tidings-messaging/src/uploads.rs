@@ -7,12 +7,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tidings_domain::{BlobError, BlobStore, ByteStream, Caller, CompanyId, Signer, Upload, UploadId};
+use tidings_domain::{BlobError, BlobStore, ByteStream, Caller, Signer, Upload, UploadId};
 
 use crate::actor::Actor;
+use crate::attachments::Attachments;
+use crate::download_links::{DownloadLink, DownloadLinks, Linked};
 use crate::error::{MessagingError, MessagingResult};
 use crate::repos::MessagingRepos;
 use crate::thumbnails;
@@ -39,19 +41,6 @@ impl Default for UploadSettings {
     }
 }
 
-/// An upload with download links.
-#[derive(Clone, Debug)]
-pub struct Linked {
-    /// The upload.
-    pub upload: Upload,
-    /// A signed link to its bytes.
-    pub url: String,
-    /// A signed link to its thumbnail, once made (images only).
-    pub thumbnail_url: Option<String>,
-    /// When the links stop working.
-    pub expires_at: DateTime<Utc>,
-}
-
 /// What an upload request declares about its file.
 #[derive(Clone, Debug, Default)]
 pub struct UploadInput {
@@ -68,7 +57,8 @@ pub struct UploadInput {
 pub struct Uploads {
     repos: Arc<dyn MessagingRepos>,
     blobs: Arc<dyn BlobStore>,
-    signer: Arc<dyn Signer>,
+    links: DownloadLinks,
+    attachments: Attachments,
     settings: UploadSettings,
 }
 
@@ -80,7 +70,14 @@ impl Uploads {
         signer: Arc<dyn Signer>,
         settings: UploadSettings,
     ) -> Self {
-        Self { repos, blobs, signer, settings }
+        let links = DownloadLinks::new(signer, &settings);
+        let attachments = Attachments::new(repos.clone(), blobs.clone(), links.clone());
+        Self { repos, blobs, links, attachments, settings }
+    }
+
+    /// Messages' files over the same store, blobs and links, for the message services.
+    pub fn attachments(&self) -> Attachments {
+        self.attachments.clone()
     }
 
     /// Stores a file an agent or an SDK device sends, streamed from `body`.
@@ -125,6 +122,8 @@ impl Uploads {
         let object_key = format!("companies/{company_id}/uploads/{id}");
         let mut writer = self.blobs.writer(&object_key).await.map_err(blob_failed)?;
         let (mut hasher, mut size) = (Sha256::new(), 0u64);
+        // An image's headers, kept to read its dimensions from once it is stored.
+        let mut header = content_type.starts_with("image/").then(|| Vec::with_capacity(SNIFF_BYTES));
         let mut pending = vec![Bytes::from(head)];
         pending.extend(rest);
         loop {
@@ -135,6 +134,10 @@ impl Uploads {
                     return Err(MessagingError::TooLarge("the file is larger than the upload limit"));
                 }
                 hasher.update(&chunk);
+                if let Some(header) = header.as_mut() {
+                    let take = chunk.len().min(thumbnails::HEADER_BYTES - header.len());
+                    header.extend_from_slice(&chunk[..take]);
+                }
                 if let Err(error) = writer.write(chunk).await {
                     writer.abort().await;
                     return Err(blob_failed(error));
@@ -150,6 +153,7 @@ impl Uploads {
             }
         }
         writer.finish().await.map_err(blob_failed)?;
+        let (width, height) = header.as_deref().and_then(thumbnails::measure).unzip();
         let upload = Upload {
             id,
             company_id,
@@ -158,8 +162,8 @@ impl Uploads {
             content_type: content_type.to_owned(),
             size: i64::try_from(size).unwrap_or(i64::MAX),
             sha256: hex::encode(hasher.finalize()),
-            width: None,
-            height: None,
+            width,
+            height,
             thumbnail_key: None,
             uploaded_by: actor.author(),
             created_at: Utc::now(),
@@ -176,7 +180,7 @@ impl Uploads {
                         }
                     });
                 }
-                Ok(self.link(upload))
+                Ok(self.links.upload(upload))
             }
             Err(error) => {
                 // The row is the file's only reference: without it the bytes are orphans.
@@ -193,7 +197,7 @@ impl Uploads {
         if matches!(actor, Actor::Contact(_)) && upload.uploaded_by != actor.author() {
             return Err(MessagingError::NotFound);
         }
-        Ok(self.link(upload))
+        Ok(self.links.upload(upload))
     }
 
     /// Deletes an upload: its row, its bytes and its thumbnail. Agents may delete any of their
@@ -215,21 +219,21 @@ impl Uploads {
                 Actor::Contact(_) => Err(MessagingError::NotFound),
             };
         }
-        // The row first: once it is gone no link opens the bytes, whatever happens to them next.
-        self.repos.delete_upload(upload.company_id, upload.id).await?;
-        let keys = std::iter::once(upload.object_key.clone()).chain(upload.thumbnail_key.clone());
-        for key in keys {
-            if let Err(error) = self.blobs.delete(&key).await {
-                tracing::warn!(upload = %upload.id, %error, "a deleted upload's bytes could not be removed");
-            }
+        if upload.message_id.is_some() {
+            return Err(MessagingError::Conflict("the upload is attached to a message: delete the message"));
         }
-        Ok(())
+        // The row first: once it is gone no link opens the bytes, whatever happens to them next.
+        if self.attachments.remove(upload).await {
+            Ok(())
+        } else {
+            Err(MessagingError::Conflict("the upload was attached to a message meanwhile"))
+        }
     }
 
     /// What a signed link leads to (the link is the credential): the upload, or its thumbnail; a
     /// forged, altered or expired link, or a thumbnail not made, is not found.
     pub async fn resolve(&self, link: &DownloadLink) -> MessagingResult<Download> {
-        if link.expires < Utc::now().timestamp() || !self.signer.verify(&link.message(), &link.signature) {
+        if !self.links.verify(link) {
             return Err(MessagingError::NotFound);
         }
         let upload = self.repos.get_upload(link.company_id, link.id).await?;
@@ -253,31 +257,6 @@ impl Uploads {
             other => blob_failed(other),
         })
     }
-
-    /// Signed links to an upload's bytes and thumbnail, valid for the configured lifetime.
-    pub fn link(&self, upload: Upload) -> Linked {
-        let expires_at = Utc::now() + self.settings.link_lifetime;
-        let url = |thumbnail: bool| {
-            let link = DownloadLink {
-                company_id: upload.company_id,
-                id: upload.id,
-                thumbnail,
-                expires: expires_at.timestamp(),
-                signature: String::new(),
-            };
-            let signature = self.signer.sign(&link.message());
-            format!(
-                "{}/v1/uploads/{}/content?company={}&expires={}{}&signature={signature}",
-                self.settings.public_url.trim_end_matches('/'),
-                upload.id,
-                upload.company_id,
-                link.expires,
-                if thumbnail { "&variant=thumbnail" } else { "" },
-            )
-        };
-        let (original, thumbnail) = (url(false), upload.thumbnail_key.as_ref().map(|_| url(true)));
-        Linked { upload, url: original, thumbnail_url: thumbnail, expires_at }
-    }
 }
 
 /// What a signed link leads to.
@@ -291,29 +270,6 @@ pub struct Download {
     pub content_type: String,
     /// Its size, when known (not for thumbnails).
     pub size: Option<u64>,
-}
-
-/// What a download link carries.
-#[derive(Clone, Debug)]
-pub struct DownloadLink {
-    /// The upload's company.
-    pub company_id: CompanyId,
-    /// The upload.
-    pub id: UploadId,
-    /// Whether it is the link of the thumbnail.
-    pub thumbnail: bool,
-    /// When the link stops working (Unix seconds).
-    pub expires: i64,
-    /// The server's signature of the rest.
-    pub signature: String,
-}
-
-impl DownloadLink {
-    /// What is signed: every part of the link but the signature.
-    fn message(&self) -> String {
-        let variant = if self.thumbnail { "thumbnail" } else { "original" };
-        format!("upload:{}:{}:{variant}:{}", self.company_id, self.id, self.expires)
-    }
 }
 
 /// A file name safe to put in a header and on a disk: no path, no control characters, at most

@@ -141,10 +141,11 @@ async fn bodies_are_limited_to_5000_characters(db: &TestDb) {
     send(&svc, post(&path, &acme.token, bad_attachments)).await.assert_error(400, "VALIDATION_ERROR");
     let unknown_field = json!({ "body": "x", "sequence": 7 });
     send(&svc, post(&path, &acme.token, unknown_field)).await.assert_error(400, "VALIDATION_ERROR");
+    // Attachments are uploads: a file described by the client is refused.
     let with_file =
         json!({ "body": "", "attachments": [{ "url": "https://cdn.example/a.png", "type": "image" }] });
-    send(&svc, post(&path, &acme.token, with_file)).await.expect(201);
-    assert_eq!(db.count_rows("messages").await, 2, "rejected messages left nothing behind");
+    send(&svc, post(&path, &acme.token, with_file)).await.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(db.count_rows("messages").await, 1, "rejected messages left nothing behind");
 }
 
 async fn status_moves_forward_only(db: &TestDb) {

@@ -2,6 +2,7 @@
 //! (gapless order, idempotent retries, forward-only status), access rules and tenant isolation.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
+mod attachments;
 mod contacts;
 mod conversations;
 mod guarantees;

@@ -25,13 +25,13 @@ backend_tests!(
 /// A 1x1 PNG.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa75\x81\x84\0\0\0\0IEND\xaeB`\x82";
 
-fn png(size: usize) -> Vec<u8> {
+pub(crate) fn png(size: usize) -> Vec<u8> {
     let mut bytes = PNG.to_vec();
     bytes.extend((0..size.saturating_sub(PNG.len())).map(|i| (i % 251) as u8));
     bytes
 }
 
-fn upload(token: &str, body: Vec<u8>, content_type: &str, name: &str) -> TestRequest {
+pub(crate) fn upload(token: &str, body: Vec<u8>, content_type: &str, name: &str) -> TestRequest {
     TestRequest::post()
         .uri(&format!("/v1/uploads?name={name}"))
         .insert_header(("authorization", format!("Bearer {token}")))
@@ -40,12 +40,12 @@ fn upload(token: &str, body: Vec<u8>, content_type: &str, name: &str) -> TestReq
 }
 
 /// The path and query of a download link, and a raw GET of it.
-fn fetch(url: &str) -> TestRequest {
+pub(crate) fn fetch(url: &str) -> TestRequest {
     let path = url.split_once("://").map(|(_, rest)| &rest[rest.find('/').unwrap()..]).unwrap();
     TestRequest::get().uri(path)
 }
 
-async fn raw<S, B>(svc: &S, req: TestRequest) -> (u16, actix_web::http::header::HeaderMap, Bytes)
+pub(crate) async fn raw<S, B>(svc: &S, req: TestRequest) -> (u16, actix_web::http::header::HeaderMap, Bytes)
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -172,7 +172,7 @@ async fn oversized_files_are_refused_and_leave_nothing(db: &TestDb) {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -37,9 +37,8 @@ async fn a_slow_consumer_is_closed_while_others_keep_receiving(db: &TestDb) {
     let mut fast = live.ws(&[("authorization", &auth)]).await;
     fast.until("connected").await;
 
-    // Large frames (a full body and 16 KiB of attachments) fill the socket buffers quickly.
-    let attachment = json!({ "name": "y".repeat(1400) });
-    let message = json!({ "body": "x".repeat(5000), "attachments": vec![attachment; 10] });
+    // Large frames (a full body of 4-byte characters, 20 KB) fill the socket buffers quickly.
+    let message = json!({ "body": "\u{1F600}".repeat(5000) });
     let total = 500;
     for _ in 0..total {
         let path = format!("/v1/conversations/{conv}/messages");
