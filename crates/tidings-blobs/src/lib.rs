@@ -14,6 +14,9 @@ use object_store::prefix::PrefixStore;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 use tidings_domain::{BlobError, BlobStore, BlobWriter, ByteStream};
 
+#[cfg(feature = "test-util")]
+pub mod test_s3;
+
 /// Parts of a multipart write that may be in flight at once.
 const PARTS_IN_FLIGHT: usize = 4;
 

@@ -20,6 +20,7 @@ backend_tests!(
     attachments_are_the_companys_own_uploads_each_held_once,
     deleting_a_message_removes_its_files,
     uploads_no_message_took_are_collected_after_a_day,
+    attachments_live_in_an_s3_bucket,
 );
 
 /// A PNG of `width` x `height`.
@@ -223,4 +224,58 @@ async fn uploads_no_message_took_are_collected_after_a_day(db: &TestDb) {
     }
     assert_eq!(walk(&dir).len(), 1, "only the attached file's bytes are left");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn attachments_live_in_an_s3_bucket(db: &TestDb) {
+    let Some(moto) = tidings_blobs::test_s3::Moto::start() else { return };
+    moto.bucket("files");
+    let settings_s3 = moto.settings();
+    let overrides: Vec<(&str, &str)> = settings_s3.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bucket = tidings_blobs::Blobs::s3("s3://files/tidings", &overrides).unwrap();
+    let app = state(db, settings()).with_uploads(
+        Arc::new(bucket.clone()),
+        UploadSettings::default(),
+        Arc::new(settings().cipher()),
+    );
+    let svc = actix_web::test::init_service(tidings_api::app(app)).await;
+    let (acme, web, conv) = setup(&svc).await;
+    let globex = register(&svc, "Globex", "owner@globex.test").await;
+    let photo = picture(900, 600);
+    let uploaded = svc.call(device_upload(&web, "dev-1", photo.clone(), "leak.png")).await.expect(201);
+    let id = uploaded["id"].as_str().unwrap().to_owned();
+    let company = acme.company_id.clone();
+    let original = format!("companies/{company}/uploads/{id}");
+    let thumbnail = format!("companies/{company}/thumbnails/{id}");
+    let exists = |key: String| {
+        let bucket = bucket.clone();
+        async move { tidings_domain::BlobStore::read(&bucket, &key, Some(0..1)).await.is_ok() }
+    };
+    for _ in 0..200 {
+        if exists(thumbnail.clone()).await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        exists(original.clone()).await && exists(thumbnail.clone()).await,
+        "file and thumbnail in the bucket"
+    );
+    // Another company can neither read nor attach it.
+    svc.call(get(&format!("/v1/uploads/{id}"), &globex.token)).await.assert_error(404, "NOT_FOUND");
+
+    let path = format!("/v1/conversations/{conv}/messages");
+    let sent = json!({ "body": "the leak", "attachments": [id] });
+    let message =
+        svc.call(sdk(TestRequest::post().uri(&path).set_json(sent), &web, "dev-1")).await.expect(201);
+    let url = message["attachments"][0]["url"].as_str().unwrap().to_owned();
+    let (status, _, body) = raw(&svc, fetch(&url).insert_header(("range", "bytes=100-199"))).await;
+    assert_eq!((status, body.as_ref()), (206, &photo[100..200]));
+    let (status, _, body) = raw(&svc, fetch(&url)).await;
+    assert_eq!((status, body.len()), (200, photo.len()));
+
+    let message = format!("/v1/messages/{}", message["id"].as_str().unwrap());
+    svc.call(sdk(TestRequest::delete().uri(&message), &web, "dev-1")).await.expect(200);
+    assert!(!exists(original).await && !exists(thumbnail).await, "the objects went with the message");
+    let (status, _, _) = raw(&svc, fetch(&url)).await;
+    assert_eq!(status, 404);
 }

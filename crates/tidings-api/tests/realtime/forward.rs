@@ -26,7 +26,7 @@ const APP_SECRET: &str = "meta-app-secret-0123456789abcdef";
 const PAGE_TOKEN: &str = "EAAB-page-access-token-0123456789";
 
 /// A company with page 1001 connected and a contact who wrote on it: (owner token, company, conversation).
-async fn facebook_conversation(live: &Live) -> (String, CompanyId, String) {
+pub(crate) async fn facebook_conversation(live: &Live) -> (String, CompanyId, String) {
     let (owner, _) = live.register("Acme", "owner@acme.test").await;
     let auth = format!("Bearer {owner}");
     let settings = json!({ "page_id": "1001", "page_access_token": PAGE_TOKEN, "app_secret": APP_SECRET });

@@ -77,6 +77,25 @@ impl Live {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Uploads `bytes` named `name` as whoever `headers` say; returns the upload.
+    pub async fn upload(&self, headers: &[(&str, &str)], bytes: Vec<u8>, name: &str) -> Value {
+        let mut req = self.http.post(format!("{}/v1/uploads?name={name}", self.base)).body(bytes);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        res.json().await.unwrap()
+    }
+
+    /// Follows a download link (to this server, whatever host the link names): status and bytes.
+    pub async fn download(&self, url: &str) -> (u16, Vec<u8>) {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let path = &rest[rest.find('/').unwrap()..];
+        let res = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+    }
+
     /// A registered company: (owner token, owner id).
     pub async fn register(&self, company: &str, email: &str) -> (String, String) {
         let body =
