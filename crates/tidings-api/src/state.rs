@@ -218,7 +218,7 @@ impl AppState {
             self.cipher.clone(),
             allow_loopback,
         )?;
-        Ok(channel.with_notice(Arc::new(notice)))
+        Ok(channel.with_notice(Arc::new(notice)).with_links(self.uploads.attachments().links()))
     }
 
     /// The effects every change records (webhooks, appointment e-mails), for outbox workers that

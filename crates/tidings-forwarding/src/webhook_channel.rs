@@ -13,8 +13,8 @@ use aws_lc_rs::hmac;
 use chrono::Utc;
 use tidings_auth::Cipher;
 use tidings_domain::{
-    OutboxItem, OutboxKind, WebhookAttempt, WebhookAttemptId, WebhookEndpoint, WebhookId, WebhookPatch,
-    WebhookRepo,
+    AttachmentLinks, OutboxItem, OutboxKind, WebhookAttempt, WebhookAttemptId, WebhookEndpoint, WebhookId,
+    WebhookPatch, WebhookRepo,
 };
 
 use crate::channel::{CALL_TIMEOUT, Channel, Delivery, DeliveryError};
@@ -37,6 +37,7 @@ pub struct WebhookChannel {
     http: reqwest::Client,
     allow_loopback: bool,
     notice: Option<Arc<dyn DisabledNotice>>,
+    links: Option<Arc<dyn AttachmentLinks>>,
 }
 
 impl WebhookChannel {
@@ -52,7 +53,13 @@ impl WebhookChannel {
             .timeout(CALL_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self { repo, cipher, http, allow_loopback, notice: None })
+        Ok(Self { repo, cipher, http, allow_loopback, notice: None, links: None })
+    }
+
+    /// Gives message events download links to the message's files, signed when the call is made.
+    pub fn with_links(mut self, links: Arc<dyn AttachmentLinks>) -> Self {
+        self.links = Some(links);
+        self
     }
 
     /// Tells `notice` about endpoints disabled for failing.
@@ -86,7 +93,11 @@ impl WebhookChannel {
         if let Err(why) = valid_url(&endpoint.url, self.allow_loopback) {
             return (None, Err(DeliveryError::Permanent(why.to_owned())));
         }
-        let body = match serde_json::to_vec(&item.payload["body"]) {
+        let mut body = item.payload["body"].clone();
+        if let (Some(links), Some(files)) = (&self.links, body.pointer_mut("/data/message/attachments")) {
+            *files = links.link(item.company_id, files);
+        }
+        let body = match serde_json::to_vec(&body) {
             Ok(body) => body,
             Err(e) => return (None, Err(DeliveryError::Permanent(e.to_string()))),
         };

@@ -24,6 +24,7 @@ backend_tests!(
     events_arrive_signed_once_and_in_order_even_after_the_receiver_was_down,
     a_rotated_secret_signs_beside_the_new_one_and_pings_and_redeliveries_arrive,
     an_endpoint_failing_for_a_day_is_disabled,
+    a_message_event_carries_links_to_its_files,
 );
 
 fn worker(db: &TestDb, app: &tidings_api::AppState) -> Worker {
@@ -328,4 +329,47 @@ async fn an_endpoint_failing_for_a_day_is_disabled(db: &TestDb) {
     .unwrap();
     assert_eq!(skipped.len(), 1, "the pending delivery was skipped");
     assert_eq!(skipped[0].last_error.as_deref(), Some("the endpoint is disabled"));
+}
+
+async fn a_message_event_carries_links_to_its_files(db: &TestDb) {
+    let app = state(db, settings());
+    let svc = actix_web::test::init_service(tidings_api::app(app.clone())).await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&receiver).await;
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let created = endpoint(&svc, &acme, &format!("{}/hook", receiver.uri()), &["message.created"]).await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let web = sdk_app(&svc, &acme).await;
+    let opened =
+        send(&svc, sdk(TestRequest::post().uri("/v1/conversations"), &web, "dev-1")).await.expect(200);
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\n".to_vec();
+    let file = send(&svc, crate::uploads::upload(&acme.token, pdf.clone(), "application/pdf", "quote.pdf"))
+        .await
+        .expect(201);
+    let path = format!("/v1/conversations/{}/messages", opened["id"].as_str().unwrap());
+    let reply = json!({ "body": "Your quote", "attachments": [file["id"]] });
+    send(&svc, post(&path, &acme.token, reply)).await.expect(201);
+    // The stored delivery holds no link (a link is a credential); the call has a fresh one.
+    let items = tidings_domain::OutboxRepo::list_outbox(
+        db.store(),
+        acme.company_id.parse().unwrap(),
+        None,
+        None,
+        None,
+        10,
+    )
+    .await
+    .unwrap();
+    let stored = &items[0].payload["body"]["data"]["message"]["attachments"][0];
+    assert!(stored["upload_id"].is_string() && stored["url"].is_null(), "{stored}");
+    drain(db, &worker(db, &app)).await;
+    let calls = receiver.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(verified(&calls[0], &[&secret]), 1, "signed over the body with its links");
+    let body: Value = serde_json::from_slice(&calls[0].body).unwrap();
+    let attachment = &body["data"]["message"]["attachments"][0];
+    assert_eq!(attachment["name"], "quote.pdf");
+    let (status, _, bytes) =
+        crate::uploads::raw(&svc, crate::uploads::fetch(attachment["url"].as_str().unwrap())).await;
+    assert_eq!((status, bytes.as_ref()), (200, pdf.as_slice()));
 }
