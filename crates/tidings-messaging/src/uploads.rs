@@ -91,7 +91,8 @@ impl Uploads {
         }
         let actor = Actor::resolve(&*self.repos, caller).await?;
         let company_id = actor.company_id();
-        let mut body = body;
+        // Fused: a stream may not be polled again once it has ended (a form field panics).
+        let mut body = body.fuse();
         let mut head = Vec::with_capacity(SNIFF_BYTES);
         let mut rest: Option<Bytes> = None;
         while head.len() < SNIFF_BYTES {

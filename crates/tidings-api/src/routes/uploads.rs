@@ -1,4 +1,4 @@
-//! `/v1/uploads`: agents and SDK devices upload files (the raw bytes as the body), read their
+//! `/v1/uploads`: agents and SDK devices upload files (the raw bytes as the body, or a form), read their
 //! description, and download them through signed, expiring links that need no other credential
 //! (so an `<img src>` works), with `Range` support.
 
@@ -26,7 +26,8 @@ fn header_text(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-/// `POST /v1/uploads`: the body is the file; `201` with its description and a download link.
+/// `POST /v1/uploads`: the body is the file, or a `multipart/form-data` form whose first file is;
+/// `201` with its description and a download link.
 pub async fn create(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -34,7 +35,7 @@ pub async fn create(
     params: Query<UploadParams>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let input = UploadInput {
+    let mut input = UploadInput {
         name: params
             .into_inner()
             .name
@@ -42,8 +43,52 @@ pub async fn create(
         declared_type: header_text(&req, header::CONTENT_TYPE),
         declared_length: header_text(&req, header::CONTENT_LENGTH).and_then(|l| l.parse().ok()),
     };
-    let linked = state.uploads.upload(&caller, input, body).await?;
+    let form = input.declared_type.as_deref().is_some_and(|t| t.starts_with("multipart/form-data"));
+    let linked = if form {
+        let file = form_file(&req, body).await?;
+        input.name = input.name.or(file.name);
+        // The form's length is more than the file's; the limit is checked on the file's bytes.
+        input.declared_type = file.content_type;
+        input.declared_length = None;
+        state.uploads.upload(&caller, input, file.field).await?
+    } else {
+        state.uploads.upload(&caller, input, body).await?
+    };
     Ok(HttpResponse::Created().json(UploadView::from(linked)))
+}
+
+/// The file of an upload form, ready to stream.
+struct FormFile {
+    field: actix_multipart::Field,
+    /// The form the field reads from: it must live while the field is read.
+    _form: actix_multipart::Multipart,
+    name: Option<String>,
+    content_type: Option<String>,
+}
+
+/// Most bytes of plain fields read and dropped before the file of a form.
+const FORM_FIELDS_BYTES: usize = 64 * 1024;
+
+/// The first field of a form that carries a file name; plain fields before it are skipped.
+async fn form_file(req: &HttpRequest, body: web::Payload) -> Result<FormFile, ApiError> {
+    let refused = |why: String| ApiError::validation(format!("the upload form: {why}"));
+    let mut form = actix_multipart::Multipart::new(req.headers(), body);
+    let mut skipped = 0;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| refused(e.to_string()))?;
+        let name = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
+        if name.is_some() {
+            let content_type = field.content_type().map(ToString::to_string);
+            return Ok(FormFile { field, _form: form, name, content_type });
+        }
+        while let Some(chunk) = field.next().await {
+            skipped += chunk.map_err(|e| refused(e.to_string()))?.len();
+            if skipped > FORM_FIELDS_BYTES {
+                return Err(refused("the fields before the file are too long".into()));
+            }
+        }
+    }
+    Err(refused("it has no file (a field with a filename)".into()))
 }
 
 /// `GET /v1/uploads/{id}`: the description, with a fresh link.

@@ -20,6 +20,7 @@ backend_tests!(
     only_allowed_kinds_told_by_their_bytes_are_taken,
     oversized_files_are_refused_and_leave_nothing,
     links_are_signed_expire_and_stay_in_their_company,
+    forms_are_taken_as_browsers_and_curl_send_them,
 );
 
 /// A 1x1 PNG.
@@ -306,4 +307,66 @@ async fn deleting_an_upload_removes_its_bytes_and_thumbnail(db: &TestDb) {
     assert_eq!(status, 404, "its link opens nothing");
     assert!(walk(&dir).is_empty(), "no object left: {:?}", walk(&dir));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A `multipart/form-data` body: plain fields, then a file.
+fn form(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----tidings-form-7d8a";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .bytes(),
+        );
+    }
+    if let Some((filename, content_type, bytes)) = file {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn forms_are_taken_as_browsers_and_curl_send_them(db: &TestDb) {
+    let small = UploadSettings { max_bytes: 4096, ..UploadSettings::default() };
+    let blobs =
+        Arc::new(tidings_blobs::Blobs::local(&std::env::temp_dir().join("tidings-form-uploads")).unwrap());
+    let app = state(db, settings()).with_uploads(blobs, small, Arc::new(settings().cipher()));
+    let svc = actix_web::test::init_service(tidings_api::app(app)).await;
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let post_form = |(content_type, body): (String, Vec<u8>)| {
+        TestRequest::post()
+            .uri("/v1/uploads")
+            .insert_header(("authorization", format!("Bearer {}", acme.token)))
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+    };
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n".to_vec();
+    let sent = form(&[("note", "the signed copy")], Some(("../scans/contract.pdf", "application/pdf", &pdf)));
+    let created = svc.call(post_form(sent)).await.expect(201);
+    assert_eq!(
+        (created["name"].as_str(), created["content_type"].as_str()),
+        (Some("contract.pdf"), Some("application/pdf"))
+    );
+    assert_eq!(created["size"].as_u64(), Some(pdf.len() as u64));
+    let (status, _, body) = raw(&svc, fetch(created["url"].as_str().unwrap())).await;
+    assert_eq!((status, body.as_ref()), (200, pdf.as_slice()), "the file alone, without the form around it");
+
+    svc.call(post_form(form(&[("note", "x")], None))).await.assert_error(400, "VALIDATION_ERROR");
+    let spoofed = form(&[], Some(("a.png", "image/png", &pdf)));
+    svc.call(post_form(spoofed)).await.assert_error(415, "UNSUPPORTED_MEDIA_TYPE");
+    let big = png(5000);
+    svc.call(post_form(form(&[], Some(("big.png", "image/png", &big)))))
+        .await
+        .assert_error(413, "PAYLOAD_TOO_LARGE");
+    let long = "y".repeat(70 * 1024);
+    let padded = form(&[("note", &long)], Some(("a.pdf", "application/pdf", &pdf)));
+    svc.call(post_form(padded)).await.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(db.count_rows("uploads").await, 1, "only the good form left a file");
 }
