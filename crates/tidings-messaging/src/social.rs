@@ -128,3 +128,23 @@ fn platform_files(attachments: serde_json::Value) -> serde_json::Value {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_platform_attachment_never_names_an_upload() {
+        let upload = tidings_domain::UploadId::new();
+        let from_meta = json!([
+            { "type": "image", "payload": { "url": "https://cdn.fbsbx.test/1.jpg" }, "upload_id": upload },
+            { "type": "file", "payload": { "url": "https://cdn.fbsbx.test/2.pdf" } },
+        ]);
+        let kept = platform_files(from_meta);
+        assert_eq!(kept[0], json!({ "type": "image", "payload": { "url": "https://cdn.fbsbx.test/1.jpg" } }));
+        assert_eq!(kept[1]["payload"]["url"], "https://cdn.fbsbx.test/2.pdf");
+        assert!(kept.as_array().unwrap().iter().all(|item| tidings_domain::attached_upload(item).is_none()));
+    }
+}
