@@ -51,7 +51,13 @@ const SQLITE_UNIQUE_PREFIX: &str = "UNIQUE constraint failed: ";
 /// Messages of failures that a retry is likely to get past, which diesel reports as `Unknown`:
 /// PostgreSQL's deadlock (40P01), SQLite's busy (`SQLITE_BUSY`, also past `busy_timeout`) and
 /// locked (`SQLITE_LOCKED`, a shared-cache table lock).
-const TRANSIENT_MESSAGES: &[&str] = &["deadlock detected", "database is locked", "database table is locked"];
+const TRANSIENT_MESSAGES: &[&str] = &[
+    "deadlock detected",
+    "database is locked",
+    "database table is locked",
+    // PostgreSQL's statement timeout: the load or a lock that held it up may pass.
+    "canceling statement due to statement timeout",
+];
 
 /// Messages of a lost PostgreSQL connection. Without SQLSTATE these come from tokio-postgres (whose
 /// messages are fixed); 57P01 is the server ending the session (restart, failover).

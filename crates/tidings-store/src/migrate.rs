@@ -1,7 +1,7 @@
 //! Schema migrations, embedded in the binary so a server needs neither the diesel CLI nor the SQL
 //! files at run time.
 
-use diesel_async::AsyncMigrationHarness;
+use diesel_async::{AsyncMigrationHarness, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::StoreError;
@@ -16,7 +16,13 @@ pub(crate) async fn run(pool: &DbPool) -> Result<(), StoreError> {
     // workers: a blocking task makes this safe on any runtime flavour.
     let outcome = match pool {
         DbPool::Postgres(pool) => {
-            let conn = pool.get().await.map_err(|e| StoreError::Connect(e.to_string()))?;
+            let mut conn = pool.get().await.map_err(|e| StoreError::Connect(e.to_string()))?;
+            // A migration may rebuild an index of a large table: no statement timeout for it. The
+            // connection leaves the pool, so none comes back without its timeout.
+            conn.batch_execute("SET statement_timeout = 0")
+                .await
+                .map_err(|e| StoreError::Connect(e.to_string()))?;
+            let conn = deadpool::managed::Object::take(conn);
             tokio::task::spawn_blocking(move || apply(AsyncMigrationHarness::new(conn), POSTGRES)).await
         }
         DbPool::Sqlite(pool) => {

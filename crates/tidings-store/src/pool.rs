@@ -33,11 +33,19 @@ pub struct PoolOptions {
     pub max_size: usize,
     /// How long a caller waits for a free connection before the store reports itself unavailable.
     pub wait_timeout: Duration,
+    /// How long one PostgreSQL statement may run before the database cancels it (a transient
+    /// error), so a runaway query cannot hold a connection and its locks. SQLite has its busy
+    /// timeout (10 s) instead.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { max_size: 16, wait_timeout: Duration::from_secs(5) }
+        Self {
+            max_size: 16,
+            wait_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -58,7 +66,18 @@ impl DbPool {
     /// SQLite. No connection is opened until the first use.
     pub(crate) fn new(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let setup = format!("SET statement_timeout = {}", options.statement_timeout.as_millis().max(1));
+            let mut config = ManagerConfig::<AsyncPgConnection>::default();
+            config.custom_setup = Box::new(move |url| {
+                let (url, setup) = (url.to_owned(), setup.clone());
+                async move {
+                    let mut conn = AsyncPgConnection::establish(&url).await?;
+                    conn.batch_execute(&setup).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(conn)
+                }
+                .boxed()
+            });
+            let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
             let pool = Pool::builder(manager)
                 .max_size(options.max_size)
                 .wait_timeout(Some(options.wait_timeout))

@@ -181,7 +181,8 @@ async fn postgres_terminated_connection_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_timeouts_are_transient_and_closed_or_unreachable_pools_unavailable() {
     let file = ScratchFile::new();
-    let options = PoolOptions { max_size: 1, wait_timeout: Duration::from_millis(50) };
+    let options =
+        PoolOptions { max_size: 1, wait_timeout: Duration::from_millis(50), ..PoolOptions::default() };
     let DbPool::Sqlite(pool) = DbPool::new(&format!("sqlite://{}", file.path()), &options).unwrap() else {
         unreachable!("a sqlite URL makes a SQLite pool")
     };
@@ -205,4 +206,21 @@ async fn pool_timeouts_are_transient_and_closed_or_unreachable_pools_unavailable
     };
     let err = pool.get().await.err().map(pool_error).expect("the checkout fails");
     assert!(err.is_unavailable(), "cannot connect: {err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statements_past_the_timeout_are_cancelled_as_transient() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let options = PoolOptions { statement_timeout: Duration::from_millis(200), ..PoolOptions::default() };
+    let DbPool::Postgres(pool) = DbPool::new(db.url(), &options).unwrap() else { unreachable!() };
+    let mut conn = pool.get().await.unwrap();
+    conn.batch_execute("SELECT pg_sleep(0.05)").await.expect("a short statement runs");
+    let err = conn.batch_execute("SELECT pg_sleep(2)").await.map_err(db_error).unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    // Migrations run without it on a connection of their own, which never returns to the pool.
+    drop(conn);
+    crate::migrate::run(&DbPool::Postgres(pool.clone())).await.unwrap();
+    let mut again = pool.get().await.unwrap();
+    let err = again.batch_execute("SELECT pg_sleep(2)").await.map_err(db_error).unwrap_err();
+    assert!(err.is_transient(), "the pool's connections keep their timeout: {err:?}");
 }
