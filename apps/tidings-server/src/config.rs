@@ -136,6 +136,12 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// `TIDINGS_UPLOAD_LINK_SECS`: how long a download link works (default 3600).
     pub upload_link: Duration,
+    /// `TIDINGS_CORS_ORIGINS`: origins whose browser pages may call the API, separated by commas
+    /// (`https://app.example.com`); none by default.
+    pub cors_origins: Vec<String>,
+    /// `TIDINGS_REQUEST_TIMEOUT_SECS`: longest a request may take until its answer starts (default
+    /// 30; uploads and live connections have none).
+    pub request_timeout: Duration,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -233,6 +239,13 @@ impl Config {
                 3600,
                 "a number of seconds from 60 to 604800",
                 |s| (60..=604_800).contains(s),
+            )?),
+            cors_origins: cors_origins(&vars)?,
+            request_timeout: Duration::from_secs(vars.parse(
+                "REQUEST_TIMEOUT_SECS",
+                30,
+                "a number of seconds from 1 to 600",
+                |s| (1..=600).contains(s),
             )?),
             redis_url: redis_url.map(Secret),
             database_url: Secret(database_url),
@@ -459,6 +472,25 @@ fn service_account(vars: &Vars<'_>) -> Result<Option<ServiceAccount>, ConfigErro
 }
 
 /// An optional `http://` or `https://` URL variable, without its trailing slash.
+/// `TIDINGS_CORS_ORIGINS`: origins as browsers send them, `scheme://host[:port]` and nothing more.
+fn cors_origins(vars: &Vars<'_>) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = vars.get("CORS_ORIGINS") else { return Ok(Vec::new()) };
+    let expected = "origins such as https://app.example.com, separated by commas (no path, no *)";
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(['/', '*', '?', '#', '@', ' ']) => {
+                    Ok(origin.to_owned())
+                }
+                _ => Err(vars.error("CORS_ORIGINS", expected)),
+            }
+        })
+        .collect()
+}
+
 fn http_url(vars: &Vars<'_>, name: &str) -> Result<Option<String>, ConfigError> {
     match vars.get(name) {
         None => Ok(None),
@@ -557,6 +589,8 @@ pub fn unknown_variables() -> Vec<String> {
         "BLOB_URL",
         "UPLOAD_MAX_BYTES",
         "UPLOAD_LINK_SECS",
+        "CORS_ORIGINS",
+        "REQUEST_TIMEOUT_SECS",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -680,6 +714,15 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
         assert_eq!(c.workers, Some(3));
+        assert!(c.cors_origins.is_empty(), "no origin by default");
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        let c = config(&[
+            ("TIDINGS_CORS_ORIGINS", "https://app.example.com, http://127.0.0.1:5173"),
+            ("TIDINGS_REQUEST_TIMEOUT_SECS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(c.cors_origins, ["https://app.example.com", "http://127.0.0.1:5173"]);
+        assert_eq!(c.request_timeout, Duration::from_secs(10));
         let c = config(&[
             ("TIDINGS_META_BOT_URL", "http://127.0.0.1:4000/"),
             ("TIDINGS_OUTBOX_WORKERS", "0"),
@@ -742,6 +785,10 @@ mod tests {
             ("TIDINGS_SMTP_FROM", "Tidings"),
             ("TIDINGS_SMTP_FROM", "no-reply@"),
             ("TIDINGS_PUBLIC_URL", "chat.acme.example"),
+            ("TIDINGS_CORS_ORIGINS", "*"),
+            ("TIDINGS_CORS_ORIGINS", "https://app.example.com/inbox"),
+            ("TIDINGS_CORS_ORIGINS", "app.example.com"),
+            ("TIDINGS_REQUEST_TIMEOUT_SECS", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

@@ -86,7 +86,12 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::build(Arc::new(store.clone()), auth, realtime, hub.clone(), bus, revocations)
         .allow_loopback_webhooks(config.webhook_allow_loopback)
         .with_effects(forwarding::effects(&config))
-        .with_uploads(blobs, uploads, Arc::new(cipher.clone()));
+        .with_uploads(blobs, uploads, Arc::new(cipher.clone()))
+        .with_http(tidings_api::HttpSettings {
+            cors_origins: config.cors_origins.clone(),
+            hsts: config.public_url.starts_with("https://"),
+            request_timeout: config.request_timeout,
+        });
     forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))

@@ -9,7 +9,7 @@ use actix_web::{App, Error, web};
 use crate::error::ApiError;
 use crate::request_id::request_context;
 use crate::state::AppState;
-use crate::{extract, routes};
+use crate::{extract, hardening, routes};
 
 /// Builds the actix application over `state`.
 pub fn app(
@@ -23,13 +23,17 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let cors = hardening::cors(&state.http);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::json_config())
         .app_data(extract::payload_config())
         .app_data(extract::path_config())
         .app_data(extract::query_config())
+        .wrap(from_fn(hardening::deadline))
+        .wrap(cors)
         .wrap(from_fn(request_context))
+        .wrap(from_fn(hardening::security_headers))
         .configure(routes::configure)
         .default_service(web::to(|| async {
             Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))

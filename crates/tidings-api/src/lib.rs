@@ -10,6 +10,7 @@ pub mod caller;
 pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod hardening;
 mod paging;
 pub mod realtime;
 pub mod request_id;
@@ -19,5 +20,6 @@ pub mod views;
 
 pub use app::app;
 pub use error::{ApiError, ErrorCode};
+pub use hardening::HttpSettings;
 pub use realtime::RealtimeSettings;
 pub use state::AppState;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Timers and limits of live connections.
     pub realtime: RealtimeSettings,
+    /// CORS, security headers and the request deadline.
+    pub http: crate::hardening::HttpSettings,
     /// The bus to the other nodes, for readiness.
     pub bus: Arc<dyn Bus>,
     /// The outbox, for its admins and for readiness.
@@ -142,6 +144,7 @@ impl AppState {
             app_keys,
             hub,
             realtime,
+            http: crate::hardening::HttpSettings::default(),
             bus,
         }
     }
@@ -198,6 +201,12 @@ impl AppState {
         self.messaging = self.messaging.with_attachments(self.uploads.attachments());
         self.meta_webhooks =
             MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
+        self
+    }
+
+    /// Answers browsers and slow requests as `settings` say.
+    pub fn with_http(mut self, settings: crate::hardening::HttpSettings) -> Self {
+        self.http = settings;
         self
     }
 

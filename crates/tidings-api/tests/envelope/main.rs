@@ -10,6 +10,7 @@ use tidings_auth::AuthSettings;
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
+mod hardening;
 mod inputs;
 mod nul;
 mod parser;
