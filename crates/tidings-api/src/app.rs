@@ -32,6 +32,7 @@ pub fn app(
         .app_data(extract::query_config())
         .wrap(from_fn(hardening::deadline))
         .wrap(cors)
+        .wrap(from_fn(hardening::unlisted_origins))
         .wrap(from_fn(request_context))
         .wrap(from_fn(hardening::security_headers))
         .configure(routes::configure)

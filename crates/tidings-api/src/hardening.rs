@@ -52,6 +52,28 @@ pub fn cors(settings: &HttpSettings) -> actix_cors::Cors {
     cors
 }
 
+/// Serves requests from origins not listed as if they named none, preflights excepted: such a
+/// request goes through without CORS headers, so the browser keeps its answer from the page. This
+/// is how CORS is meant to work: same-origin pages and browsers' WebSocket handshakes send an
+/// `Origin` too, and must not be refused for it; a cross-origin call the API could be fooled by
+/// (JSON, credentials) needs a preflight, which is refused.
+pub async fn unlisted_origins(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let preflight =
+        req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if !preflight && let Some(origin) = req.headers().get(header::ORIGIN) {
+        let listed = req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|state| state.http.cors_origins.iter().any(|o| o.as_bytes() == origin.as_bytes()));
+        if !listed {
+            req.headers_mut().remove(header::ORIGIN);
+        }
+    }
+    next.call(req).await
+}
+
 /// Adds the security headers to every answer that does not set its own: no sniffing, no framing,
 /// no referrer, nothing loaded by a JSON answer opened as a page, and HSTS when configured. Errors
 /// rendered later by actix get them too.
