@@ -3,6 +3,7 @@
 -- deleted; an upload without a message is collected a day after it was made. SQLite cannot add a
 -- composite foreign key to an existing table, so a trigger keeps an upload and its message in one
 -- company (aborting with `tenant_violation`, as PostgreSQL's composite key would refuse it).
+CREATE UNIQUE INDEX messages_company_id_key ON messages (company_id, id);
 ALTER TABLE uploads ADD COLUMN message_id TEXT REFERENCES messages (id) ON DELETE SET NULL;
 CREATE INDEX uploads_message_idx ON uploads (message_id) WHERE message_id IS NOT NULL;
 CREATE INDEX uploads_unattached_idx ON uploads (created_at) WHERE message_id IS NULL;

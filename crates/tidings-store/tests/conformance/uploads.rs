@@ -73,6 +73,9 @@ async fn messages_claim_their_uploads_once(db: &TestDb) {
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(ids, expected, "only the company's own, known uploads");
+    // The database itself keeps an upload and its message in one company.
+    let crossing = format!("UPDATE uploads SET message_id = '{}' WHERE id = '{}'", sent.id, foreign.id);
+    assert_eq!(error_kind(&db.execute(&crossing).await), Some(RepoErrorKind::NotFound));
     // Collection sees only unattached uploads made before the cut.
     let collectable = s.unattached_uploads(Utc::now() + Duration::seconds(5), 100).await.unwrap();
     let collectable: Vec<UploadId> = collectable.iter().map(|u| u.id).collect();

@@ -200,6 +200,21 @@ const ALLOWED: &[Allowed] = &[
         subject: Subject::Trigger("appointments_no_overlap_update"),
         why: "refuses a change making an appointment overlap another (PostgreSQL: the appointments_no_overlap exclusion constraint)",
     },
+    Allowed {
+        only_in: Backend::Postgres,
+        subject: Subject::ForeignKey("uploads", &["company_id", "message_id"]),
+        why: "a reference kept inside one company (SQLite: the uploads_tenant_* triggers)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("uploads_tenant_insert"),
+        why: "refuses a reference to another company's row (PostgreSQL: composite foreign keys)",
+    },
+    Allowed {
+        only_in: Backend::Sqlite,
+        subject: Subject::Trigger("uploads_tenant_update"),
+        why: "refuses a reference to another company's row (PostgreSQL: composite foreign keys)",
+    },
 ];
 
 impl Subject {
