@@ -142,6 +142,10 @@ pub struct Config {
     /// `TIDINGS_REQUEST_TIMEOUT_SECS`: longest a request may take until its answer starts (default
     /// 30; uploads and live connections have none).
     pub request_timeout: Duration,
+    /// `TIDINGS_RATE_LIMIT_AUTH_PER_MINUTE`, `TIDINGS_RATE_LIMIT_PER_MINUTE`,
+    /// `TIDINGS_RATE_LIMIT_SENDS_PER_15_MIN` (10, 100, 300; 0 lifts one) and
+    /// `TIDINGS_TRUSTED_PROXIES` (addresses or networks whose `X-Forwarded-For` is believed).
+    pub rate_limits: tidings_api::RateLimitSettings,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -241,6 +245,7 @@ impl Config {
                 |s| (60..=604_800).contains(s),
             )?),
             cors_origins: cors_origins(&vars)?,
+            rate_limits: rate_limits(&vars)?,
             request_timeout: Duration::from_secs(vars.parse(
                 "REQUEST_TIMEOUT_SECS",
                 30,
@@ -472,6 +477,42 @@ fn service_account(vars: &Vars<'_>) -> Result<Option<ServiceAccount>, ConfigErro
 }
 
 /// An optional `http://` or `https://` URL variable, without its trailing slash.
+/// The limits, and the proxies trusted to name the client.
+fn rate_limits(vars: &Vars<'_>) -> Result<tidings_api::RateLimitSettings, ConfigError> {
+    let standard = tidings_api::RateLimitSettings::standard();
+    let count = "a number of requests (0 lifts the limit)";
+    let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|hop| !hop.is_empty())
+            .map(|hop| {
+                hop.parse::<ipnet::IpNet>()
+                    .or_else(|_| hop.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        vars.error(
+                            "TRUSTED_PROXIES",
+                            "IP addresses or networks (10.0.0.0/8), separated by commas",
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(tidings_api::RateLimitSettings {
+        auth_per_minute: vars
+            .parse("RATE_LIMIT_AUTH_PER_MINUTE", standard.auth_per_minute, count, |_| true)?,
+        per_minute: vars.parse("RATE_LIMIT_PER_MINUTE", standard.per_minute, count, |_| true)?,
+        sends_per_15_minutes: vars.parse(
+            "RATE_LIMIT_SENDS_PER_15_MIN",
+            standard.sends_per_15_minutes,
+            count,
+            |_| true,
+        )?,
+        trusted_proxies,
+    })
+}
+
 /// `TIDINGS_CORS_ORIGINS`: origins as browsers send them, `scheme://host[:port]` and nothing more.
 fn cors_origins(vars: &Vars<'_>) -> Result<Vec<String>, ConfigError> {
     let Some(list) = vars.get("CORS_ORIGINS") else { return Ok(Vec::new()) };
@@ -591,6 +632,10 @@ pub fn unknown_variables() -> Vec<String> {
         "UPLOAD_LINK_SECS",
         "CORS_ORIGINS",
         "REQUEST_TIMEOUT_SECS",
+        "RATE_LIMIT_AUTH_PER_MINUTE",
+        "RATE_LIMIT_PER_MINUTE",
+        "RATE_LIMIT_SENDS_PER_15_MIN",
+        "TRUSTED_PROXIES",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -723,6 +768,20 @@ mod tests {
         .unwrap();
         assert_eq!(c.cors_origins, ["https://app.example.com", "http://127.0.0.1:5173"]);
         assert_eq!(c.request_timeout, Duration::from_secs(10));
+        assert_eq!(
+            (c.rate_limits.auth_per_minute, c.rate_limits.per_minute, c.rate_limits.sends_per_15_minutes),
+            (10, 100, 300),
+            "the standard limits"
+        );
+        let c = config(&[
+            ("TIDINGS_RATE_LIMIT_PER_MINUTE", "0"),
+            ("TIDINGS_RATE_LIMIT_SENDS_PER_15_MIN", "1000"),
+            ("TIDINGS_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+        ])
+        .unwrap();
+        assert_eq!((c.rate_limits.per_minute, c.rate_limits.sends_per_15_minutes), (0, 1000));
+        let proxies: Vec<String> = c.rate_limits.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "127.0.0.1/32"]);
         let c = config(&[
             ("TIDINGS_META_BOT_URL", "http://127.0.0.1:4000/"),
             ("TIDINGS_OUTBOX_WORKERS", "0"),
@@ -789,6 +848,10 @@ mod tests {
             ("TIDINGS_CORS_ORIGINS", "https://app.example.com/inbox"),
             ("TIDINGS_CORS_ORIGINS", "app.example.com"),
             ("TIDINGS_REQUEST_TIMEOUT_SECS", "0"),
+            ("TIDINGS_RATE_LIMIT_PER_MINUTE", "-1"),
+            ("TIDINGS_RATE_LIMIT_AUTH_PER_MINUTE", "ten"),
+            ("TIDINGS_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TIDINGS_TRUSTED_PROXIES", "proxy.internal"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

@@ -91,7 +91,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             cors_origins: config.cors_origins.clone(),
             hsts: config.public_url.starts_with("https://"),
             request_timeout: config.request_timeout,
-        });
+        })
+        .with_rate_limits(&config.rate_limits);
     forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))

@@ -9,7 +9,7 @@ use actix_web::{App, Error, web};
 use crate::error::ApiError;
 use crate::request_id::request_context;
 use crate::state::AppState;
-use crate::{extract, hardening, routes};
+use crate::{extract, hardening, rate_limit, routes};
 
 /// Builds the actix application over `state`.
 pub fn app(
@@ -31,6 +31,7 @@ pub fn app(
         .app_data(extract::path_config())
         .app_data(extract::query_config())
         .wrap(from_fn(hardening::deadline))
+        .wrap(from_fn(rate_limit::rate_limit))
         .wrap(cors)
         .wrap(from_fn(hardening::unlisted_origins))
         .wrap(from_fn(request_context))

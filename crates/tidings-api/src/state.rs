@@ -40,6 +40,8 @@ pub struct AppState {
     pub realtime: RealtimeSettings,
     /// CORS, security headers and the request deadline.
     pub http: crate::hardening::HttpSettings,
+    /// Requests per client address (none unless configured).
+    pub rate_limits: crate::rate_limit::RateLimits,
     /// The bus to the other nodes, for readiness.
     pub bus: Arc<dyn Bus>,
     /// The outbox, for its admins and for readiness.
@@ -145,6 +147,7 @@ impl AppState {
             hub,
             realtime,
             http: crate::hardening::HttpSettings::default(),
+            rate_limits: crate::rate_limit::RateLimits::new(&crate::rate_limit::RateLimitSettings::default()),
             bus,
         }
     }
@@ -207,6 +210,15 @@ impl AppState {
     /// Answers browsers and slow requests as `settings` say.
     pub fn with_http(mut self, settings: crate::hardening::HttpSettings) -> Self {
         self.http = settings;
+        self
+    }
+
+    /// Limits requests per client address and messages per sender as `settings` say.
+    pub fn with_rate_limits(mut self, settings: &crate::rate_limit::RateLimitSettings) -> Self {
+        self.rate_limits = crate::rate_limit::RateLimits::new(settings);
+        self.messaging = self.messaging.with_send_limit(settings.sends_per_15_minutes);
+        self.meta_webhooks =
+            MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self
     }
 

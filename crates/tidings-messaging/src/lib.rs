@@ -113,6 +113,13 @@ impl Messaging {
         self
     }
 
+    /// Lets each sender send `per_15_minutes` messages per 15 minutes (0: no limit).
+    pub fn with_send_limit(mut self, per_15_minutes: u32) -> Self {
+        self.messages = self.messages.with_send_limit(per_15_minutes);
+        self.social = Social::new(self.repos.clone(), self.messages.clone());
+        self
+    }
+
     /// Takes uploads as messages' attachments, and links them wherever messages leave.
     pub fn with_attachments(mut self, attachments: Attachments) -> Self {
         self.messages = self.messages.with_attachments(attachments.clone());

@@ -1,9 +1,13 @@
 //! Messages: sending (with idempotent retries), reading pages, editing, deleting, receipts, search.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use garde::Validate;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
 use tidings_domain::{
     Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, DomainEvent, EffectList,
     Effects, Message, MessageCursor, MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
@@ -19,6 +23,9 @@ use crate::forward;
 use crate::input::{EditMessageInput, ReceiptInput, SendMessageInput};
 use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
+
+/// The window of the send limit.
+const SEND_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// A message just sent, and whether it is new or the original of a retried `local_id`.
 #[derive(Clone, Debug)]
@@ -58,12 +65,23 @@ pub struct Messages {
     bus: Arc<dyn Bus>,
     effects: EffectList,
     attachments: Option<Attachments>,
+    send_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
 }
 
 impl Messages {
     /// Builds the service over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
-        Self { repos, bus, effects: EffectList::default(), attachments: None }
+        Self { repos, bus, effects: EffectList::default(), attachments: None, send_limiter: None }
+    }
+
+    /// Lets each sender (an agent, a customer) send `per_15_minutes` messages per 15 minutes, in
+    /// bursts of as many; 0 lifts the limit.
+    pub fn with_send_limit(mut self, per_15_minutes: u32) -> Self {
+        self.send_limiter = NonZeroU32::new(per_15_minutes).and_then(|n| {
+            let quota = Quota::with_period(SEND_WINDOW / n.get())?.allow_burst(n);
+            Some(Arc::new(governor::RateLimiter::keyed(quota)))
+        });
+        self
     }
 
     /// Takes uploads as attachments, and links them wherever a message leaves the service; without
@@ -113,6 +131,7 @@ impl Messages {
             return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
         }
         let actor = Actor::find(&*self.repos, caller).await?;
+        self.count_send(&actor)?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
         if !no_attachments
             && let Some(local_id) = &input.local_id
@@ -172,6 +191,20 @@ impl Messages {
             self.publish_message(&appended.message, appended.position, true);
         }
         Ok(Sent { message: self.linked(appended.message), created: appended.created, forwarded })
+    }
+
+    /// Counts a send against its sender's limit.
+    fn count_send(&self, actor: &Actor) -> MessagingResult<()> {
+        let Some(limiter) = &self.send_limiter else { return Ok(()) };
+        if let Err(not_until) = limiter.check_key(&actor.author()) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            return Err(MessagingError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+        }
+        // Forget senders not seen lately, so the limiter does not grow for ever.
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        Ok(())
     }
 
     /// Stores a reply to a Facebook or Instagram contact together with its forward, once Meta's

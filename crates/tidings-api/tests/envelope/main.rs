@@ -14,6 +14,7 @@ mod hardening;
 mod inputs;
 mod nul;
 mod parser;
+mod rate_limits;
 mod store_errors;
 #[path = "../support/mod.rs"]
 mod support;
