@@ -124,3 +124,23 @@ async fn sessions_survive_a_restart_with_the_generated_secret() {
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["user"]["email"], "ada@acme.test");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_have_an_address_of_their_own() {
+    let dir = TempDir::new();
+    let mut server = Server::start(&dir.0, &[("TIDINGS_METRICS_BIND", "127.0.0.1:0")]);
+    let line = server.wait_for_log("metrics on http://");
+    let start = line.find("http://").expect("address in line");
+    let url: String =
+        line[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || ":/.".contains(*c)).collect();
+    let client = reqwest::Client::new();
+    let scraped = client.get(&url).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("tidings_build_info"), "{text}");
+    // The API's address no longer serves them.
+    let public = client.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    assert_eq!(client.get(server.url("/health")).send().await.unwrap().status(), 200);
+    assert!(server.terminate().success());
+}

@@ -146,6 +146,9 @@ pub struct Config {
     /// `TIDINGS_RATE_LIMIT_SENDS_PER_15_MIN` (10, 100, 300; 0 lifts one) and
     /// `TIDINGS_TRUSTED_PROXIES` (addresses or networks whose `X-Forwarded-For` is believed).
     pub rate_limits: tidings_api::RateLimitSettings,
+    /// `TIDINGS_METRICS_BIND`: an address of its own for `/metrics` (a private one), which the API's
+    /// address then no longer serves; unset, `/metrics` is served with the API.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -246,6 +249,7 @@ impl Config {
             )?),
             cors_origins: cors_origins(&vars)?,
             rate_limits: rate_limits(&vars)?,
+            metrics_bind: vars.parse_opt("METRICS_BIND", "an address such as 10.0.0.5:9090", |_| true)?,
             request_timeout: Duration::from_secs(vars.parse(
                 "REQUEST_TIMEOUT_SECS",
                 30,
@@ -636,6 +640,7 @@ pub fn unknown_variables() -> Vec<String> {
         "RATE_LIMIT_PER_MINUTE",
         "RATE_LIMIT_SENDS_PER_15_MIN",
         "TRUSTED_PROXIES",
+        "METRICS_BIND",
     ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
@@ -852,6 +857,7 @@ mod tests {
             ("TIDINGS_RATE_LIMIT_AUTH_PER_MINUTE", "ten"),
             ("TIDINGS_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("TIDINGS_TRUSTED_PROXIES", "proxy.internal"),
+            ("TIDINGS_METRICS_BIND", "localhost"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

@@ -91,10 +91,28 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             cors_origins: config.cors_origins.clone(),
             hsts: config.public_url.starts_with("https://"),
             request_timeout: config.request_timeout,
+            metrics_with_api: config.metrics_bind.is_none(),
         })
         .with_rate_limits(&config.rate_limits);
     forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
+    let metrics = match config.metrics_bind {
+        Some(bind) => {
+            let state = state.clone();
+            let server = HttpServer::new(move || tidings_api::metrics_app(state.clone()))
+                .workers(1)
+                .disable_signals()
+                .bind(bind)?;
+            for addr in server.addrs() {
+                tracing::info!(%addr, "metrics on http://{addr}/metrics");
+            }
+            let server = server.run();
+            let handle = server.handle();
+            tokio::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
@@ -114,6 +132,9 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(sessions = hub.session_count(), "shutdown requested; closing live connections");
         hub.shutdown(Duration::from_secs(5)).await;
         tracing::info!("finishing in-flight requests");
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         handle.stop(true).await;
     });
     server.await?;

@@ -9,7 +9,7 @@ use actix_web::{App, Error, web};
 use crate::error::ApiError;
 use crate::request_id::request_context;
 use crate::state::AppState;
-use crate::{extract, hardening, rate_limit, routes};
+use crate::{extract, hardening, metrics, rate_limit, routes};
 
 /// Builds the actix application over `state`.
 pub fn app(
@@ -24,6 +24,8 @@ pub fn app(
     >,
 > {
     let cors = hardening::cors(&state.http);
+    let metrics_with_api = state.http.metrics_with_api;
+    metrics::handle();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::json_config())
@@ -35,8 +37,37 @@ pub fn app(
         .wrap(cors)
         .wrap(from_fn(hardening::unlisted_origins))
         .wrap(from_fn(request_context))
+        .wrap(from_fn(metrics::record))
         .wrap(from_fn(hardening::security_headers))
         .configure(routes::configure)
+        .configure(|cfg| {
+            if metrics_with_api {
+                cfg.route("/metrics", web::get().to(metrics::scrape));
+            }
+        })
+        .default_service(web::to(|| async {
+            Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
+        }))
+}
+
+/// The application of a listener of its own for `/metrics`, so that it can stay on a private
+/// address (`TIDINGS_METRICS_BIND`).
+pub fn metrics_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    metrics::handle();
+    App::new()
+        .app_data(web::Data::new(state))
+        .wrap(from_fn(request_context))
+        .route("/metrics", web::get().to(metrics::scrape))
         .default_service(web::to(|| async {
             Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
         }))

@@ -23,11 +23,18 @@ pub struct HttpSettings {
     pub hsts: bool,
     /// Longest a request may take until its answer starts (uploads and live connections excepted).
     pub request_timeout: Duration,
+    /// Serve `/metrics` with the API; off when it has a listener of its own ([`crate::metrics_app`]).
+    pub metrics_with_api: bool,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), hsts: false, request_timeout: Duration::from_secs(30) }
+        Self {
+            cors_origins: Vec::new(),
+            hsts: false,
+            request_timeout: Duration::from_secs(30),
+            metrics_with_api: true,
+        }
     }
 }
 

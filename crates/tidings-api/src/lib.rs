@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod hardening;
+pub mod metrics;
 mod paging;
 pub mod rate_limit;
 pub mod realtime;
@@ -19,7 +20,7 @@ mod routes;
 pub mod state;
 pub mod views;
 
-pub use app::app;
+pub use app::{app, metrics_app};
 pub use error::{ApiError, ErrorCode};
 pub use hardening::HttpSettings;
 pub use rate_limit::RateLimitSettings;

@@ -76,9 +76,10 @@ impl RateLimits {
     }
 
     /// The limiter a request counts against, if any.
-    fn limiter(&self, req: &ServiceRequest) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
+    fn limiter(&self, req: &ServiceRequest) -> Option<(&'static str, &DefaultKeyedRateLimiter<IpAddr>)> {
         let path = req.path();
         let exempt = path.starts_with("/health")
+            || path == "/metrics"
             || (req.method() == Method::GET && path.starts_with("/v1/uploads/") && path.ends_with("/content"))
             // Requests of an open Socket.IO session (long-polling); its handshake counts.
             || (path.starts_with("/socket.io") && req.query_string().contains("sid="))
@@ -87,9 +88,9 @@ impl RateLimits {
             return None;
         }
         if req.method() == Method::POST && path.starts_with("/v1/auth/") {
-            self.auth.as_deref()
+            self.auth.as_deref().map(|limiter| ("auth", limiter))
         } else {
-            self.general.as_deref()
+            self.general.as_deref().map(|limiter| ("general", limiter))
         }
     }
 }
@@ -100,11 +101,12 @@ pub async fn rate_limit<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>()
-        && let Some(limiter) = state.rate_limits.limiter(&req)
+        && let Some((group, limiter)) = state.rate_limits.limiter(&req)
         && let Some(ip) = state.rate_limits.client_ip(&req)
     {
         if let Err(not_until) = limiter.check_key(&ip) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
+            metrics::counter!("tidings_rate_limited_total", "group" => group).increment(1);
             let error = ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")
                 .with_retry_after(wait.as_secs().max(1));
             return Ok(req.error_response(error).map_into_right_body());

@@ -12,6 +12,7 @@ use tidings_store::test_db::TestDb;
 
 mod hardening;
 mod inputs;
+mod metrics;
 mod nul;
 mod parser;
 mod rate_limits;
