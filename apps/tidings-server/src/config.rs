@@ -585,63 +585,65 @@ impl Vars<'_> {
     }
 }
 
+/// The variables a setting reads, without the `TIDINGS_` prefix.
+const KNOWN: &[&str] = &[
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "BIND",
+    "LOG",
+    "LOG_FORMAT",
+    "SHUTDOWN_TIMEOUT_SECS",
+    "WORKERS",
+    "DATA_DIR",
+    "JWT_SECRET",
+    "ENCRYPTION_KEY",
+    "BCRYPT_COST",
+    "ACCESS_TOKEN_TTL_SECS",
+    "REFRESH_TOKEN_TTL_DAYS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_LOCK_SECS",
+    "API_KEY_ROTATION_OVERLAP_SECS",
+    "WS_PING_SECS",
+    "WS_TIMEOUT_SECS",
+    "WS_QUEUE",
+    "WS_RECHECK_SECS",
+    "PUBLISH_PER_SECOND",
+    "REDIS_URL",
+    "PRESENCE_LEASE_SECS",
+    "ENCRYPTION_KEYS_PREVIOUS",
+    "META_BOT_URL",
+    "META_GRAPH_URL",
+    "META_TOKEN_REFRESH_SECS",
+    "APPOINTMENT_REMINDER_SECS",
+    "OUTBOX_WORKERS",
+    "OUTBOX_BASE_DELAY_MS",
+    "OUTBOX_MAX_DELAY_SECS",
+    "OUTBOX_MAX_ATTEMPTS",
+    "OUTBOX_LEASE_SECS",
+    "OUTBOX_POLL_MS",
+    "WEBHOOK_ALLOW_LOOPBACK",
+    "FCM_CREDENTIALS",
+    "FCM_BASE_URL",
+    "GOOGLE_CALENDAR_URL",
+    "GOOGLE_TOKEN_URL",
+    "PUSH_COLLAPSE_SECS",
+    "SMTP_URL",
+    "SMTP_FROM",
+    "PUBLIC_URL",
+    "BLOB_URL",
+    "UPLOAD_MAX_BYTES",
+    "UPLOAD_LINK_SECS",
+    "CORS_ORIGINS",
+    "REQUEST_TIMEOUT_SECS",
+    "RATE_LIMIT_AUTH_PER_MINUTE",
+    "RATE_LIMIT_PER_MINUTE",
+    "RATE_LIMIT_SENDS_PER_15_MIN",
+    "TRUSTED_PROXIES",
+    "METRICS_BIND",
+];
+
 /// Names of `TIDINGS_*` variables in the environment that no setting reads (likely typos).
 pub fn unknown_variables() -> Vec<String> {
-    const KNOWN: &[&str] = &[
-        "DATABASE_URL",
-        "DATABASE_POOL_SIZE",
-        "BIND",
-        "LOG",
-        "LOG_FORMAT",
-        "SHUTDOWN_TIMEOUT_SECS",
-        "WORKERS",
-        "DATA_DIR",
-        "JWT_SECRET",
-        "ENCRYPTION_KEY",
-        "BCRYPT_COST",
-        "ACCESS_TOKEN_TTL_SECS",
-        "REFRESH_TOKEN_TTL_DAYS",
-        "LOGIN_MAX_FAILURES",
-        "LOGIN_LOCK_SECS",
-        "API_KEY_ROTATION_OVERLAP_SECS",
-        "WS_PING_SECS",
-        "WS_TIMEOUT_SECS",
-        "WS_QUEUE",
-        "WS_RECHECK_SECS",
-        "PUBLISH_PER_SECOND",
-        "REDIS_URL",
-        "PRESENCE_LEASE_SECS",
-        "ENCRYPTION_KEYS_PREVIOUS",
-        "META_BOT_URL",
-        "META_GRAPH_URL",
-        "META_TOKEN_REFRESH_SECS",
-        "APPOINTMENT_REMINDER_SECS",
-        "OUTBOX_WORKERS",
-        "OUTBOX_BASE_DELAY_MS",
-        "OUTBOX_MAX_DELAY_SECS",
-        "OUTBOX_MAX_ATTEMPTS",
-        "OUTBOX_LEASE_SECS",
-        "OUTBOX_POLL_MS",
-        "WEBHOOK_ALLOW_LOOPBACK",
-        "FCM_CREDENTIALS",
-        "FCM_BASE_URL",
-        "GOOGLE_CALENDAR_URL",
-        "GOOGLE_TOKEN_URL",
-        "PUSH_COLLAPSE_SECS",
-        "SMTP_URL",
-        "SMTP_FROM",
-        "PUBLIC_URL",
-        "BLOB_URL",
-        "UPLOAD_MAX_BYTES",
-        "UPLOAD_LINK_SECS",
-        "CORS_ORIGINS",
-        "REQUEST_TIMEOUT_SECS",
-        "RATE_LIMIT_AUTH_PER_MINUTE",
-        "RATE_LIMIT_PER_MINUTE",
-        "RATE_LIMIT_SENDS_PER_15_MIN",
-        "TRUSTED_PROXIES",
-        "METRICS_BIND",
-    ];
     std::env::vars()
         .filter_map(|(name, _)| name.strip_prefix(PREFIX).map(str::to_owned))
         .filter(|rest| !KNOWN.contains(&rest.as_str()) && !rest.starts_with("TEST_"))
@@ -811,6 +813,27 @@ mod tests {
         {
             assert!(config(&[("TIDINGS_SMTP_URL", url)]).is_ok(), "{url}");
         }
+    }
+
+    #[test]
+    fn every_variable_is_documented_for_operators() {
+        // What the configuration asks for when it is read, and what start-up checks against.
+        let asked = std::cell::RefCell::new(Vec::new());
+        let _ = Config::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        });
+        let asked = asked.into_inner();
+        assert!(asked.len() > 40, "the lookup was used: {asked:?}");
+        let unknown: Vec<&String> =
+            asked.iter().filter(|name| !KNOWN.iter().any(|k| format!("{PREFIX}{k}") == **name)).collect();
+        assert!(unknown.is_empty(), "read but reported as unknown at start: {unknown:?}");
+        let operations = include_str!("../../../docs/operations.md");
+        let reference =
+            &operations[operations.find("## Configuration reference").expect("the reference section")..];
+        let missing: Vec<&str> =
+            KNOWN.iter().copied().filter(|name| !reference.contains(&format!("`{PREFIX}{name}`"))).collect();
+        assert!(missing.is_empty(), "not in docs/operations.md's configuration reference: {missing:?}");
     }
 
     #[test]
