@@ -74,6 +74,13 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             (bus.clone(), bus)
         }
     };
+    // With Redis, rate limits are the cluster's: N nodes do not grant N times a limit.
+    let shared_limiter: Option<Arc<dyn tidings_domain::SharedLimiter>> = match &config.redis_url {
+        None => None,
+        Some(url) => Some(Arc::new(
+            tidings_redis::RedisLimiter::new(url.expose()).map_err(|e| format!("TIDINGS_REDIS_URL: {e}"))?,
+        )),
+    };
     let auth = auth_settings(&config)?;
     // The e-mail channel opens what the services sealed, with the same keys.
     let cipher = auth.cipher();
@@ -93,7 +100,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             request_timeout: config.request_timeout,
             metrics_with_api: config.metrics_bind.is_none(),
         })
-        .with_rate_limits(&config.rate_limits);
+        .with_rate_limits(&config.rate_limits, shared_limiter);
     forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let metrics = match config.metrics_bind {

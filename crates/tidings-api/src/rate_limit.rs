@@ -1,20 +1,21 @@
 //! Limits per client address: sign-in and the other account routes, and everything else, each a
-//! number of requests per minute per IP (GCRA through `governor`, in this process). The address is
-//! the connection's peer, or what `X-Forwarded-For` says when the peer is a trusted proxy.
-//! Sends are limited per sender by the message service.
+//! number of requests per minute per IP, counted in this process or across the cluster (see
+//! [`tidings_messaging::rate::Limiter`]). The address is the connection's peer, or what
+//! `X-Forwarded-For` says when the peer is a trusted proxy. Sends are limited per sender by the
+//! message service.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
+use tidings_domain::SharedLimiter;
+use tidings_messaging::rate::Limiter;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -43,20 +44,20 @@ impl RateLimitSettings {
 /// The limiters of one application.
 #[derive(Clone)]
 pub struct RateLimits {
-    auth: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    general: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    auth: Option<Limiter>,
+    general: Option<Limiter>,
     trusted_proxies: Arc<[IpNet]>,
 }
 
 impl RateLimits {
-    /// Limiters for `settings`.
-    pub fn new(settings: &RateLimitSettings) -> Self {
-        let limiter = |per_minute: u32| {
-            NonZeroU32::new(per_minute).map(|n| Arc::new(governor::RateLimiter::keyed(Quota::per_minute(n))))
+    /// Limiters for `settings`, counted across the cluster when `shared` is given.
+    pub fn new(settings: &RateLimitSettings, shared: Option<Arc<dyn SharedLimiter>>) -> Self {
+        let limiter = |name, per_minute| {
+            Limiter::new(name, per_minute, Duration::from_secs(60)).map(|l| l.shared(shared.clone()))
         };
         Self {
-            auth: limiter(settings.auth_per_minute),
-            general: limiter(settings.per_minute),
+            auth: limiter("auth", settings.auth_per_minute),
+            general: limiter("general", settings.per_minute),
             trusted_proxies: settings.trusted_proxies.clone().into(),
         }
     }
@@ -76,7 +77,7 @@ impl RateLimits {
     }
 
     /// The limiter a request counts against, if any.
-    fn limiter(&self, req: &ServiceRequest) -> Option<(&'static str, &DefaultKeyedRateLimiter<IpAddr>)> {
+    fn limiter(&self, req: &ServiceRequest) -> Option<&Limiter> {
         let path = req.path();
         let exempt = path.starts_with("/health")
             || path == "/metrics"
@@ -88,9 +89,9 @@ impl RateLimits {
             return None;
         }
         if req.method() == Method::POST && path.starts_with("/v1/auth/") {
-            self.auth.as_deref().map(|limiter| ("auth", limiter))
+            self.auth.as_ref()
         } else {
-            self.general.as_deref().map(|limiter| ("general", limiter))
+            self.general.as_ref()
         }
     }
 }
@@ -100,21 +101,16 @@ pub async fn rate_limit<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>()
-        && let Some((group, limiter)) = state.rate_limits.limiter(&req)
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    if let Some(state) = state
+        && let Some(limiter) = state.rate_limits.limiter(&req)
         && let Some(ip) = state.rate_limits.client_ip(&req)
+        && let Err(wait) = limiter.check(&ip.to_string()).await
     {
-        if let Err(not_until) = limiter.check_key(&ip) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            metrics::counter!("tidings_rate_limited_total", "group" => group).increment(1);
-            let error = ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")
-                .with_retry_after(wait.as_secs().max(1));
-            return Ok(req.error_response(error).map_into_right_body());
-        }
-        // Forget addresses not seen lately, so the limiter does not grow for ever.
-        if limiter.len() > 100_000 {
-            limiter.retain_recent();
-        }
+        metrics::counter!("tidings_rate_limited_total", "group" => limiter.name()).increment(1);
+        let error = ApiError::new(ErrorCode::RateLimited, "too many requests, retry later")
+            .with_retry_after(wait.as_secs().max(1));
+        return Ok(req.error_response(error).map_into_right_body());
     }
     Ok(next.call(req).await?.map_into_left_body())
 }

@@ -147,7 +147,10 @@ impl AppState {
             hub,
             realtime,
             http: crate::hardening::HttpSettings::default(),
-            rate_limits: crate::rate_limit::RateLimits::new(&crate::rate_limit::RateLimitSettings::default()),
+            rate_limits: crate::rate_limit::RateLimits::new(
+                &crate::rate_limit::RateLimitSettings::default(),
+                None,
+            ),
             bus,
         }
     }
@@ -213,10 +216,15 @@ impl AppState {
         self
     }
 
-    /// Limits requests per client address and messages per sender as `settings` say.
-    pub fn with_rate_limits(mut self, settings: &crate::rate_limit::RateLimitSettings) -> Self {
-        self.rate_limits = crate::rate_limit::RateLimits::new(settings);
-        self.messaging = self.messaging.with_send_limit(settings.sends_per_15_minutes);
+    /// Limits requests per client address and messages per sender as `settings` say, counted in
+    /// this process, or across the cluster through `shared`.
+    pub fn with_rate_limits(
+        mut self,
+        settings: &crate::rate_limit::RateLimitSettings,
+        shared: Option<Arc<dyn tidings_domain::SharedLimiter>>,
+    ) -> Self {
+        self.rate_limits = crate::rate_limit::RateLimits::new(settings, shared.clone());
+        self.messaging = self.messaging.with_send_limit(settings.sends_per_15_minutes, shared);
         self.meta_webhooks =
             MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self

@@ -25,6 +25,7 @@ mod named_enum;
 pub mod outbox;
 pub mod password_reset;
 pub mod principal;
+pub mod rate;
 pub mod refresh_token;
 pub mod revocation;
 pub mod schedule;
@@ -70,6 +71,7 @@ pub use outbox::{
 };
 pub use password_reset::{NewPasswordReset, PasswordReset, PasswordResetRepo};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
+pub use rate::SharedLimiter;
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
 pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};

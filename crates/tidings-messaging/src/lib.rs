@@ -18,6 +18,7 @@ pub mod forward;
 pub mod input;
 pub mod messages;
 pub mod publish;
+pub mod rate;
 pub mod realtime;
 pub mod repos;
 pub mod sdk;
@@ -113,9 +114,14 @@ impl Messaging {
         self
     }
 
-    /// Lets each sender send `per_15_minutes` messages per 15 minutes (0: no limit).
-    pub fn with_send_limit(mut self, per_15_minutes: u32) -> Self {
-        self.messages = self.messages.with_send_limit(per_15_minutes);
+    /// Lets each sender send `per_15_minutes` messages per 15 minutes (0: no limit), counted across
+    /// the cluster when `shared` is given.
+    pub fn with_send_limit(
+        mut self,
+        per_15_minutes: u32,
+        shared: Option<Arc<dyn tidings_domain::SharedLimiter>>,
+    ) -> Self {
+        self.messages = self.messages.with_send_limit(per_15_minutes, shared);
         self.social = Social::new(self.repos.clone(), self.messages.clone());
         self
     }

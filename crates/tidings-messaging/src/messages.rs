@@ -1,17 +1,14 @@
 //! Messages: sending (with idempotent retries), reading pages, editing, deleting, receipts, search.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use garde::Validate;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use tidings_domain::{
     Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, DomainEvent, EffectList,
     Effects, Message, MessageCursor, MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
-    Transaction,
+    SharedLimiter, Transaction,
 };
 
 use crate::actor::Actor;
@@ -21,6 +18,7 @@ use crate::conversations::visible;
 use crate::error::{MessagingError, MessagingResult};
 use crate::forward;
 use crate::input::{EditMessageInput, ReceiptInput, SendMessageInput};
+use crate::rate::Limiter;
 use crate::realtime::{Bus, Envelope, ServerEvent};
 use crate::repos::MessagingRepos;
 
@@ -65,7 +63,7 @@ pub struct Messages {
     bus: Arc<dyn Bus>,
     effects: EffectList,
     attachments: Option<Attachments>,
-    send_limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    send_limiter: Option<Limiter>,
 }
 
 impl Messages {
@@ -75,12 +73,9 @@ impl Messages {
     }
 
     /// Lets each sender (an agent, a customer) send `per_15_minutes` messages per 15 minutes, in
-    /// bursts of as many; 0 lifts the limit.
-    pub fn with_send_limit(mut self, per_15_minutes: u32) -> Self {
-        self.send_limiter = NonZeroU32::new(per_15_minutes).and_then(|n| {
-            let quota = Quota::with_period(SEND_WINDOW / n.get())?.allow_burst(n);
-            Some(Arc::new(governor::RateLimiter::keyed(quota)))
-        });
+    /// bursts of as many, counted across the cluster when `shared` is given; 0 lifts the limit.
+    pub fn with_send_limit(mut self, per_15_minutes: u32, shared: Option<Arc<dyn SharedLimiter>>) -> Self {
+        self.send_limiter = Limiter::new("sends", per_15_minutes, SEND_WINDOW).map(|l| l.shared(shared));
         self
     }
 
@@ -131,7 +126,7 @@ impl Messages {
             return Err(MessagingError::Invalid("body", "must not be empty without attachments".into()));
         }
         let actor = Actor::find(&*self.repos, caller).await?;
-        self.count_send(&actor)?;
+        self.count_send(&actor).await?;
         let conversation = visible(&*self.repos, &actor, conversation_id).await?;
         if !no_attachments
             && let Some(local_id) = &input.local_id
@@ -194,17 +189,12 @@ impl Messages {
     }
 
     /// Counts a send against its sender's limit.
-    fn count_send(&self, actor: &Actor) -> MessagingResult<()> {
+    async fn count_send(&self, actor: &Actor) -> MessagingResult<()> {
         let Some(limiter) = &self.send_limiter else { return Ok(()) };
-        if let Err(not_until) = limiter.check_key(&actor.author()) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Err(MessagingError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
-        }
-        // Forget senders not seen lately, so the limiter does not grow for ever.
-        if limiter.len() > 100_000 {
-            limiter.retain_recent();
-        }
-        Ok(())
+        limiter
+            .check(&actor.author())
+            .await
+            .map_err(|wait| MessagingError::RateLimited { retry_after_secs: wait.as_secs().max(1) })
     }
 
     /// Stores a reply to a Facebook or Instagram contact together with its forward, once Meta's

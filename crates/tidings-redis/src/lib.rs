@@ -1,10 +1,12 @@
 //! The Redis bus of a Tidings cluster: every node publishes its live events and credential
 //! revocations to Redis and delivers the other nodes' to its own sessions, and keeps presence
-//! leases there so that presence is the cluster's. Selected by
+//! leases there so that presence is the cluster's, and counts rate limits there so that they are the
+//! cluster's too. Selected by
 //! `TIDINGS_REDIS_URL`; one node needs none of it.
 
 pub mod bus;
 pub mod presence;
+pub mod rate_limit;
 pub mod wire;
 pub mod worker;
 
@@ -15,6 +17,7 @@ use tokio::sync::mpsc;
 
 pub use bus::{BusStats, PUBLISH_QUEUE, RedisBus};
 pub use presence::{DEFAULT_LEASE, PresenceKeeper, RedisPresence, cluster_presence};
+pub use rate_limit::RedisLimiter;
 pub use worker::{Publisher, Subscriber};
 
 /// A node's Redis bus and the two tasks its owner runs. `local` delivers to this node's hub (its

@@ -64,7 +64,8 @@ fn has(samples: &Scraped, metric: &str) -> bool {
 
 async fn metrics_parse_and_move_with_traffic(db: &TestDb) {
     let limits = RateLimitSettings { per_minute: 1, ..RateLimitSettings::default() };
-    let svc = test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits))).await;
+    let svc =
+        test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits, None))).await;
     let before = scrape(&svc).await;
     let health = [("route", "/health"), ("method", "GET"), ("status", "200")];
     let by_id = [("route", "/v1/messages/{id}"), ("method", "GET"), ("status", "401")];

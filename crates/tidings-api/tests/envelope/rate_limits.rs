@@ -14,6 +14,7 @@ backend_tests!(
     addresses_over_their_limit_get_429_with_retry_after,
     forwarded_addresses_count_only_behind_trusted_proxies,
     each_sender_has_its_own_message_budget,
+    two_nodes_share_a_limit_over_redis,
 );
 
 fn from(req: TestRequest, ip: &str) -> TestRequest {
@@ -27,7 +28,8 @@ fn login(ip: &str) -> actix_http::Request {
 
 async fn addresses_over_their_limit_get_429_with_retry_after(db: &TestDb) {
     let limits = RateLimitSettings { auth_per_minute: 3, per_minute: 5, ..RateLimitSettings::default() };
-    let svc = test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits))).await;
+    let svc =
+        test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits, None))).await;
     for _ in 0..3 {
         assert_eq!(test::call_service(&svc, login("203.0.113.7")).await.status().as_u16(), 401);
     }
@@ -55,7 +57,8 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies(db: &TestDb) {
         trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
         ..RateLimitSettings::default()
     };
-    let svc = test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits))).await;
+    let svc =
+        test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits, None))).await;
     let via = |peer: &str, forwarded: &str| {
         let req = TestRequest::get().uri("/v1/conversations").insert_header(("x-forwarded-for", forwarded));
         from(req, peer).to_request()
@@ -80,7 +83,8 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies(db: &TestDb) {
 
 async fn each_sender_has_its_own_message_budget(db: &TestDb) {
     let limits = RateLimitSettings { sends_per_15_minutes: 3, ..RateLimitSettings::default() };
-    let svc = test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits))).await;
+    let svc =
+        test::init_service(tidings_api::app(state(db, settings()).with_rate_limits(&limits, None))).await;
     let acme = register(&svc, "Acme", "owner@acme.test").await;
     let web = sdk_app(&svc, &acme).await;
     let conv = svc.call(sdk(TestRequest::post().uri("/v1/conversations"), &web, "dev-1")).await.expect(200);
@@ -94,4 +98,43 @@ async fn each_sender_has_its_own_message_budget(db: &TestDb) {
     let from_device = sdk(TestRequest::post().uri(&path).set_json(json!({ "body": "hello" })), &web, "dev-1");
     svc.call(from_device).await.expect(201);
     assert_eq!(db.count_rows("messages").await, 4, "the refused message was not stored");
+}
+
+async fn two_nodes_share_a_limit_over_redis(db: &TestDb) {
+    let url = match std::env::var("TIDINGS_TEST_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "TIDINGS_TEST_REDIS_URL must be set when CI is");
+            return;
+        }
+    };
+    let limits = RateLimitSettings { per_minute: 3, ..RateLimitSettings::default() };
+    let node = |url: &str| {
+        let shared: std::sync::Arc<dyn tidings_domain::SharedLimiter> =
+            std::sync::Arc::new(tidings_redis::RedisLimiter::new(url).unwrap());
+        state(db, settings()).with_rate_limits(&limits, Some(shared))
+    };
+    let a = test::init_service(tidings_api::app(node(&url))).await;
+    let b = test::init_service(tidings_api::app(node(&url))).await;
+    // An address of its own for this run, so that earlier runs' counts in Redis do not matter.
+    let n = uuid::Uuid::now_v7().as_u128();
+    let ip = format!("198.18.{}.{}", (n >> 8) & 0xff, n & 0xff);
+    let call = || from(TestRequest::get().uri("/v1/conversations"), &ip).to_request();
+    let mut statuses = Vec::new();
+    for turn in 0..4 {
+        let res = if turn % 2 == 0 {
+            test::call_service(&a, call()).await
+        } else {
+            test::call_service(&b, call()).await
+        };
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429], "three in all across the two nodes, not three each");
+    // A node whose Redis does not answer still holds its limit, counting on its own.
+    let alone = test::init_service(tidings_api::app(node("redis://127.0.0.1:1"))).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(test::call_service(&alone, call()).await.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
 }

@@ -1,8 +1,9 @@
-//! Nodes of a cluster on one Redis: the bus and presence, through the crate's public interface.
+//! Nodes of a cluster on one Redis: the bus, presence and rate limits, through the crate's public interface.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 mod bus;
 mod presence;
+mod rate_limit;
 
 use std::time::Duration;
 
