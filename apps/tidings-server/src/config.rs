@@ -63,6 +63,9 @@ pub struct Config {
     pub ws_timeout: Duration,
     /// `TIDINGS_WS_QUEUE`: frames queued per live connection before it counts as slow (default 256).
     pub ws_queue: usize,
+    /// `TIDINGS_WS_FRAMES_PER_SECOND`: frames a client may send per second on one live connection,
+    /// in bursts of three times as many (default 20; 0: no limit).
+    pub ws_frames_per_second: u32,
     /// `TIDINGS_WS_RECHECK_SECS`: how often live connections check that their credentials still
     /// stand (default 60); revocations on this node are applied at once.
     pub ws_recheck: Duration,
@@ -348,6 +351,12 @@ impl Config {
                 "a number of seconds from 2 to 3600",
                 |s| (2..=3600).contains(s),
             )?),
+            ws_frames_per_second: vars.parse(
+                "WS_FRAMES_PER_SECOND",
+                20,
+                "a number of frames (0 lifts the limit)",
+                |_| true,
+            )?,
             ws_queue: vars
                 .parse("WS_QUEUE", 256, "a number of frames from 8 to 65536", |n| (8..=65_536).contains(n))?,
             ws_recheck: Duration::from_secs(vars.parse(
@@ -606,6 +615,7 @@ const KNOWN: &[&str] = &[
     "WS_PING_SECS",
     "WS_TIMEOUT_SECS",
     "WS_QUEUE",
+    "WS_FRAMES_PER_SECOND",
     "WS_RECHECK_SECS",
     "PUBLISH_PER_SECOND",
     "REDIS_URL",

@@ -40,6 +40,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         ping_interval: config.ws_ping,
         client_timeout: config.ws_timeout,
         queue_capacity: config.ws_queue,
+        client_frames_per_second: config.ws_frames_per_second,
         recheck_interval: config.ws_recheck,
         publish: PublishLimits::per_second(config.publish_per_second),
         ..RealtimeSettings::default()

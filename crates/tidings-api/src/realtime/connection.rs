@@ -18,6 +18,7 @@ use tidings_messaging::realtime::{
 
 use super::credential::{Check, Credential};
 use super::frame_limit::FrameRejected;
+use super::frame_rate::FrameRate;
 use super::protocol::{self, ClientFrame};
 use crate::error::ApiError;
 use crate::paging;
@@ -220,6 +221,7 @@ impl Connection {
         let missed = handle.catch_up.clone();
         let mut catch_up = pin!(missed.notified());
         let mut last_heard = Instant::now();
+        let frame_rate = FrameRate::new(settings.client_frames_per_second);
         loop {
             tokio::select! {
                 cause = &mut handle.closed => {
@@ -262,6 +264,9 @@ impl Connection {
                     last_heard = Instant::now();
                     match message {
                         Some(Ok(AggregatedMessage::Text(text))) => {
+                            if !frame_rate.allow() {
+                                return Some(too_many_frames());
+                            }
                             let before = self.credential.expires_at;
                             // Boxed: client frames are rare next to deliveries, and their futures
                             // (subscribe, resume) are large; unboxed, every idle connection would
@@ -383,6 +388,11 @@ pub(super) fn stopped(stop: Stop) -> CloseReason {
 
 fn close(code: u16, description: &str) -> CloseReason {
     CloseReason { code: CloseCode::Other(code), description: Some(description.into()) }
+}
+
+/// The close frame of a client that sends more frames than it may.
+pub(super) fn too_many_frames() -> CloseReason {
+    CloseReason { code: CloseCode::Policy, description: Some("too many frames".into()) }
 }
 
 /// The close frame of a client that does not keep up.

@@ -4,6 +4,7 @@
 mod connection;
 mod credential;
 mod frame_limit;
+mod frame_rate;
 mod protocol;
 mod settings;
 pub mod socketio;

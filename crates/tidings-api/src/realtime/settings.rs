@@ -25,6 +25,9 @@ pub struct RealtimeSettings {
     pub recheck_interval: Duration,
     /// Custom events a company's services may publish (`POST /v1/realtime/publish`; default 50/s).
     pub publish: PublishLimits,
+    /// Frames a client may send per second on one connection, in bursts of three times as many
+    /// (default 20; 0: no limit); a client over it is closed with 1008.
+    pub client_frames_per_second: u32,
 }
 
 impl Default for RealtimeSettings {
@@ -39,6 +42,7 @@ impl Default for RealtimeSettings {
             write_timeout: Duration::from_secs(10),
             recheck_interval: Duration::from_secs(60),
             publish: PublishLimits::default(),
+            client_frames_per_second: 20,
         }
     }
 }

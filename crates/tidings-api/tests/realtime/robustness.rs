@@ -20,6 +20,7 @@ backend_tests!(
     protocol_breaches_close_with_their_codes,
     a_clients_close_is_answered_with_its_code,
     a_store_failure_is_reported_as_such_and_shows_no_internals,
+    a_client_flooding_frames_is_closed,
 );
 
 async fn a_slow_consumer_is_closed_while_others_keep_receiving(db: &TestDb) {
@@ -230,5 +231,30 @@ async fn a_store_failure_is_reported_as_such_and_shows_no_internals(db: &TestDb)
     // The connection itself goes on.
     ws.send(json!({ "type": "ping" })).await;
     ws.until("pong").await;
+    live.stop().await;
+}
+
+async fn a_client_flooding_frames_is_closed(db: &TestDb) {
+    let settings = RealtimeSettings { client_frames_per_second: 2, ..RealtimeSettings::default() };
+    let live = Live::start(db, settings).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let auth = format!("Bearer {owner}");
+    let mut calm = live.ws(&[("authorization", &auth)]).await;
+    calm.until("connected").await;
+    let mut flood = live.ws(&[("authorization", &auth)]).await;
+    flood.until("connected").await;
+    // A burst of three times the rate goes through.
+    for _ in 0..6 {
+        calm.send(json!({ "type": "ping" })).await;
+        assert_eq!(calm.until("pong").await["type"], "pong");
+    }
+    for _ in 0..50 {
+        flood.send(json!({ "type": "ping" })).await;
+    }
+    assert_eq!(flood.closed().await, Some(1008), "closed for too many frames");
+    // The calm one, after a pause within its budget, goes on.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    calm.send(json!({ "type": "ping" })).await;
+    assert_eq!(calm.until("pong").await["type"], "pong");
     live.stop().await;
 }

@@ -17,6 +17,7 @@ backend_tests!(
     socketio_an_expired_token_ends_its_namespace_unless_renewed,
     socketio_a_removed_user_loses_the_namespace_at_once,
     socketio_a_connection_without_a_namespace_is_closed_in_time,
+    socketio_a_client_flooding_events_is_closed,
 );
 
 /// Skips packets until `ns` is disconnected by the server; returns the `error` it was told first.
@@ -167,5 +168,19 @@ async fn socketio_a_connection_without_a_namespace_is_closed_in_time(db: &TestDb
     tokio::time::sleep(Duration::from_millis(800)).await;
     let id = busy.emit("/admin", "ping", json!({})).await;
     busy.ack_collecting("/admin", id, "").await;
+    live.stop().await;
+}
+
+async fn socketio_a_client_flooding_events_is_closed(db: &TestDb) {
+    let settings = RealtimeSettings { client_frames_per_second: 2, ..RealtimeSettings::default() };
+    let live = Live::start(db, settings).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let mut sio = Sio::open(&live).await;
+    sio.connect("/admin", json!({ "token": owner })).await.unwrap();
+    for _ in 0..50 {
+        sio.send(format!("2/admin,{}", json!(["typing:start", { "conversation_id": "x" }]))).await;
+    }
+    let (code, _) = sio.closed_counting("error").await;
+    assert_eq!(code, Some(1008), "closed for too many events");
     live.stop().await;
 }

@@ -23,8 +23,9 @@ use tokio::time::Sleep;
 use super::events::{self, ClientEvent, Space};
 use crate::error::{ApiError, ErrorCode};
 use crate::paging;
-use crate::realtime::connection::{rejected_frame, slow_consumer, stopped};
+use crate::realtime::connection::{rejected_frame, slow_consumer, stopped, too_many_frames};
 use crate::realtime::credential::{Check, Credential};
+use crate::realtime::frame_rate::FrameRate;
 use crate::state::AppState;
 use crate::views::ChangedView;
 
@@ -234,6 +235,7 @@ impl Connection {
     async fn serve(&mut self) -> End {
         let mut recheck = tokio::time::interval(self.state.realtime.recheck_interval);
         recheck.tick().await;
+        let frame_rate = FrameRate::new(self.state.realtime.client_frames_per_second);
         loop {
             let [client, admin] = &mut self.spaces;
             let wake = async {
@@ -243,7 +245,11 @@ impl Connection {
                     _ = recheck.tick() => Wake::Recheck,
                 }
             };
-            let handled = match self.socket.next(wake).await {
+            let next = self.socket.next(wake).await;
+            if matches!(next, Ok(Next::Client(_))) && !frame_rate.allow() {
+                return End(Some(too_many_frames()));
+            }
+            let handled = match next {
                 Err(closed) => return closed.into(),
                 Ok(Next::Client(Incoming::Connect { ns, auth })) => self.attach(&ns, auth).await,
                 Ok(Next::Client(Incoming::Disconnect { ns })) => {
