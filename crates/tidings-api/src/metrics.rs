@@ -65,6 +65,13 @@ pub async fn record(
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let handle = handle();
     metrics::gauge!("tidings_live_sessions").set(state.hub.session_count() as f64);
+    if let Some(pool) = state.store_health.pool_stats() {
+        metrics::gauge!("tidings_db_pool_max").set(pool.max_size as f64);
+        metrics::gauge!("tidings_db_pool_connections", "state" => "in_use")
+            .set(pool.open.saturating_sub(pool.idle) as f64);
+        metrics::gauge!("tidings_db_pool_connections", "state" => "idle").set(pool.idle as f64);
+        metrics::gauge!("tidings_db_pool_waiting").set(pool.waiting as f64);
+    }
     match state.outbox.stats().await {
         Ok(stats) => {
             metrics::gauge!("tidings_outbox_pending").set(stats.pending as f64);

@@ -55,7 +55,7 @@ pub use effect::{DomainEvent, EffectList, Effects};
 pub use error::{BoxError, ErrorChain, RepoError, RepoErrorKind, RepoResult};
 pub use event::{Event, EventRepo, NewEvent};
 pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, FeedRepo, Recorded};
-pub use health::StoreHealth;
+pub use health::{PoolStats, StoreHealth};
 pub use identity::IdentityRepos;
 pub use ids::{
     ApiKeyId, AppId, AppointmentId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId,

@@ -116,6 +116,19 @@ impl DbPool {
         }
     }
 
+    pub(crate) fn stats(&self) -> tidings_domain::PoolStats {
+        let status = match self {
+            DbPool::Postgres(pool) => pool.status(),
+            DbPool::Sqlite(pool) => pool.status(),
+        };
+        tidings_domain::PoolStats {
+            max_size: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+
     pub(crate) fn close(&self) {
         match self {
             DbPool::Postgres(pool) => pool.close(),

@@ -73,4 +73,11 @@ impl StoreHealth for Store {
     async fn ping(&self) -> RepoResult<()> {
         with_conn!(self, |conn| conn.batch_execute("SELECT 1").await.map_err(db_error))
     }
+
+    fn pool_stats(&self) -> Option<tidings_domain::PoolStats> {
+        match &self.source {
+            Source::Pool(pool) => Some(pool.stats()),
+            Source::Held(_) => None,
+        }
+    }
 }

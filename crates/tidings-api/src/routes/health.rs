@@ -38,7 +38,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
                 Err(_) => None,
             };
             let checks = ChecksView { store: Check::Ok, bus };
-            Ok(HttpResponse::Ok().json(ReadinessView { status: "ready", checks, outbox }))
+            let pool = state.store_health.pool_stats().map(Into::into);
+            Ok(HttpResponse::Ok().json(ReadinessView { status: "ready", checks, outbox, pool }))
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %ErrorChain(&err), "readiness: store check failed");

@@ -19,6 +19,36 @@ pub struct ReadinessView {
     /// The outbox's counts; absent when they could not be read in time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox: Option<crate::views::OutboxHealthView>,
+    /// The store's connection pool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolView>,
+}
+
+/// The store's connection pool in readiness.
+#[derive(Debug, Serialize)]
+pub struct PoolView {
+    /// Most connections it may open.
+    pub max_size: usize,
+    /// Connections open.
+    pub open: usize,
+    /// Open connections in use.
+    pub in_use: usize,
+    /// Open connections nobody uses.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
+impl From<tidings_domain::PoolStats> for PoolView {
+    fn from(s: tidings_domain::PoolStats) -> Self {
+        Self {
+            max_size: s.max_size,
+            open: s.open,
+            in_use: s.open.saturating_sub(s.idle),
+            idle: s.idle,
+            waiting: s.waiting,
+        }
+    }
 }
 
 /// The `details` of the `503` answered when not ready.

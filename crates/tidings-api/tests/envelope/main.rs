@@ -73,8 +73,17 @@ async fn health_and_readiness_answer(db: &TestDb) {
     let res = test::call_service(&svc, test::TestRequest::get().uri("/health").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key("x-request-id"));
-    let res: Value =
+    let mut res: Value =
         test::call_and_read_body_json(&svc, test::TestRequest::get().uri("/health/ready").to_request()).await;
+    // The pool as the readiness check left it: the test database's 8 connections at most, at least
+    // the one the check used open, none in use any more.
+    let pool = res.as_object_mut().unwrap().remove("pool").expect("pool stats");
+    assert_eq!(
+        (pool["max_size"].as_u64(), pool["in_use"].as_u64(), pool["waiting"].as_u64()),
+        (Some(8), Some(0), Some(0)),
+        "{pool}"
+    );
+    assert!(pool["open"].as_u64().unwrap() >= 1 && pool["open"] == pool["idle"], "{pool}");
     assert_eq!(
         res,
         json!({

@@ -102,6 +102,9 @@ async fn metrics_parse_and_move_with_traffic(db: &TestDb) {
         "tidings_outbox_pending",
         "tidings_outbox_dead",
         "tidings_outbox_oldest_pending_seconds",
+        "tidings_db_pool_max",
+        "tidings_db_pool_connections",
+        "tidings_db_pool_waiting",
     ] {
         assert!(has(&after, gauge), "{gauge}");
     }
