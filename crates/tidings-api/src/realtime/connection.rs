@@ -128,6 +128,12 @@ pub async fn run(
         out: Native { session, write_timeout: state.realtime.write_timeout },
     };
     let reason = conn.serve(handle, stream).await;
+    let code = reason.as_ref().map(|r| u16::from(r.code));
+    tracing::debug!(
+        code,
+        why = reason.as_ref().and_then(|r| r.description.as_deref()),
+        "live session closed"
+    );
     let Connection { live, out, .. } = conn;
     drop(live);
     if let Some(reason) = reason {

@@ -9,13 +9,15 @@ mod protocol;
 mod settings;
 pub mod socketio;
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use tracing::Instrument;
 
 pub use credential::Credential;
 pub use settings::RealtimeSettings;
 
 use crate::caller::{AnyCaller, bearer};
 use crate::error::ApiError;
+use crate::request_id::RequestId;
 use crate::state::AppState;
 
 /// Upgrades to a WebSocket. Credentials in the headers (as for HTTP) or in `?access_token=` are
@@ -27,8 +29,16 @@ pub async fn connect(
 ) -> Result<HttpResponse, ApiError> {
     let credential = credentials(&req, &state).await?;
     let (response, session, stream) = upgrade(&req, body, &state).await?;
-    actix_web::rt::spawn(connection::run(state.into_inner(), credential, session, stream));
+    let run = connection::run(state.into_inner(), credential, session, stream);
+    actix_web::rt::spawn(run.instrument(session_span(&req, "native")));
     Ok(response)
+}
+
+/// The span of a live session: what it logs carries the request id of its upgrade, so that a
+/// session's lines can be followed from the request that opened it.
+fn session_span(req: &HttpRequest, door: &'static str) -> tracing::Span {
+    let id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+    tracing::info_span!("live session", request_id = %id, door)
 }
 
 /// The WebSocket upgrade of every door, with the frame limit enforced as bytes arrive.

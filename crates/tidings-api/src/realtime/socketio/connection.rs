@@ -226,6 +226,12 @@ pub async fn run(state: Arc<AppState>, session: Session, stream: AggregatedMessa
     let Ok(socket) = SocketIo::open(session, stream, engine, limits).await else { return };
     let mut conn = Connection { state, socket, spaces: [None, None] };
     let End(reason) = conn.serve().await;
+    let code = reason.as_ref().map(|r| u16::from(r.code));
+    tracing::debug!(
+        code,
+        why = reason.as_ref().and_then(|r| r.description.as_deref()),
+        "live session closed"
+    );
     let Connection { socket, spaces, .. } = conn;
     drop(spaces);
     socket.close(reason).await;

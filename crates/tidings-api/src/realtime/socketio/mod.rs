@@ -8,6 +8,7 @@ mod events;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tidings_socketio::handshake;
+use tracing::Instrument;
 
 use crate::envelope::OwnFormat;
 use crate::error::ApiError;
@@ -29,6 +30,7 @@ pub async fn connect(
         return Ok(res);
     }
     let (response, session, stream) = super::upgrade(&req, body, &state).await?;
-    actix_web::rt::spawn(connection::run(state.into_inner(), session, stream));
+    let run = connection::run(state.into_inner(), session, stream);
+    actix_web::rt::spawn(run.instrument(super::session_span(&req, "socket.io")));
     Ok(response)
 }
