@@ -50,15 +50,18 @@ impl BusStats {
 
     pub(crate) fn count_published(&self) {
         self.published.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("tidings_bus_published_total").increment(1);
     }
 
     pub(crate) fn count_received(&self) {
         self.received.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("tidings_bus_received_total").increment(1);
     }
 
     /// Counts a drop; logs the first and then every power of two, so an outage does not flood the log.
     pub(crate) fn count_dropped(&self, why: &str) {
         let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::counter!("tidings_bus_dropped_total").increment(1);
         if dropped.is_power_of_two() {
             tracing::warn!(dropped, why, "bus messages to other nodes dropped");
         }

@@ -9,6 +9,7 @@ mod delivery;
 mod feed;
 mod forward;
 mod live;
+mod metrics;
 mod publish;
 mod push;
 mod robustness;

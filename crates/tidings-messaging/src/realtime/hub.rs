@@ -340,6 +340,8 @@ fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<Sessi
     if targets.is_empty() {
         return;
     }
+    metrics::counter!("tidings_hub_events_total").increment(1);
+    metrics::counter!("tidings_hub_deliveries_total").increment(targets.len() as u64);
     let frame = Arc::new(frame);
     let mut slow = Vec::new();
     for id in targets {
@@ -354,6 +356,7 @@ fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<Sessi
             && let Some(close) = session.close.take()
         {
             tracing::info!(session = id, "closing a slow consumer");
+            metrics::counter!("tidings_hub_slow_consumers_total").increment(1);
             let _ = close.send(CloseCause::SlowConsumer);
         }
     }
