@@ -92,7 +92,8 @@ impl DownloadLinks {
 }
 
 impl AttachmentLinks for DownloadLinks {
-    /// Adds `url`, `expires_at` and, for images, `thumbnail_url` to each upload of `attachments`.
+    /// Adds `url`, `expires_at` and, for images with known dimensions, `thumbnail_url` to each
+    /// upload of `attachments`.
     /// A thumbnail is made just after its upload: for a moment its link may not open yet.
     fn link(&self, company_id: CompanyId, attachments: &Value) -> Value {
         let Some(items) = attachments.as_array() else { return attachments.clone() };
@@ -103,8 +104,11 @@ impl AttachmentLinks for DownloadLinks {
             };
             let mut fields = fields.clone();
             fields.insert("url".into(), self.url(company_id, id, false, expires_at).into());
+            // An image whose headers could be read gets a thumbnail; one that could not be measured
+            // (HEIC, say) cannot be decoded either.
             let image =
-                fields.get("content_type").and_then(Value::as_str).is_some_and(|t| t.starts_with("image/"));
+                fields.get("content_type").and_then(Value::as_str).is_some_and(|t| t.starts_with("image/"))
+                    && fields.get("width").is_some_and(Value::is_number);
             let thumbnail = image.then(|| self.url(company_id, id, true, expires_at));
             fields.insert("thumbnail_url".into(), thumbnail.into());
             fields.insert(
