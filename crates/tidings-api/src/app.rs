@@ -4,7 +4,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, Error, web};
+use actix_web::{App, Error, HttpResponse, web};
 
 use crate::error::ApiError;
 use crate::request_id::request_context;
@@ -45,9 +45,7 @@ pub fn app(
                 cfg.route("/metrics", web::get().to(metrics::scrape));
             }
         })
-        .default_service(web::to(|| async {
-            Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
-        }))
+        .default_service(web::to(no_such_route))
 }
 
 /// The application of a listener of its own for `/metrics`, so that it can stay on a private
@@ -68,7 +66,10 @@ pub fn metrics_app(
         .app_data(web::Data::new(state))
         .wrap(from_fn(request_context))
         .route("/metrics", web::get().to(metrics::scrape))
-        .default_service(web::to(|| async {
-            Err::<(), _>(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
-        }))
+        .default_service(web::to(no_such_route))
+}
+
+/// Every path no route takes.
+async fn no_such_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(crate::ErrorCode::NotFound, "no such route"))
 }
