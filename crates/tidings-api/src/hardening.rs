@@ -130,8 +130,8 @@ pub async fn deadline(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let timeout = req.app_data::<web::Data<AppState>>().map(|state| state.http.request_timeout);
+    // A WebSocket upgrade (both doors) answers at once and then lives on in a task of its own.
     let exempt = req.headers().contains_key(header::UPGRADE)
-        || req.path().starts_with("/socket.io")
         || (req.method() == Method::POST && req.path() == "/v1/uploads");
     match timeout {
         Some(timeout) if !exempt => match tokio::time::timeout(timeout, next.call(req)).await {

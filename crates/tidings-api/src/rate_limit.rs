@@ -25,7 +25,8 @@ use crate::state::AppState;
 pub struct RateLimitSettings {
     /// Sign-up, sign-in, token refresh, password resets and invitations (`POST /v1/auth/…`).
     pub auth_per_minute: u32,
-    /// Every other request (health checks and download links excepted).
+    /// Every other request (health checks, `/metrics`, download links and preflights excepted;
+    /// opening a live connection counts).
     pub per_minute: u32,
     /// Messages each sender (agent or customer) may send per 15 minutes, through any door.
     pub sends_per_15_minutes: u32,
@@ -81,9 +82,9 @@ impl RateLimits {
         let path = req.path();
         let exempt = path.starts_with("/health")
             || path == "/metrics"
-            || (req.method() == Method::GET && path.starts_with("/v1/uploads/") && path.ends_with("/content"))
-            // Requests of an open Socket.IO session (long-polling); its handshake counts.
-            || (path.starts_with("/socket.io") && req.query_string().contains("sid="))
+            || (req.method() == Method::GET
+                && path.starts_with("/v1/uploads/")
+                && path.ends_with("/content"))
             || req.method() == Method::OPTIONS;
         if exempt {
             return None;
