@@ -26,6 +26,7 @@ impl ServerProcess {
             .env("TIDINGS_RATE_LIMIT_AUTH_PER_MINUTE", "0")
             .env("TIDINGS_RATE_LIMIT_PER_MINUTE", "0")
             .env("TIDINGS_RATE_LIMIT_SENDS_PER_15_MIN", "0")
+            .env("TIDINGS_WS_FRAMES_PER_SECOND", "0")
             .env("TIDINGS_LOG", "tidings_server=info,warn")
             .env("TIDINGS_LOG_FORMAT", "pretty")
             .envs(extra.iter().copied())

@@ -48,8 +48,7 @@ async fn race_subscribes(attacker: &mut Ws, conversation: &str, post: impl Async
 }
 
 async fn subscribe_bursts_from_another_company_never_deliver_its_messages(db: &TestDb) {
-    let live =
-        Live::start(db, RealtimeSettings { queue_capacity: 4096, ..RealtimeSettings::default() }).await;
+    let live = Live::start(db, racing_settings()).await;
     let (acme, _) = live.register("Acme", "owner@acme.test").await;
     let (globex, _) = live.register("Globex", "owner@globex.test").await;
     let app = live.sdk_app(&acme).await;
@@ -66,8 +65,7 @@ async fn subscribe_bursts_from_another_company_never_deliver_its_messages(db: &T
 }
 
 async fn subscribe_bursts_from_another_device_never_deliver_its_messages(db: &TestDb) {
-    let live =
-        Live::start(db, RealtimeSettings { queue_capacity: 4096, ..RealtimeSettings::default() }).await;
+    let live = Live::start(db, racing_settings()).await;
     let (acme, _) = live.register("Acme", "owner@acme.test").await;
     let app = live.sdk_app(&acme).await;
     let conv = live.conversation(&app, "victim").await;
@@ -265,4 +263,10 @@ async fn presence_lists_who_is_online_a_page_at_a_time(db: &TestDb) {
         live.call(reqwest::Method::GET, "/v1/presence?cursor=bogus", &[("authorization", &auth)], None).await;
     assert_eq!(status, 400);
     live.stop().await;
+}
+
+/// A server for subscribe races: room for every frame, and no limit on the frames a client sends
+/// (the races send far more than a client may).
+fn racing_settings() -> RealtimeSettings {
+    RealtimeSettings { queue_capacity: 4096, client_frames_per_second: 0, ..RealtimeSettings::default() }
 }
