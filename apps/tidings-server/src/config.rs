@@ -152,6 +152,11 @@ pub struct Config {
     /// `TIDINGS_METRICS_BIND`: an address of its own for `/metrics` (a private one), which the API's
     /// address then no longer serves; unset, `/metrics` is served with the API.
     pub metrics_bind: Option<SocketAddr>,
+    /// `TIDINGS_AUDIT_RETENTION_DAYS`: how long audit log entries are kept (default 365).
+    pub audit_retention_days: u32,
+    /// `TIDINGS_OTLP_ENDPOINT`: an OpenTelemetry collector (`http://host:4318`) that receives the
+    /// traces over OTLP/HTTP; unset, none are exported.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// A configuration value that must not reach logs (it may embed a password).
@@ -253,6 +258,19 @@ impl Config {
             cors_origins: cors_origins(&vars)?,
             rate_limits: rate_limits(&vars)?,
             metrics_bind: vars.parse_opt("METRICS_BIND", "an address such as 10.0.0.5:9090", |_| true)?,
+            audit_retention_days: vars.parse(
+                "AUDIT_RETENTION_DAYS",
+                365,
+                "a number of days from 1 to 3650",
+                |d| (1..=3650).contains(d),
+            )?,
+            otlp_endpoint: match vars.get("OTLP_ENDPOINT") {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some(url.trim_end_matches('/').to_owned())
+                }
+                Some(_) => return Err(vars.error("OTLP_ENDPOINT", "an http:// or https:// URL")),
+            },
             request_timeout: Duration::from_secs(vars.parse(
                 "REQUEST_TIMEOUT_SECS",
                 30,
@@ -650,6 +668,8 @@ const KNOWN: &[&str] = &[
     "RATE_LIMIT_SENDS_PER_15_MIN",
     "TRUSTED_PROXIES",
     "METRICS_BIND",
+    "AUDIT_RETENTION_DAYS",
+    "OTLP_ENDPOINT",
 ];
 
 /// Names of `TIDINGS_*` variables in the environment that no setting reads (likely typos).
@@ -891,6 +911,8 @@ mod tests {
             ("TIDINGS_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("TIDINGS_TRUSTED_PROXIES", "proxy.internal"),
             ("TIDINGS_METRICS_BIND", "localhost"),
+            ("TIDINGS_AUDIT_RETENTION_DAYS", "0"),
+            ("TIDINGS_OTLP_ENDPOINT", "collector:4318"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

@@ -101,7 +101,12 @@ pub fn start(
         .register(Arc::new(refresh))
         .register(Arc::new(reminders))
         .register(Arc::new(AppointmentReseal::new(Arc::new(store.clone()), cipher.clone(), RESEAL_PERIOD)))
-        .register(Arc::new(CollectUploads(state.uploads.attachments())));
+        .register(Arc::new(CollectUploads(state.uploads.attachments())))
+        .register(Arc::new(Expire {
+            retention: state.messaging.retention.clone(),
+            audit_log: state.audit_log.clone(),
+            audit_days: config.audit_retention_days,
+        }));
     workers.spawn("job runner", |stop| runner.run(stop));
     Ok(())
 }
@@ -132,6 +137,38 @@ impl Job for CollectUploads {
         }
         if removed > 0 {
             tracing::info!(removed, "unattached uploads collected");
+        }
+        Ok(())
+    }
+}
+
+/// Removes, hourly across the cluster, the messages companies keep no longer and audit entries
+/// older than `TIDINGS_AUDIT_RETENTION_DAYS`.
+struct Expire {
+    retention: tidings_messaging::Retention,
+    audit_log: tidings_auth::AuditLog,
+    audit_days: u32,
+}
+
+#[async_trait::async_trait]
+impl Job for Expire {
+    fn name(&self) -> &'static str {
+        "retention.expire"
+    }
+
+    fn period(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(3600)
+    }
+
+    async fn run(&self) -> Result<(), String> {
+        // Within a minute, well inside the job's lease; what is left goes at the next run.
+        let budget = std::time::Duration::from_secs(60);
+        let now = chrono::Utc::now();
+        let messages = self.retention.expire(now, budget).await.map_err(|e| e.to_string())?;
+        let before = now - chrono::Duration::days(i64::from(self.audit_days));
+        let audit = self.audit_log.expire(before, 5_000).await.map_err(|e| e.to_string())?;
+        if messages > 0 || audit > 0 {
+            tracing::info!(messages, audit_entries = audit, "expired data removed");
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use actix_web::{App, Error, HttpResponse, web};
 use crate::error::ApiError;
 use crate::request_id::request_context;
 use crate::state::AppState;
-use crate::{extract, hardening, metrics, rate_limit, routes};
+use crate::{extract, hardening, metrics, origin, rate_limit, routes};
 
 /// Builds the actix application over `state`.
 pub fn app(
@@ -32,6 +32,7 @@ pub fn app(
         .app_data(extract::payload_config())
         .app_data(extract::path_config())
         .app_data(extract::query_config())
+        .wrap(from_fn(origin::origin))
         .wrap(from_fn(hardening::deadline))
         .wrap(from_fn(rate_limit::rate_limit))
         .wrap(cors)

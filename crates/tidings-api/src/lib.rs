@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod hardening;
 pub mod metrics;
+pub mod origin;
 mod paging;
 pub mod rate_limit;
 pub mod realtime;

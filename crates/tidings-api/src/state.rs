@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_auth::{Accounts, AppKeys, AuthSettings, Authenticator, PasswordResets, Team};
+use tidings_auth::{Accounts, AppKeys, AuditLog, AuthSettings, Authenticator, PasswordResets, Team};
 use tidings_domain::{
-    AccountMail, CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message, OutboxRepo,
-    Revocations, StoreHealth, WebhookRepo,
+    AccountMail, Audit, AuditRepo, CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message,
+    OutboxRepo, Revocations, StoreHealth, WebhookRepo,
 };
 use tidings_forwarding::{
     AccountMailer, AppointmentMail, CalendarSync, Calendars, ContactOnline, ForwardListener, Integrations,
@@ -50,6 +50,8 @@ pub struct AppState {
     pub integrations: Integrations,
     /// Companies' Google Calendar connections.
     pub calendars: Calendars,
+    /// The companies' audit logs.
+    pub audit_log: AuditLog,
     /// Files agents and customers send.
     pub uploads: Uploads,
     upload_repos: Arc<dyn MessagingRepos>,
@@ -61,6 +63,7 @@ pub struct AppState {
     notice_repos: Arc<dyn tidings_forwarding::NoticeRepos>,
     cipher: tidings_auth::Cipher,
     effects: EffectList,
+    audit: Audit,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             + OutboxRepo
             + IntegrationRepo
             + WebhookRepo
+            + AuditRepo
             + StoreHealth
             + 'static,
     {
@@ -99,15 +103,17 @@ impl AppState {
             + OutboxRepo
             + IntegrationRepo
             + WebhookRepo
+            + AuditRepo
             + StoreHealth
             + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
+        let audit = Audit::new(store.clone(), Arc::new(auth.cipher()));
         // Account e-mails are sealed with the key the e-mail channel opens them with.
         let mail: Arc<dyn AccountMail> = Arc::new(AccountMailer::new(auth.cipher()));
-        let password_resets = PasswordResets::new(repos.clone(), &auth, mail);
-        let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone());
-        let integrations = Integrations::new(store.clone(), auth.cipher());
+        let password_resets = PasswordResets::new(repos.clone(), &auth, mail).with_audit(audit.clone());
+        let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone()).with_audit(audit.clone());
+        let integrations = Integrations::new(store.clone(), auth.cipher()).with_audit(audit.clone());
         let effects = EffectList(vec![
             Arc::new(WebhookEvents),
             Arc::new(AppointmentMail::new(auth.cipher())),
@@ -123,24 +129,27 @@ impl AppState {
             .with_identity_verifier(Arc::new(app_keys.clone()))
             .with_publish_limits(realtime.publish)
             .with_effects(effects.clone())
-            .with_attachments(uploads.attachments());
+            .with_attachments(uploads.attachments())
+            .with_audit(audit.clone());
         let cipher = auth.cipher();
         Self {
+            audit: audit.clone(),
             effects,
-            webhooks: Webhooks::new(store.clone(), cipher.clone(), false),
+            webhooks: Webhooks::new(store.clone(), cipher.clone(), false).with_audit(audit.clone()),
             webhook_repos: store.clone(),
             notice_repos: store.clone(),
             cipher,
             meta_webhooks: MetaWebhooks::new(integrations.clone(), Arc::new(messaging.social.clone())),
             integrations,
-            calendars: Calendars::new(store.clone(), auth.cipher()),
+            calendars: Calendars::new(store.clone(), auth.cipher()).with_audit(audit.clone()),
             uploads,
             upload_repos: store.clone(),
             store_health: store.clone(),
-            outbox: OutboxAdmin::new(store.clone()),
-            accounts: Accounts::new(repos.clone(), auth.clone()),
+            outbox: OutboxAdmin::new(store.clone()).with_audit(audit.clone()),
+            audit_log: AuditLog::new(store.clone(), audit.clone()),
+            accounts: Accounts::new(repos.clone(), auth.clone()).with_audit(audit.clone()),
             authenticator: Authenticator::new(repos.clone(), &auth),
-            team: Team::new(repos, &auth, revocations, password_resets.clone()),
+            team: Team::new(repos, &auth, revocations, password_resets.clone()).with_audit(audit.clone()),
             password_resets,
             messaging,
             app_keys,
@@ -232,7 +241,8 @@ impl AppState {
 
     /// Accepts `http://` webhook endpoints on this machine (development and tests only).
     pub fn allow_loopback_webhooks(mut self, allow: bool) -> Self {
-        self.webhooks = Webhooks::new(self.webhook_repos.clone(), self.cipher.clone(), allow);
+        self.webhooks = Webhooks::new(self.webhook_repos.clone(), self.cipher.clone(), allow)
+            .with_audit(self.audit.clone());
         self
     }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Company, FailedLogin, IdentityRepos, NewCompany, NewRefreshToken, NewUser, RefreshTokenId, Role, User,
+    Audit, AuditAction, AuditActor, AuditEvent, Company, FailedLogin, IdentityRepos, NewCompany,
+    NewRefreshToken, NewUser, RefreshTokenId, Role, User,
 };
 
 use crate::access_token::AccessTokens;
@@ -45,6 +46,7 @@ pub struct Accounts {
     passwords: Passwords,
     tokens: AccessTokens,
     settings: AuthSettings,
+    audit: Audit,
 }
 
 impl Accounts {
@@ -55,7 +57,14 @@ impl Accounts {
             tokens: AccessTokens::new(&settings.jwt_secret, settings.access_ttl),
             repos,
             settings,
+            audit: Audit::default(),
         }
+    }
+
+    /// Records logins, failed logins and lockouts in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// Creates a company and its owner, and logs the owner in.
@@ -100,14 +109,34 @@ impl Accounts {
                 .repos
                 .record_failed_login(user.id, now, lockout.limit(), lockout.lock_until(now))
                 .await?;
+            let account = AuditActor::User(user.id);
+            let reason = if outcome == FailedLogin::AlreadyLocked { "locked" } else { "password" };
+            let failed = AuditEvent::new(user.company_id, AuditAction::LoginFailed, account)
+                .target("user", user.id)
+                .detail(serde_json::json!({ "reason": reason }));
+            self.audit.record(failed).await;
             if outcome == FailedLogin::Locked {
                 tracing::warn!(user_id = %user.id, "account locked after repeated failed logins");
+                let locked = AuditEvent::new(user.company_id, AuditAction::AccountLocked, account)
+                    .target("user", user.id)
+                    .detail(serde_json::json!({ "locked_until": lockout.lock_until(now) }));
+                self.audit.record(locked).await;
             }
             return Err(AuthError::InvalidCredentials);
         }
         if !self.repos.record_successful_login(user.id, now).await? {
+            // The password was right but the account is locked.
+            let refused =
+                AuditEvent::new(user.company_id, AuditAction::LoginFailed, AuditActor::User(user.id))
+                    .target("user", user.id)
+                    .detail(serde_json::json!({ "reason": "locked" }));
+            self.audit.record(refused).await;
             return Err(AuthError::InvalidCredentials);
         }
+        let succeeded =
+            AuditEvent::new(user.company_id, AuditAction::LoginSucceeded, AuditActor::User(user.id))
+                .target("user", user.id);
+        self.audit.record(succeeded).await;
         // What the store now holds for the user.
         (user.failed_logins, user.locked_until) = (0, None);
         let company = self.repos.get_company(user.company_id).await?;

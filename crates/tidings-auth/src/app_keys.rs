@@ -7,9 +7,10 @@ use aws_lc_rs::hmac;
 use chrono::Utc;
 use garde::Validate;
 use rand::RngCore;
+use serde_json::json;
 use tidings_domain::{
-    ApiKey, ApiKeyId, App, AppId, CompanyId, IdentityRepos, IdentityVerdict, IdentityVerification,
-    IdentityVerifier, NewApiKey, NewApp, RepoError, RepoResult, Revocations,
+    ApiKey, ApiKeyId, App, AppId, Audit, AuditAction, AuditEvent, CompanyId, IdentityRepos, IdentityVerdict,
+    IdentityVerification, IdentityVerifier, NewApiKey, NewApp, RepoError, RepoResult, Revocations,
 };
 
 use crate::api_key::generate_api_key;
@@ -35,6 +36,7 @@ pub struct AppKeys {
     settings: AuthSettings,
     revocations: Arc<dyn Revocations>,
     cipher: Cipher,
+    audit: Audit,
 }
 
 /// An identity secret just issued: the app, and the secret, which is never shown again.
@@ -54,7 +56,13 @@ impl AppKeys {
         revocations: Arc<dyn Revocations>,
     ) -> Self {
         let cipher = settings.cipher();
-        Self { repos, settings: settings.clone(), revocations, cipher }
+        Self { repos, settings: settings.clone(), revocations, cipher, audit: Audit::default() }
+    }
+
+    /// Records key creations, rotations and revocations, and identity secrets issued, in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// Changes an app's settings. Requiring identity verification needs an identity secret first.
@@ -86,6 +94,9 @@ impl AppKeys {
         let secret = hex::encode(bytes);
         let sealed = self.cipher.seal(secret.as_bytes(), &id.to_string())?;
         let app = self.repos.set_identity_secret(actor.company_id, id, sealed).await?;
+        let event =
+            AuditEvent::new(actor.company_id, AuditAction::IdentitySecretIssued, actor).target("app", id);
+        self.audit.record(event).await;
         Ok(IssuedIdentitySecret { app, secret })
     }
 
@@ -130,6 +141,7 @@ impl AppKeys {
                 expires_at: input.expires_at,
             })
             .await?;
+        self.audit.record(key_event(actor, AuditAction::KeyCreated, &record)).await;
         Ok(IssuedKey { record, key: generated.key })
     }
 
@@ -174,6 +186,9 @@ impl AppKeys {
         unit.set_api_key_expiry(actor.company_id, old.id, old_end).await?;
         unit.commit().await?;
         self.revocations.withdrawn(actor.company_id);
+        let event = key_event(actor, AuditAction::KeyRotated, &old)
+            .detail(json!({ "kind": old.kind, "app_id": old.app_id, "successor_id": record.id, "old_expires_at": old_end }));
+        self.audit.record(event).await;
         Ok(IssuedKey { record, key: generated.key })
     }
 
@@ -181,8 +196,16 @@ impl AppKeys {
     pub async fn revoke_key(&self, actor: &Principal, id: ApiKeyId) -> Result<ApiKey, AuthError> {
         let key = self.repos.revoke_api_key(actor.company_id, id, Utc::now()).await?;
         self.revocations.withdrawn(actor.company_id);
+        self.audit.record(key_event(actor, AuditAction::KeyRevoked, &key)).await;
         Ok(key)
     }
+}
+
+/// An audit event about `key` (never the key itself: its id, kind and app).
+fn key_event(actor: &Principal, action: AuditAction, key: &ApiKey) -> AuditEvent {
+    AuditEvent::new(actor.company_id, action, actor)
+        .target("api_key", key.id)
+        .detail(json!({ "kind": key.kind, "app_id": key.app_id, "prefix": key.prefix }))
 }
 
 #[async_trait]

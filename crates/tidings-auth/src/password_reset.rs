@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use garde::Validate;
 use tidings_domain::{
-    AccountEmail, AccountMail, IdentityRepos, NewPasswordReset, PasswordReset, Principal, Transaction, User,
+    AccountEmail, AccountMail, Audit, AuditAction, AuditActor, AuditEvent, IdentityRepos, NewPasswordReset,
+    PasswordReset, Principal, Transaction, User,
 };
 
 use crate::error::AuthError;
@@ -29,6 +30,7 @@ pub struct PasswordResets {
     public_url: String,
     reset_ttl: Duration,
     invitation_ttl: Duration,
+    audit: Audit,
 }
 
 impl PasswordResets {
@@ -41,7 +43,14 @@ impl PasswordResets {
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             reset_ttl: settings.password_reset_ttl,
             invitation_ttl: settings.invitation_ttl,
+            audit: Audit::default(),
         }
+    }
+
+    /// Records passwords set through a link in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// E-mails a link to choose a new password when `input.email` is an account's address; succeeds
@@ -88,6 +97,13 @@ impl PasswordResets {
         unit.revoke_user_refresh_tokens(reset.user_id, now).await?;
         unit.commit().await?;
         tracing::info!(user_id = %reset.user_id, "password reset");
+        let user = AuditActor::User(reset.user_id);
+        self.audit
+            .record(
+                AuditEvent::new(reset.company_id, AuditAction::PasswordReset, user)
+                    .target("user", reset.user_id),
+            )
+            .await;
         Ok(())
     }
 

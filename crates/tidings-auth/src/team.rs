@@ -9,7 +9,10 @@
 use std::sync::Arc;
 
 use garde::Validate;
-use tidings_domain::{IdentityRepos, NewUser, RepoError, Revocations, User, UserId};
+use serde_json::json;
+use tidings_domain::{
+    Audit, AuditAction, AuditEvent, IdentityRepos, NewUser, RepoError, Revocations, User, UserId,
+};
 
 use crate::error::AuthError;
 use crate::input::{NewMemberInput, RoleInput};
@@ -26,6 +29,7 @@ pub struct Team {
     passwords: Passwords,
     revocations: Arc<dyn Revocations>,
     invitations: PasswordResets,
+    audit: Audit,
 }
 
 impl Team {
@@ -37,7 +41,19 @@ impl Team {
         revocations: Arc<dyn Revocations>,
         invitations: PasswordResets,
     ) -> Self {
-        Self { repos, passwords: Passwords::new(settings.bcrypt_cost), revocations, invitations }
+        Self {
+            repos,
+            passwords: Passwords::new(settings.bcrypt_cost),
+            revocations,
+            invitations,
+            audit: Audit::default(),
+        }
+    }
+
+    /// Records additions, role changes and removals in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// A page of at most `limit` of the caller's colleagues, oldest first, after the user `after`.
@@ -81,6 +97,10 @@ impl Team {
         })?;
         self.invitations.invite(&*unit, actor, &user, has_password).await?;
         unit.commit().await?;
+        let event = AuditEvent::new(actor.company_id, AuditAction::UserAdded, actor)
+            .target("user", user.id)
+            .detail(json!({ "role": user.role }));
+        self.audit.record(event).await;
         Ok(user)
     }
 
@@ -94,6 +114,10 @@ impl Team {
         let user =
             self.repos.set_user_role(actor.company_id, target.id, input.role).await.map_err(last_owner)?;
         self.revocations.withdrawn(actor.company_id);
+        let event = AuditEvent::new(actor.company_id, AuditAction::RoleChanged, actor)
+            .target("user", user.id)
+            .detail(json!({ "role": user.role, "was": target.role }));
+        self.audit.record(event).await;
         Ok(user)
     }
 
@@ -102,6 +126,10 @@ impl Team {
         let target = self.acted_on(actor, id).await?;
         self.repos.delete_user(actor.company_id, target.id).await.map_err(last_owner)?;
         self.revocations.withdrawn(actor.company_id);
+        let event = AuditEvent::new(actor.company_id, AuditAction::UserRemoved, actor)
+            .target("user", target.id)
+            .detail(json!({ "role": target.role }));
+        self.audit.record(event).await;
         Ok(())
     }
 

@@ -45,4 +45,6 @@ pub trait CompanyRepo: Send + Sync {
         key: &str,
         value: serde_json::Value,
     ) -> RepoResult<Company>;
+    /// The companies whose settings hold the top-level `key`.
+    async fn companies_with_setting(&self, key: &str) -> RepoResult<Vec<Company>>;
 }

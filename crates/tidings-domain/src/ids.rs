@@ -106,3 +106,7 @@ typed_id!(
     /// Identifies an uploaded file.
     UploadId
 );
+typed_id!(
+    /// Identifies an entry of a company's audit log.
+    AuditId
+);

@@ -6,6 +6,7 @@ pub mod account_mail;
 pub mod api_key;
 pub mod app;
 pub mod appointment;
+pub mod audit;
 pub mod blob;
 pub mod company;
 pub mod contact;
@@ -44,6 +45,7 @@ pub use appointment::{
     Appointment, AppointmentQuery, AppointmentRepo, AppointmentStatus, Booking, DURATIONS, PersonalData,
     normalized_email,
 };
+pub use audit::{Audit, AuditAction, AuditActor, AuditEntry, AuditEvent, AuditQuery, AuditRepo, Origin};
 pub use blob::{BlobError, BlobStore, BlobWriter, ByteStream};
 pub use company::{Company, CompanyRepo, NewCompany};
 pub use contact::{Contact, ContactFields, ContactQuery, ContactRepo};
@@ -58,8 +60,8 @@ pub use feed::{ChangeCursor, ChangeKind, ChangedPage, FeedChange, FeedEntry, Fee
 pub use health::{PoolStats, StoreHealth};
 pub use identity::IdentityRepos;
 pub use ids::{
-    ApiKeyId, AppId, AppointmentId, CompanyId, ContactId, ConversationId, DeviceId, EventId, MessageId,
-    OutboxId, PasswordResetId, RefreshTokenId, UploadId, UserId, WebhookAttemptId, WebhookId,
+    ApiKeyId, AppId, AppointmentId, AuditId, CompanyId, ContactId, ConversationId, DeviceId, EventId,
+    MessageId, OutboxId, PasswordResetId, RefreshTokenId, UploadId, UserId, WebhookAttemptId, WebhookId,
 };
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};

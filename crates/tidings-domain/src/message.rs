@@ -218,4 +218,13 @@ pub trait MessageRepo: Send + Sync {
         limit: i64,
         offset: i64,
     ) -> RepoResult<Vec<Message>>;
+    /// Removes for good up to `limit` of the company's oldest messages created before `before`
+    /// (retention), with their search entries; their uploads are left unattached for the collector.
+    /// Returns how many went.
+    async fn expire_messages(
+        &self,
+        company_id: CompanyId,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> RepoResult<u64>;
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tidings_domain::{
-    OutboxId, OutboxItem, OutboxKind, OutboxRepo, OutboxStats, OutboxStatus, Principal, Role,
+    Audit, AuditAction, AuditEvent, OutboxId, OutboxItem, OutboxKind, OutboxRepo, OutboxStats, OutboxStatus,
+    Principal, Role,
 };
 
 use crate::error::{ForwardingError, ForwardingResult};
@@ -14,12 +15,19 @@ use crate::error::{ForwardingError, ForwardingResult};
 #[derive(Clone)]
 pub struct OutboxAdmin {
     repo: Arc<dyn OutboxRepo>,
+    audit: Audit,
 }
 
 impl OutboxAdmin {
     /// Builds the service over `repo`.
     pub fn new(repo: Arc<dyn OutboxRepo>) -> Self {
-        Self { repo }
+        Self { repo, audit: Audit::default() }
+    }
+
+    /// Records items removed by hand in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     fn admin(principal: &Principal) -> ForwardingResult<()> {
@@ -52,7 +60,10 @@ impl OutboxAdmin {
     /// Removes an item (it will not be delivered, or is kept no longer).
     pub async fn delete(&self, admin: &Principal, id: OutboxId) -> ForwardingResult<()> {
         Self::admin(admin)?;
-        Ok(self.repo.delete_outbox(admin.company_id, id).await?)
+        self.repo.delete_outbox(admin.company_id, id).await?;
+        let event = AuditEvent::new(admin.company_id, AuditAction::OutboxDeleted, admin).target("outbox", id);
+        self.audit.record(event).await;
+        Ok(())
     }
 
     /// Counts over every company, for `/health/ready`.

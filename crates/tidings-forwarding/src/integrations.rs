@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tidings_auth::Cipher;
 use tidings_domain::{
-    CompanyId, Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey, Principal, Role,
+    Audit, AuditAction, AuditEvent, CompanyId, Integration, IntegrationKind, IntegrationLookup,
+    IntegrationRepo, LookupKey, Principal, Role,
 };
 
 use crate::error::{ForwardingError, ForwardingResult};
@@ -99,12 +100,19 @@ pub struct Opened {
 pub struct Integrations {
     repo: Arc<dyn IntegrationRepo>,
     cipher: Cipher,
+    audit: Audit,
 }
 
 impl Integrations {
     /// Builds the service over `repo`, sealing with `cipher`.
     pub fn new(repo: Arc<dyn IntegrationRepo>, cipher: Cipher) -> Self {
-        Self { repo, cipher }
+        Self { repo, cipher, audit: Audit::default() }
+    }
+
+    /// Records changes of the Meta integration in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// The admin's company's Meta integration (empty when never configured).
@@ -127,6 +135,16 @@ impl Integrations {
         apply(&mut config.instagram_account_id, input.instagram_account_id);
         apply(&mut config.app_id, input.app_id);
         let new_token = input.page_access_token.is_some();
+        // Which secrets were replaced (never their values).
+        let secrets_changed: Vec<&str> = [
+            input.page_access_token.as_ref().map(|_| "page_access_token"),
+            input.instagram_access_token.as_ref().map(|_| "instagram_access_token"),
+            input.app_secret.as_ref().map(|_| "app_secret"),
+            input.verify_token.as_ref().map(|_| "verify_token"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         apply(&mut secrets.page_access_token, input.page_access_token);
         apply(&mut secrets.instagram_access_token, input.instagram_access_token);
         apply(&mut secrets.app_secret, input.app_secret);
@@ -142,6 +160,14 @@ impl Integrations {
             }
             other => other,
         })?;
+        let event = AuditEvent::new(admin.company_id, AuditAction::IntegrationChanged, admin)
+            .target("integration", "meta")
+            .detail(serde_json::json!({
+                "page_id": stored.config.page_id,
+                "instagram_account_id": stored.config.instagram_account_id,
+                "secrets_changed": secrets_changed,
+            }));
+        self.audit.record(event).await;
         Ok(settings(&stored))
     }
 

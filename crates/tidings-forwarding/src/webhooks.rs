@@ -10,8 +10,8 @@ use rand::RngCore;
 use serde::Deserialize;
 use tidings_auth::Cipher;
 use tidings_domain::{
-    OutboxId, OutboxItem, OutboxKind, OutboxRepo, Principal, Role, WEBHOOK_EVENTS, WebhookAttempt,
-    WebhookEndpoint, WebhookId, WebhookPatch, WebhookRepo,
+    Audit, AuditAction, AuditEvent, OutboxId, OutboxItem, OutboxKind, OutboxRepo, Principal, Role,
+    WEBHOOK_EVENTS, WebhookAttempt, WebhookEndpoint, WebhookId, WebhookPatch, WebhookRepo,
 };
 
 use crate::error::{ForwardingError, ForwardingResult};
@@ -64,12 +64,24 @@ pub struct Webhooks {
     repo: Arc<dyn WebhookRepos>,
     cipher: Cipher,
     allow_loopback: bool,
+    audit: Audit,
 }
 
 impl Webhooks {
     /// Builds the service; `allow_loopback` accepts `http://` URLs on this machine (development).
     pub fn new(repo: Arc<dyn WebhookRepos>, cipher: Cipher, allow_loopback: bool) -> Self {
-        Self { repo, cipher, allow_loopback }
+        Self { repo, cipher, allow_loopback, audit: Audit::default() }
+    }
+
+    /// Records endpoints created, changed, deleted and their secrets rotated in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    async fn record(&self, admin: &Principal, action: AuditAction, id: WebhookId, detail: serde_json::Value) {
+        let event = AuditEvent::new(admin.company_id, action, admin).target("webhook", id).detail(detail);
+        self.audit.record(event).await;
     }
 
     fn admin(principal: &Principal) -> ForwardingResult<()> {
@@ -131,6 +143,9 @@ impl Webhooks {
             updated_at: Utc::now(),
         };
         let endpoint = self.repo.create_webhook(endpoint).await?;
+        // The URL's host only: a query string may carry the receiver's own token.
+        let detail = serde_json::json!({ "host": host_of(&endpoint.url), "events": endpoint.events });
+        self.record(admin, AuditAction::WebhookCreated, id, detail).await;
         Ok(WithSecret { endpoint, secret })
     }
 
@@ -156,15 +171,28 @@ impl Webhooks {
         Self::admin(admin)?;
         self.check(input.url.as_deref(), input.events.as_deref())?;
         let disabled = input.enabled.map(|on| (!on).then(|| (Utc::now(), "disabled by an admin".to_owned())));
+        let changed: Vec<&str> = [
+            input.url.as_ref().map(|_| "url"),
+            input.events.as_ref().map(|_| "events"),
+            input.enabled.map(|_| "enabled"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let patch =
             WebhookPatch { url: input.url, events: input.events.map(normalized), disabled, rotate: None };
-        Ok(self.repo.update_webhook(admin.company_id, id, patch).await?)
+        let endpoint = self.repo.update_webhook(admin.company_id, id, patch).await?;
+        let detail = serde_json::json!({ "changed": changed, "host": host_of(&endpoint.url), "enabled": endpoint.disabled_at.is_none() });
+        self.record(admin, AuditAction::WebhookChanged, id, detail).await;
+        Ok(endpoint)
     }
 
     /// Removes an endpoint; what was queued for it is skipped.
     pub async fn delete(&self, admin: &Principal, id: WebhookId) -> ForwardingResult<()> {
         Self::admin(admin)?;
-        Ok(self.repo.delete_webhook(admin.company_id, id).await?)
+        self.repo.delete_webhook(admin.company_id, id).await?;
+        self.record(admin, AuditAction::WebhookDeleted, id, serde_json::json!({})).await;
+        Ok(())
     }
 
     /// A new secret; the old one keeps signing beside it for 24 hours, so receivers can switch.
@@ -175,6 +203,7 @@ impl Webhooks {
         let patch =
             WebhookPatch { rotate: Some((sealed, Utc::now() + ROTATION_OVERLAP)), ..WebhookPatch::default() };
         let endpoint = self.repo.update_webhook(admin.company_id, id, patch).await?;
+        self.record(admin, AuditAction::WebhookSecretRotated, id, serde_json::json!({})).await;
         Ok(WithSecret { endpoint, secret })
     }
 
@@ -276,6 +305,11 @@ pub fn valid_url(url: &str, allow_loopback: bool) -> Result<(), &'static str> {
         "http" => Err("must use https"),
         _ => Err("must be an https URL"),
     }
+}
+
+/// The host of an endpoint's URL, for the audit log.
+fn host_of(url: &str) -> Option<String> {
+    reqwest::Url::parse(url).ok().and_then(|url| url.host_str().map(str::to_owned))
 }
 
 #[cfg(test)]

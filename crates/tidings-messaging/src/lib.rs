@@ -21,6 +21,7 @@ pub mod publish;
 pub mod rate;
 pub mod realtime;
 pub mod repos;
+pub mod retention;
 pub mod sdk;
 pub mod social;
 pub mod thumbnails;
@@ -48,6 +49,7 @@ pub use messages::{Messages, Receipt, ReceiptApplied, Sent};
 pub use publish::{PublishInput, PublishLimits, Publisher};
 pub use realtime::{Bus, Hub, HubSettings, LocalBus};
 pub use repos::MessagingRepos;
+pub use retention::{Retention, RetentionSettings};
 pub use sdk::Sdk;
 pub use social::Social;
 pub use uploads::{Download, UploadInput, UploadSettings, Uploads};
@@ -72,6 +74,8 @@ pub struct Messaging {
     pub social: Social,
     /// Appointments.
     pub appointments: Appointments,
+    /// How long messages are kept.
+    pub retention: Retention,
     bus: Arc<dyn Bus>,
 }
 
@@ -93,7 +97,8 @@ impl Messaging {
             feed: Feed::new(repos.clone()),
             sdk: Sdk::new(repos.clone()),
             appointments: Appointments::new(repos.clone(), bus.clone(), sealer),
-            publisher: Publisher::new(repos, bus.clone(), PublishLimits::default()),
+            publisher: Publisher::new(repos.clone(), bus.clone(), PublishLimits::default()),
+            retention: Retention::new(repos, tidings_domain::Audit::default()),
             bus,
         }
     }
@@ -122,6 +127,14 @@ impl Messaging {
         shared: Option<Arc<dyn tidings_domain::SharedLimiter>>,
     ) -> Self {
         self.messages = self.messages.with_send_limit(per_15_minutes, shared);
+        self.social = Social::new(self.repos.clone(), self.messages.clone());
+        self
+    }
+
+    /// Records deletions and retention changes in `audit`.
+    pub fn with_audit(mut self, audit: tidings_domain::Audit) -> Self {
+        self.messages = self.messages.with_audit(audit.clone());
+        self.retention = Retention::new(self.repos.clone(), audit);
         self.social = Social::new(self.repos.clone(), self.messages.clone());
         self
     }

@@ -6,9 +6,9 @@ use std::time::Duration;
 use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
-    Appended, Caller, Conversation, ConversationId, ConversationStatus, Direction, DomainEvent, EffectList,
-    Effects, Message, MessageCursor, MessageId, MessageStatus, NewMessage, Principal, Role, Sender,
-    SharedLimiter, Transaction,
+    Appended, Audit, AuditAction, AuditEvent, Caller, Conversation, ConversationId, ConversationStatus,
+    Direction, DomainEvent, EffectList, Effects, Message, MessageCursor, MessageId, MessageStatus,
+    NewMessage, Principal, Role, Sender, SharedLimiter, Transaction,
 };
 
 use crate::actor::Actor;
@@ -64,12 +64,26 @@ pub struct Messages {
     effects: EffectList,
     attachments: Option<Attachments>,
     send_limiter: Option<Limiter>,
+    audit: Audit,
 }
 
 impl Messages {
     /// Builds the service over `repos`, publishing live events on `bus`.
     pub fn new(repos: Arc<dyn MessagingRepos>, bus: Arc<dyn Bus>) -> Self {
-        Self { repos, bus, effects: EffectList::default(), attachments: None, send_limiter: None }
+        Self {
+            repos,
+            bus,
+            effects: EffectList::default(),
+            attachments: None,
+            send_limiter: None,
+            audit: Audit::default(),
+        }
+    }
+
+    /// Records deletions in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// Lets each sender (an agent, a customer) send `per_15_minutes` messages per 15 minutes, in
@@ -325,6 +339,10 @@ impl Messages {
         if let Some(attachments) = &self.attachments {
             attachments.discard(message.company_id, &message.attachments).await;
         }
+        let event = AuditEvent::new(message.company_id, AuditAction::MessageDeleted, caller)
+            .target("message", id)
+            .detail(serde_json::json!({ "conversation_id": message.conversation_id }));
+        self.audit.record(event).await;
         Ok(deleted.value)
     }
 

@@ -62,6 +62,20 @@ impl CompanyRepo for Store {
         row.try_into()
     }
 
+    async fn companies_with_setting(&self, key: &str) -> RepoResult<Vec<Company>> {
+        let sql = match self.backend() {
+            Backend::Postgres => "SELECT * FROM companies WHERE settings::jsonb ? $1 ORDER BY id",
+            Backend::Sqlite => {
+                "SELECT * FROM companies WHERE json_type(settings, '$.' || ?) IS NOT NULL ORDER BY id"
+            }
+        };
+        let key = key.to_owned();
+        let rows: Vec<CompanyRow> = with_conn!(self, |conn| {
+            diesel::sql_query(sql).bind::<Text, _>(&key).load(conn).await.map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn put_company_setting(
         &self,
         id: CompanyId,

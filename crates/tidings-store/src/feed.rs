@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tidings_domain::{
     ChangeCursor, ChangeKind, ChangedPage, CompanyId, ConversationId, Direction, FeedChange, FeedEntry,
-    FeedRepo, MessageStatus, RepoError, RepoResult,
+    FeedRepo, MessageStatus, RepoResult,
 };
 
 use crate::conversations::ConversationRow;
@@ -142,16 +142,20 @@ macro_rules! record_change {
 }
 pub(crate) use record_change;
 
-fn entry(row: ChangeRow, message: Option<MessageRow>) -> RepoResult<FeedEntry> {
+/// The feed entry of a change row; `None` for a change to a message that retention has since
+/// removed (its row is gone, so there is nothing left to replay).
+fn entry(row: ChangeRow, message: Option<MessageRow>) -> RepoResult<Option<FeedEntry>> {
     let kind: ChangeKind = parse_id(&row.kind)?;
-    let message = || -> RepoResult<_> {
-        message
-            .ok_or_else(|| RepoError::internal("a feed entry refers to a message that is gone"))?
-            .try_into()
-    };
     let change = match kind {
-        ChangeKind::MessageNew => FeedChange::MessageNew(message()?),
-        ChangeKind::MessageUpdated => FeedChange::MessageUpdated(message()?),
+        ChangeKind::MessageNew | ChangeKind::MessageUpdated => {
+            let Some(message) = message else { return Ok(None) };
+            let message = message.try_into()?;
+            if kind == ChangeKind::MessageNew {
+                FeedChange::MessageNew(message)
+            } else {
+                FeedChange::MessageUpdated(message)
+            }
+        }
         ChangeKind::MessageStatus => {
             let detail = json(&row.detail)?;
             let field = |name: &str| detail.get(name).and_then(serde_json::Value::as_str).unwrap_or("");
@@ -163,7 +167,7 @@ fn entry(row: ChangeRow, message: Option<MessageRow>) -> RepoResult<FeedEntry> {
         }
         ChangeKind::ConversationUpdated => FeedChange::ConversationUpdated,
     };
-    Ok(FeedEntry { position: row.position, recorded_at: utc(row.recorded_at), change })
+    Ok(Some(FeedEntry { position: row.position, recorded_at: utc(row.recorded_at), change }))
 }
 
 #[async_trait]
@@ -220,7 +224,7 @@ impl FeedRepo for Store {
         })?;
         let mut entries = Vec::with_capacity(changes.len() + created.len());
         for (row, message) in changes {
-            entries.push(entry(row, message)?);
+            entries.extend(entry(row, message)?);
         }
         for row in created {
             let (position, recorded_at) = (row.position, utc(row.created_at));

@@ -6,6 +6,7 @@
 mod api_keys;
 mod appointments;
 mod apps;
+mod audit;
 mod companies;
 mod contacts;
 mod conversations;

@@ -523,6 +523,34 @@ impl MessageRepo for Store {
         Ok(recorded)
     }
 
+    async fn expire_messages(
+        &self,
+        company_id: CompanyId,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> RepoResult<u64> {
+        let (company, bound, before) = (company_id.to_string(), first_id_at(before), naive(before));
+        let deleted = with_conn!(self, |conn| {
+            // Ids are UUID v7, time-ordered: the company's (company_id, id) key finds the old rows
+            // without an index on creation time, which every append would have to maintain.
+            let oldest: Vec<String> = m::table
+                .select(m::id)
+                .filter(m::company_id.eq(&company))
+                .filter(m::id.lt(&bound))
+                .filter(m::created_at.lt(before))
+                .order(m::id.asc())
+                .limit(limit)
+                .load(conn)
+                .await
+                .map_err(db_error)?;
+            diesel::delete(m::table.filter(m::company_id.eq(&company)).filter(m::id.eq_any(&oldest)))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(deleted as u64)
+    }
+
     async fn search_messages(
         &self,
         company_id: CompanyId,
@@ -552,14 +580,42 @@ impl MessageRepo for Store {
     }
 }
 
+/// The smallest UUID v7 (as stored text) of time `at`: every id made before `at` sorts below it.
+fn first_id_at(at: DateTime<Utc>) -> String {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    bytes[6] = 0x70;
+    bytes[8] = 0x80;
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fts5_query;
+    use super::*;
 
     #[test]
     fn fts5_queries_have_no_operators() {
         assert_eq!(fts5_query("refund, please!"), "\"refund\" \"please\"");
         assert_eq!(fts5_query("a\" OR body:*"), "\"a\" \"OR\" \"body\"");
         assert_eq!(fts5_query("  -- "), "");
+    }
+
+    #[test]
+    fn first_id_at_sorts_between_the_ids_of_before_and_after() {
+        let at = Utc::now();
+        let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            u64::try_from((at - chrono::Duration::milliseconds(1)).timestamp()).unwrap(),
+            (at - chrono::Duration::milliseconds(1)).timestamp_subsec_nanos(),
+        ));
+        let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            u64::try_from(at.timestamp()).unwrap(),
+            at.timestamp_subsec_nanos(),
+        ));
+        let bound = first_id_at(at);
+        assert!(earlier.to_string() < bound, "{earlier} < {bound}");
+        assert!(later.to_string() >= bound, "{later} >= {bound}");
     }
 }

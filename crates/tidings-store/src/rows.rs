@@ -39,7 +39,7 @@ pub(crate) fn json(raw: &str) -> Result<serde_json::Value, RepoError> {
     serde_json::from_str(raw).map_err(|e| RepoError::internal(format!("stored JSON: {e}")))
 }
 
-#[derive(Queryable, Insertable)]
+#[derive(Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = companies)]
 pub(crate) struct CompanyRow {
     pub id: String,

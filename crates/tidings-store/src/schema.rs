@@ -297,6 +297,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        company_id -> Text,
+        action -> Text,
+        actor_kind -> Text,
+        actor_id -> Text,
+        target_kind -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        detail -> Text,
+        ip_sealed -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     companies,
     users,
@@ -317,4 +332,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     appointments,
     uploads,
+    audit_log,
 );

@@ -2,7 +2,9 @@
 
 mod appointments;
 mod apps;
+mod audit;
 mod auth;
+mod company;
 mod contacts;
 mod conversations;
 pub(crate) mod health;
@@ -178,6 +180,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(webhook_endpoints::redeliver)),
                 )
                 .service(web::resource("/webhooks/{id}/test").route(web::post().to(webhook_endpoints::test)))
+                .service(web::resource("/audit").route(web::get().to(audit::list)))
+                .service(
+                    web::resource("/company/retention")
+                        .route(web::get().to(company::retention))
+                        .route(web::put().to(company::put_retention)),
+                )
                 .service(web::resource("/outbox").route(web::get().to(outbox::list)))
                 .service(web::resource("/outbox/{id}").route(web::delete().to(outbox::delete)))
                 .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))

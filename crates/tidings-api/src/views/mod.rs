@@ -8,7 +8,9 @@
 
 mod appointments;
 mod apps;
+mod audit;
 mod auth;
+mod company;
 mod contacts;
 mod conversations;
 mod health;
@@ -25,7 +27,9 @@ pub use appointments::{
     AppointmentListView, AppointmentSettingsView, AppointmentView, AvailabilityView, OpenHoursView, SlotView,
 };
 pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
+pub use audit::{AuditActorView, AuditEntryView, AuditTargetView};
 pub use auth::{AcceptedView, CompanyView, MeView, SessionView, TokensView, UserView};
+pub use company::RetentionView;
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{
     ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView, SentView,

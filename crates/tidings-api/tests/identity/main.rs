@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a panic is how a test fails")]
 
 mod accounts;
+mod audit;
 mod keys;
 mod lists;
 mod lockout;

@@ -176,6 +176,10 @@ impl CompanyRepo for Ordered {
         self.store.get_company(id).await
     }
 
+    async fn companies_with_setting(&self, key: &str) -> RepoResult<Vec<Company>> {
+        self.store.companies_with_setting(key).await
+    }
+
     async fn put_company_setting(
         &self,
         id: CompanyId,

@@ -18,7 +18,7 @@ use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
 
 use crate::app;
-use crate::support::{Caller, Reply, login, post, register, send, settings};
+use crate::support::{Caller, Reply, get, login, post, register, send, settings};
 
 backend_tests!(
     a_reset_link_arrives_and_sets_a_new_password_once,
@@ -104,6 +104,14 @@ async fn a_reset_link_arrives_and_sets_a_new_password_once(db: &TestDb) {
     let refresh =
         TestRequest::post().uri("/v1/auth/refresh").set_json(json!({ "refresh_token": acme.refresh_token }));
     send(&svc, refresh).await.assert_error(401, "UNAUTHENTICATED");
+
+    // The owner's audit log holds the one reset (the refused second use records nothing).
+    let session = login(&svc, "ada@acme.test", "new-password-456").await.expect(200);
+    let token = session["access_token"].as_str().unwrap();
+    let resets = send(&svc, get("/v1/audit?action=password.reset", token)).await.expect(200);
+    let resets = resets["data"].as_array().unwrap();
+    assert_eq!(resets.len(), 1, "{resets:?}");
+    assert_eq!(resets[0]["target"], json!({ "kind": "user", "id": acme.owner_id }));
 }
 
 async fn unknown_addresses_get_the_same_answer_and_nothing_is_sent(db: &TestDb) {

@@ -167,6 +167,12 @@ async fn authors_edit_and_moderators_delete(db: &TestDb) {
 
     let deleted = send(&svc, delete(&theirs_path, &acme.token)).await.expect(200);
     assert!(deleted["deleted_at"].is_string() && deleted["body"] == "");
+    let audit = send(&svc, get("/v1/audit?action=message.deleted", &acme.token)).await.expect(200);
+    let audit = audit["data"].as_array().unwrap();
+    assert_eq!(audit.len(), 1, "the deletion is audited once: {audit:?}");
+    assert_eq!(audit[0]["actor"], json!({ "kind": "user", "id": acme.owner_id }));
+    assert_eq!(audit[0]["target"], json!({ "kind": "message", "id": theirs["id"] }));
+    assert_eq!(audit[0]["detail"]["conversation_id"], conv.as_str());
     send(&svc, sdk(TestRequest::patch().uri(&theirs_path).set_json(body("back")), &web, "dev-1"))
         .await
         .assert_error(409, "CONFLICT");

@@ -9,6 +9,7 @@ mod guarantees;
 mod identity_verification;
 mod meta;
 mod outbox;
+mod retention;
 mod shapes;
 #[path = "../support/mod.rs"]
 mod support;

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tidings_auth::Cipher;
 use tidings_domain::{
-    CompanyId, Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, Principal,
+    Audit, AuditAction, AuditEvent, CompanyId, Integration, IntegrationKind, IntegrationLookup,
+    IntegrationRepo, Principal,
 };
 
 pub use channel::{CalendarRepos, GoogleCalendar, GoogleEndpoints};
@@ -107,12 +108,19 @@ impl Connection {
 pub struct Calendars {
     repo: Arc<dyn IntegrationRepo>,
     cipher: Cipher,
+    audit: Audit,
 }
 
 impl Calendars {
     /// Builds the service over `repo`, sealing with `cipher`.
     pub fn new(repo: Arc<dyn IntegrationRepo>, cipher: Cipher) -> Self {
-        Self { repo, cipher }
+        Self { repo, cipher, audit: Audit::default() }
+    }
+
+    /// Records connections changed and removed in `audit`.
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// The admin's company's connection (empty when never configured).
@@ -137,7 +145,12 @@ impl Calendars {
             connection.secrets.access_token = None;
             connection.config.access_token_expires_at = None;
         }
-        Ok(view(&self.store(connection).await?))
+        let stored = self.store(connection).await?;
+        let event = AuditEvent::new(admin.company_id, AuditAction::IntegrationChanged, admin)
+            .target("integration", "google_calendar")
+            .detail(serde_json::json!({ "credentials_changed": renewed }));
+        self.audit.record(event).await;
+        Ok(view(&stored))
     }
 
     /// Disconnects the admin's company's calendar: nothing more is written to it.
@@ -150,6 +163,9 @@ impl Calendars {
             updated_at: None,
         };
         self.store(empty).await?;
+        let event = AuditEvent::new(admin.company_id, AuditAction::IntegrationRemoved, admin)
+            .target("integration", "google_calendar");
+        self.audit.record(event).await;
         Ok(())
     }
 
