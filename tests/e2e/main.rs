@@ -9,3 +9,4 @@ mod realtime;
 mod server;
 mod socketio;
 mod startup;
+mod tracing;

@@ -83,7 +83,11 @@ pub fn serve() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    tidings_server::telemetry::init(&config.log, config.log_format);
+    // The benchmark's server exports no traces: their export would be measured with it.
+    if let Err(e) = tidings_server::telemetry::init(&config.log, config.log_format, None) {
+        eprintln!("tidings-bench serve: {e}");
+        return std::process::ExitCode::from(2);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     match runtime.block_on(tidings_server::serve(config)) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -12,7 +12,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&config.log, config.log_format);
+    let telemetry = match telemetry::init(&config.log, config.log_format, config.otlp_endpoint.as_deref()) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("tidings-server: {err}");
+            return ExitCode::from(2);
+        }
+    };
     for var in config::unknown_variables() {
         tracing::warn!(%var, "unknown configuration variable ignored");
     }
@@ -23,11 +29,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(config)) {
+    let code = match runtime.block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "server stopped with an error");
             ExitCode::FAILURE
         }
-    }
+    };
+    drop(runtime);
+    telemetry.shutdown();
+    code
 }

@@ -82,3 +82,21 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(handle.render())
 }
+
+/// One open live connection of a door, counted in `tidings_live_connections{door}` for as long as it
+/// lives (dropped with the connection's task, however it ends).
+pub(crate) struct LiveConnection(&'static str);
+
+impl LiveConnection {
+    /// Counts a connection of `door` (`native` or `socket.io`).
+    pub(crate) fn open(door: &'static str) -> Self {
+        metrics::gauge!("tidings_live_connections", "door" => door).increment(1.0);
+        Self(door)
+    }
+}
+
+impl Drop for LiveConnection {
+    fn drop(&mut self) {
+        metrics::gauge!("tidings_live_connections", "door" => self.0).decrement(1.0);
+    }
+}

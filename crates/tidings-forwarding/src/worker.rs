@@ -154,6 +154,14 @@ impl Worker {
             }
         };
         let dead = matches!(outcome, Settlement::Dead { .. });
+        let result = match &outcome {
+            Settlement::Delivered => "delivered",
+            Settlement::Skipped { .. } => "skipped",
+            Settlement::Retry { .. } => "retry",
+            Settlement::Dead { .. } => "dead",
+        };
+        metrics::counter!("tidings_outbox_attempts_total", "kind" => item.kind.as_str(), "result" => result)
+            .increment(1);
         match self.settle(&claimed, outcome).await {
             Ok(true) if dead => {
                 tracing::warn!(item = %item.id, kind = %item.kind, attempts = item.attempts, "an outbox item is dead");

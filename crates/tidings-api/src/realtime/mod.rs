@@ -30,15 +30,24 @@ pub async fn connect(
     let credential = credentials(&req, &state).await?;
     let (response, session, stream) = upgrade(&req, body, &state).await?;
     let run = connection::run(state.into_inner(), credential, session, stream);
-    actix_web::rt::spawn(run.instrument(session_span(&req, "native")));
+    spawn_session(&req, "native", run);
     Ok(response)
 }
 
-/// The span of a live session: what it logs carries the request id of its upgrade, so that a
-/// session's lines can be followed from the request that opened it.
-fn session_span(req: &HttpRequest, door: &'static str) -> tracing::Span {
+/// Runs a door's live session on a task of its own, counted per door while it lives, in a span
+/// that carries the request id of its upgrade, so that a session's lines can be followed from the
+/// request that opened it.
+fn spawn_session(req: &HttpRequest, door: &'static str, run: impl Future<Output = ()> + 'static) {
     let id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
-    tracing::info_span!("live session", request_id = %id, door)
+    let span = tracing::info_span!("live session", request_id = %id, door);
+    let counted = crate::metrics::LiveConnection::open(door);
+    actix_web::rt::spawn(
+        async move {
+            let _counted = counted;
+            run.await;
+        }
+        .instrument(span),
+    );
 }
 
 /// The WebSocket upgrade of every door, with the frame limit enforced as bytes arrive.

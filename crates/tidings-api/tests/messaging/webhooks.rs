@@ -226,6 +226,21 @@ async fn events_arrive_signed_once_and_in_order_even_after_the_receiver_was_down
         log["data"].as_array().unwrap().iter().map(|a| a["status_code"].as_i64().unwrap()).collect();
     assert_eq!(codes.iter().filter(|c| **c == 503).count(), 2, "{log}");
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), delivered.len());
+
+    // The attempts are counted by result (at least these: other tests of this process count too).
+    let res = actix_web::test::call_service(&svc, TestRequest::get().uri("/metrics").to_request()).await;
+    let page = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    let attempts = |result: &str| -> f64 {
+        page.lines()
+            .filter(|l| l.starts_with("tidings_outbox_attempts_total{"))
+            .filter(|l| {
+                l.contains("kind=\"webhook.delivery\"") && l.contains(&format!("result=\"{result}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(attempts("retry") >= 2.0, "{page}");
+    assert!(attempts("delivered") >= delivered.len() as f64, "{page}");
 }
 
 async fn a_rotated_secret_signs_beside_the_new_one_and_pings_and_redeliveries_arrive(db: &TestDb) {

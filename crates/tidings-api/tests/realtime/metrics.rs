@@ -29,6 +29,7 @@ async fn hub_metrics_move_as_events_are_delivered(db: &TestDb) {
         sample(&live, "tidings_hub_deliveries_total").await,
     );
     assert!(sample(&live, "tidings_live_sessions").await >= 1.0);
+    assert!(sample(&live, "tidings_live_connections{door=\"native\"}").await >= 1.0, "counted by door");
     live.device_says(&app, "dev-1", &conv, "Hello?").await;
     agent.until("message.new").await;
     assert!(sample(&live, "tidings_hub_events_total").await > events);

@@ -8,7 +8,6 @@ mod events;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tidings_socketio::handshake;
-use tracing::Instrument;
 
 use crate::envelope::OwnFormat;
 use crate::error::ApiError;
@@ -31,6 +30,6 @@ pub async fn connect(
     }
     let (response, session, stream) = super::upgrade(&req, body, &state).await?;
     let run = connection::run(state.into_inner(), session, stream);
-    actix_web::rt::spawn(run.instrument(super::session_span(&req, "socket.io")));
+    super::spawn_session(&req, "socket.io", run);
     Ok(response)
 }
