@@ -14,6 +14,7 @@ mod outbox;
 mod presence;
 mod realtime;
 mod sdk;
+mod setup;
 mod uploads;
 mod users;
 mod webhook_endpoints;
@@ -23,7 +24,10 @@ use actix_web::web;
 
 /// Every route of the API.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/health").route(web::get().to(health::live)))
+    cfg.service(web::resource("/").route(web::get().to(crate::web::inbox)))
+        .service(web::resource("/setup").route(web::get().to(crate::web::setup)))
+        .service(web::resource("/assets/{name}").route(web::get().to(crate::web::asset)))
+        .service(web::resource("/health").route(web::get().to(health::live)))
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))
         .service(
             web::scope("/v1")
@@ -32,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
                 .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
                 .service(web::resource("/auth/me").route(web::get().to(auth::me)))
+                .service(web::resource("/setup").route(web::get().to(setup::status)))
                 .service(
                     web::resource("/auth/password-reset").route(web::post().to(auth::request_password_reset)),
                 )

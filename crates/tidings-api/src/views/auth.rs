@@ -59,8 +59,10 @@ impl From<Company> for CompanyView {
 pub struct TokensView {
     /// Access token (JWT) for `Authorization: Bearer`.
     pub access_token: String,
-    /// Single-use refresh token for `POST /v1/auth/refresh`.
-    pub refresh_token: String,
+    /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
+    /// cookie carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -71,7 +73,7 @@ impl From<TokenPair> for TokensView {
     fn from(t: TokenPair) -> Self {
         Self {
             access_token: t.access_token,
-            refresh_token: t.refresh_token,
+            refresh_token: Some(t.refresh_token),
             token_type: "Bearer",
             expires_in: t.expires_in,
         }
@@ -87,8 +89,10 @@ pub struct SessionView {
     pub company: CompanyView,
     /// Access token (JWT) for `Authorization: Bearer`.
     pub access_token: String,
-    /// Single-use refresh token for `POST /v1/auth/refresh`.
-    pub refresh_token: String,
+    /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
+    /// cookie carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -176,4 +180,11 @@ impl AcceptedView {
     pub fn accepted() -> Self {
         Self { status: "accepted" }
     }
+}
+
+/// `GET /v1/setup`: whether the server still waits for its first company.
+#[derive(Debug, Serialize)]
+pub struct SetupView {
+    /// True while no company exists: the setup page is open.
+    pub needed: bool,
 }

@@ -1,0 +1,102 @@
+// The inbox page (/): restores the session from its cookie or shows the login form, then wires
+// the conversation list, the open conversation and the realtime connection together.
+
+import { $, banner, initBanner, show } from "./dom.js";
+import { ConversationList } from "./list.js";
+import { initLogin, showLogin } from "./login.js";
+import { Realtime } from "./realtime.js";
+import * as session from "./session.js";
+import { Thread } from "./thread.js";
+
+const QUIET_ERRORS = new Set(["TOKEN_EXPIRED", "UNAUTHENTICATED", "NOT_SUBSCRIBED"]);
+
+initBanner();
+
+const list = new ConversationList({ onOpen: (c) => thread.open(c), onError: banner });
+const realtime = new Realtime({
+  getToken: session.accessTokenNow,
+  refreshToken: session.refresh,
+  onEvent: live,
+  onState: (state) => {
+    const el = $("live");
+    el.dataset.state = state;
+    el.textContent = { live: "live", connecting: "connecting…", offline: "reconnecting…" }[state];
+  },
+});
+const thread = new Thread({ realtime, list, onError: banner });
+let connectedBefore = false;
+
+function live(frame) {
+  switch (frame.type) {
+    case "connected":
+      // Back after a cut: catch up on the conversations that changed meanwhile (the open one
+      // resumes from its position by itself).
+      if (connectedBefore && list.syncCursor) realtime.sync(list.syncCursor);
+      connectedBefore = true;
+      break;
+    case "inbox.stale":
+      if (list.syncCursor) realtime.sync(list.syncCursor);
+      break;
+    case "conversations.changed":
+      frame.conversations.forEach((c) => list.upsert(c));
+      if (frame.next_cursor) list.syncCursor = frame.next_cursor;
+      if (frame.has_more) realtime.sync(list.syncCursor);
+      break;
+    case "message.new":
+      list.message(frame);
+      thread.event(frame);
+      break;
+    case "message.updated":
+    case "message.status":
+      thread.event(frame);
+      break;
+    case "conversation.updated":
+      list.upsert(frame.conversation);
+      thread.event(frame);
+      break;
+    case "error":
+      if (!QUIET_ERRORS.has(frame.code)) banner(frame.message || frame.code);
+      break;
+    default:
+      break;
+  }
+}
+
+session.onTokenChange((token) => {
+  if (token) realtime.renew(token);
+  else {
+    realtime.stop();
+    connectedBefore = false;
+    showLogin();
+  }
+});
+
+function enter() {
+  const { user, company } = session.current;
+  $("company").textContent = company ? company.name : "";
+  $("me").textContent = user ? `${user.name} (${user.role})` : "";
+  show($("loading"), false);
+  show($("login"), false);
+  show($("inbox"), true);
+  banner("");
+  realtime.start();
+  list.load();
+}
+
+$("logout").addEventListener("click", () => {
+  session.logout().catch((error) => banner(error.message));
+});
+
+initLogin(enter);
+
+async function boot() {
+  try {
+    if (await session.restore()) enter();
+    else showLogin();
+  } catch (error) {
+    showLogin();
+    banner(error.message);
+  }
+}
+
+boot();

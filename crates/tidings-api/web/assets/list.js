@@ -1,0 +1,176 @@
+// The conversation list: filters (status, mine, unassigned), newest activity first, unread
+// counts, kept current by live events and by catch-up after a reconnection.
+
+import { query } from "./api.js";
+import { $, h, shortTime } from "./dom.js";
+import { call, current } from "./session.js";
+
+const PAGE = 50;
+
+export class ConversationList {
+  /** `onOpen(conversation)` runs when the agent picks a conversation. */
+  constructor({ onOpen, onError }) {
+    this.onOpen = onOpen;
+    this.onError = onError;
+    this.filter = { status: "open", assignee: "" };
+    this.items = new Map();
+    this.previews = new Map();
+    this.contacts = new Map();
+    this.selectedId = null;
+    this.nextCursor = null;
+    this.syncCursor = null;
+    this.generation = 0;
+    this.ul = $("conversations");
+    this.state = $("list-state");
+    for (const button of document.querySelectorAll(".filters [data-status]")) {
+      button.addEventListener("click", () => {
+        this.filter.status = button.dataset.status;
+        for (const b of document.querySelectorAll(".filters [data-status]")) {
+          b.setAttribute("aria-pressed", String(b === button));
+        }
+        this.load();
+      });
+    }
+    $("assignee-filter").addEventListener("change", (e) => {
+      this.filter.assignee = e.target.value;
+      this.load();
+    });
+  }
+
+  params(cursor) {
+    const { status, assignee } = this.filter;
+    const who = assignee === "me" ? current.user.id : assignee;
+    return query({ status, assignee: who, cursor, limit: PAGE });
+  }
+
+  /** Loads the first page for the current filter. */
+  async load() {
+    const generation = ++this.generation;
+    this.items.clear();
+    this.nextCursor = null;
+    this.render("Loading conversations…");
+    try {
+      const page = await call("GET", `/v1/conversations${this.params()}`);
+      if (generation !== this.generation) return;
+      page.data.forEach((c) => this.items.set(c.id, c));
+      this.nextCursor = page.next_cursor;
+      if (page.sync_cursor) this.syncCursor = page.sync_cursor;
+      this.render();
+    } catch (error) {
+      if (generation === this.generation) this.render(error.message, true);
+    }
+  }
+
+  /** Loads the next page. */
+  async more() {
+    const generation = this.generation;
+    try {
+      const page = await call("GET", `/v1/conversations${this.params(this.nextCursor)}`);
+      if (generation !== this.generation) return;
+      page.data.forEach((c) => this.items.set(c.id, c));
+      this.nextCursor = page.next_cursor;
+      this.render();
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  matches(c) {
+    if (c.status !== this.filter.status) return false;
+    if (this.filter.assignee === "me") return c.assignee_id === current.user.id;
+    if (this.filter.assignee === "none") return !c.assignee_id;
+    return true;
+  }
+
+  /** A conversation as it is now: shown, moved or removed according to the filter. */
+  upsert(c) {
+    const known = this.items.get(c.id);
+    if (known && c.last_position !== undefined && known.last_position > c.last_position) return;
+    if (this.matches(c)) this.items.set(c.id, { ...known, ...c });
+    else this.items.delete(c.id);
+    this.render();
+  }
+
+  /** A live message: the conversation moves to the top, and counts as unread unless it is open. */
+  async message(frame) {
+    const { conversation_id: id, message } = frame;
+    this.previews.set(id, message.body || (message.attachments && message.attachments.length ? "📎 attachment" : ""));
+    const c = this.items.get(id);
+    if (!c) {
+      try {
+        this.upsert(await call("GET", `/v1/conversations/${id}`));
+      } catch (error) {
+        this.onError(error.message);
+      }
+      return;
+    }
+    c.updated_at = message.created_at;
+    c.last_message_at = message.created_at;
+    c.last_sequence = Math.max(c.last_sequence || 0, frame.sequence);
+    if (message.direction === "inbound" && id !== this.selectedId) c.unread_count = (c.unread_count || 0) + 1;
+    this.render();
+  }
+
+  /** The open conversation was read by this agent. */
+  read(id) {
+    const c = this.items.get(id);
+    if (c && c.unread_count) {
+      c.unread_count = 0;
+      this.render();
+    }
+  }
+
+  select(id) {
+    this.selectedId = id;
+    this.read(id);
+    this.render();
+  }
+
+  contactName(contactId) {
+    const known = this.contacts.get(contactId);
+    if (known) return known.name;
+    const entry = { name: `Visitor ${contactId.slice(-6)}` };
+    this.contacts.set(contactId, entry);
+    call("GET", `/v1/contacts/${contactId}`)
+      .then((contact) => {
+        entry.name = contact.name || contact.email || contact.phone || entry.name;
+        this.render();
+      })
+      .catch(() => {});
+    return entry.name;
+  }
+
+  render(status, isError = false) {
+    const sorted = [...this.items.values()].sort((a, b) =>
+      (b.updated_at || "").localeCompare(a.updated_at || ""),
+    );
+    this.ul.replaceChildren(
+      ...sorted.map((c) => {
+        const unread = c.unread_count > 0;
+        return h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: `conversation${c.id === this.selectedId ? " selected" : ""}${unread ? " unread" : ""}`,
+              dataset: { id: c.id },
+              onclick: () => this.onOpen(c),
+            },
+            h("span", { class: "who", text: this.contactName(c.contact_id) }),
+            h("span", { class: "when muted", text: shortTime(c.last_message_at || c.updated_at) }),
+            h("span", { class: "preview muted", text: this.previews.get(c.id) || `${c.platform} · ${c.status}` }),
+            unread ? h("span", { class: "badge", text: String(c.unread_count), "aria-label": "unread" }) : null,
+          ),
+        );
+      }),
+    );
+    if (this.nextCursor) {
+      this.ul.append(h("li", {}, h("button", { type: "button", class: "link more", onclick: () => this.more() }, "More…")));
+    }
+    const empty = sorted.length === 0 ? `No ${this.filter.status} conversations.` : "";
+    this.state.textContent = status || empty;
+    this.state.classList.toggle("error", isError);
+  }
+}

@@ -1,0 +1,210 @@
+// The web inbox and setup pages in a real browser (the system's Chromium, driven by
+// playwright-core), against a running tidings-server on an empty database:
+//   CHROMIUM=/usr/bin/chromium node e2e.mjs http://127.0.0.1:PORT SCREENSHOT_DIR
+// Setup from an empty database; the session cookie is httpOnly; log out, a wrong password shows the
+// error, log in; a device's message appears live in the list and in the open conversation; the
+// agent's reply reaches the device, and shows as read once the device marks it; the server is
+// killed and restarted (the script prints `restart` and waits for `restarted` on stdin) and the page
+// reconnects and shows what was sent meanwhile, once. Exits 0 when every check holds.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) {
+  console.error("usage: node e2e.mjs http://127.0.0.1:PORT SCREENSHOT_DIR");
+  process.exit(2);
+}
+const WAIT_MS = 15000;
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const problems = [];
+const step = (name) => console.log(`step: ${name}`);
+
+async function api(method, path, { sdk, body } = {}) {
+  const headers = { "content-type": "application/json" };
+  if (sdk) Object.assign(headers, { "x-app-id": sdk.app, "x-device-id": sdk.device, "x-api-key": sdk.key });
+  const res = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Polls `check` until it returns a truthy value. */
+async function eventually(what, check) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      // A refused resource (CSP) or a script error; failed requests the test provokes are expected.
+      const text = m.text();
+      if (m.type() === "error" && !/Failed to load resource|WebSocket connection/.test(text)) problems.push(text);
+    });
+
+    step("setup from an empty database");
+    await page.goto(`${base}/`);
+    assert.equal(new URL(page.url()).pathname, "/setup");
+    await page.fill("#setup-company", "Acme");
+    await page.fill("#setup-name", "Ada Lovelace");
+    await page.fill("#setup-email", "ada@acme.test");
+    await page.fill("#setup-password", "correct horse battery");
+    await page.fill("#setup-app", "Website");
+    await page.click("#setup-submit");
+    await page.waitForSelector("#setup-done:not([hidden])");
+    const app = await page.textContent("#done-app-id");
+    const key = await page.textContent("#done-key");
+    assert.match(key, /\S{20,}/);
+    assert.ok((await page.textContent("#snippet-curl")).includes(key));
+    assert.ok((await page.textContent("#snippet-ws")).includes("/v1/realtime"));
+    assert.ok((await page.textContent("#snippet-sio")).includes("socket.io-client"));
+
+    step("the session cookie is out of the page's reach");
+    const cookie = (await context.cookies()).find((c) => c.name === "tidings_refresh");
+    assert.ok(cookie, "no session cookie");
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, "Strict");
+    assert.equal(cookie.path, "/v1/auth");
+    assert.equal(await page.evaluate(() => document.cookie), "");
+    assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+
+    step("the inbox opens with the session of the setup");
+    await page.click("#open-inbox");
+    await page.waitForSelector("#inbox:not([hidden])");
+    await page.waitForSelector("#live[data-state=live]");
+    await eventually("empty state", async () => (await page.textContent("#list-state")) === "No open conversations.");
+    assert.equal(new URL(page.url()).pathname, "/");
+    await page.goto(`${base}/setup`);
+    assert.equal(new URL(page.url()).pathname, "/", "setup is closed once a company exists");
+    await page.waitForSelector("#inbox:not([hidden])");
+
+    step("log out; a wrong password shows the error; log in");
+    await page.click("#logout");
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill("#login-email", "ada@acme.test");
+    await page.fill("#login-password", "not the password");
+    await page.click("#login-submit");
+    await page.waitForSelector("#login-error:not([hidden])");
+    assert.equal(await page.textContent("#login-error"), "invalid e-mail or password");
+    await page.fill("#login-password", "correct horse battery");
+    await page.click("#login-submit");
+    await page.waitForSelector("#inbox:not([hidden])");
+    await page.waitForSelector("#live[data-state=live]");
+
+    step("a device's message appears live in the list");
+    const device = { app, key, device: "browser-42" };
+    const conv = await api("POST", "/v1/conversations", { sdk: device });
+    assert.equal(conv.status, 200, JSON.stringify(conv.body));
+    const id = conv.body.id;
+    const posted = await api("POST", `/v1/conversations/${id}/messages`, {
+      sdk: device,
+      body: { body: "Hello, my order never arrived", local_id: "d-1" },
+    });
+    assert.equal(posted.status, 201, JSON.stringify(posted.body));
+    const item = `.conversation[data-id="${id}"]`;
+    await page.waitForSelector(`${item} .badge`);
+    assert.equal(await page.textContent(`${item} .badge`), "1");
+    assert.equal(await page.textContent(`${item} .preview`), "Hello, my order never arrived");
+
+    step("opening it shows the history and marks it read");
+    await page.click(item);
+    await page.waitForSelector(".message.in >> text=Hello, my order never arrived");
+    await page.waitForSelector(`${item} .badge`, { state: "detached" });
+    await eventually("the device sees its message read", async () => {
+      const list = await api("GET", `/v1/conversations/${id}/messages`, { sdk: device });
+      return list.body.data[0].status === "read";
+    });
+
+    step("a new message appears live in the open conversation");
+    await api("POST", `/v1/conversations/${id}/messages`, {
+      sdk: device,
+      body: { body: "Order number 1234", local_id: "d-2" },
+    });
+    await page.waitForSelector(".message.in >> text=Order number 1234");
+
+    step("the agent replies; the device receives it");
+    await page.fill("#composer-body", "Sorry about that! Let me check.");
+    await page.press("#composer-body", "Enter");
+    const reply = await eventually("the device gets the reply", async () => {
+      const list = await api("GET", `/v1/conversations/${id}/messages`, { sdk: device });
+      return list.body.data.find((m) => m.direction === "outbound");
+    });
+    assert.equal(reply.body, "Sorry about that! Let me check.");
+    assert.ok(reply.local_id, "sent with a local_id");
+    await page.waitForSelector(`.message.out[data-sequence="${reply.sequence}"]`);
+    assert.equal(await page.locator(".message.out").count(), 1);
+
+    step("the reply shows as read once the device marks it");
+    const read = await api("POST", `/v1/conversations/${id}/messages/read`, {
+      sdk: device,
+      body: { up_to_sequence: reply.sequence },
+    });
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    await page.waitForSelector(`.message.out[data-sequence="${reply.sequence}"][data-status=read]`);
+
+    step("assign and resolve");
+    await page.click("#assign");
+    await eventually("assigned", async () => (await page.textContent("#thread-meta")).includes("assigned to you"));
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "inbox.png") });
+
+    step("the server is killed and restarted while the page is open");
+    console.log("restart");
+    await eventually("the page sees the cut", async () => (await page.getAttribute("#live", "data-state")) !== "live");
+    const answer = await lines.next();
+    assert.equal(answer.value, "restarted");
+    const meanwhile = await api("POST", `/v1/conversations/${id}/messages`, {
+      sdk: device,
+      body: { body: "Are you still there?", local_id: "d-3" },
+    });
+    assert.equal(meanwhile.status, 201, JSON.stringify(meanwhile.body));
+    await page.waitForSelector("#live[data-state=live]");
+    await page.waitForSelector(".message.in >> text=Are you still there?");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await page.locator(".message").count(), 4, "every message once");
+
+    step("resolve after the restart");
+    await page.click("#status-toggle");
+    await eventually("resolved", async () => (await page.textContent("#thread-meta")).includes("resolved"));
+    await page.waitForSelector(item, { state: "detached" });
+
+    step("a phone shows one pane at a time");
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.isVisible("#back"));
+    assert.ok(!(await page.isVisible("#conversations")));
+    await page.screenshot({ path: join(shots, "inbox-phone.png") });
+    await page.click("#back");
+    assert.ok(await page.isVisible("#conversations"));
+
+    assert.deepEqual(problems, [], "the page logged errors");
+  } finally {
+    await browser.close();
+  }
+}
+
+main().then(
+  () => {
+    console.log("all checks passed");
+    process.exit(0);
+  },
+  (err) => {
+    console.error(err);
+    if (problems.length) console.error(problems.join("\n"));
+    process.exit(1);
+  },
+);
