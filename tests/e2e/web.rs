@@ -61,6 +61,7 @@ fn the_web_inbox_works_in_a_browser_across_a_server_restart() {
     let mut out = Vec::new();
     for line in BufReader::new(script.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
+        eprintln!("web e2e: {line}");
         if line == "restart" {
             // A crash, not a shutdown: the page sees its connection drop with no goodbye.
             server.kill();

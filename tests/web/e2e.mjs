@@ -137,14 +137,49 @@ async function main() {
     });
     await page.waitForSelector(".message.in >> text=Order number 1234");
 
-    step("the agent replies; the device receives it");
+    step("the agent replies; the device receives it over its realtime connection");
+    // The device is a web page in a browser of its own with the native WebSocket door (auth frame,
+    // resume). It runs on the server's origin (a blank page may not reach a loopback address), on a
+    // JSON answer whose `default-src 'none'` the device's context is told to ignore.
+    const deviceContext = await browser.newContext({ bypassCSP: true });
+    const devicePage = await deviceContext.newPage();
+    await devicePage.goto(`${base}/health`);
+    await devicePage.evaluate(
+      ({ url, device, id }) =>
+        new Promise((resolve, reject) => {
+          window.received = [];
+          const ws = new WebSocket(url);
+          window.deviceSocket = ws;
+          ws.onerror = () => reject(new Error("device WebSocket failed"));
+          ws.onopen = () =>
+            ws.send(JSON.stringify({ type: "auth", app_id: device.app, device_id: device.device, api_key: device.key, platform: "web" }));
+          ws.onmessage = (e) => {
+            const frame = JSON.parse(e.data);
+            if (frame.type === "connected") ws.send(JSON.stringify({ type: "resume", conversation_id: id, after_position: 0 }));
+            if (frame.type === "resumed") resolve();
+            if (frame.type === "message.new") window.received.push(frame.message);
+            if (frame.type === "typing") window.typing = frame;
+          };
+        }),
+      { url: base.replace(/^http/, "ws") + "/v1/realtime", device, id },
+    );
+    assert.equal(await devicePage.evaluate(() => window.received.length), 2, "the device's history replayed");
+    // Typing crosses both ways, and the contact shows as online.
+    await page.waitForSelector('#thread-contact[data-online="true"]');
+    await devicePage.evaluate((id) => window.deviceSocket.send(JSON.stringify({ type: "typing.start", conversation_id: id })), id);
+    await page.waitForSelector("#typing:not([hidden])");
+    await page.type("#composer-body", "Sorry");
+    const typing = await eventually("the device sees the agent typing", () => devicePage.evaluate(() => window.typing));
+    assert.equal(typing.participant.kind, "agent");
+    assert.equal(typing.state, "start");
+    await page.fill("#composer-body", "");
     await page.fill("#composer-body", "Sorry about that! Let me check.");
     await page.press("#composer-body", "Enter");
-    const reply = await eventually("the device gets the reply", async () => {
-      const list = await api("GET", `/v1/conversations/${id}/messages`, { sdk: device });
-      return list.body.data.find((m) => m.direction === "outbound");
-    });
+    const reply = await eventually("the device gets the reply live", () =>
+      devicePage.evaluate(() => window.received.find((m) => m.direction === "outbound")),
+    );
     assert.equal(reply.body, "Sorry about that! Let me check.");
+    await deviceContext.close();
     assert.ok(reply.local_id, "sent with a local_id");
     await page.waitForSelector(`.message.out[data-sequence="${reply.sequence}"]`);
     assert.equal(await page.locator(".message.out").count(), 1);
@@ -157,7 +192,7 @@ async function main() {
     assert.equal(read.status, 200, JSON.stringify(read.body));
     await page.waitForSelector(`.message.out[data-sequence="${reply.sequence}"][data-status=read]`);
 
-    step("assign and resolve");
+    step("assign");
     await page.click("#assign");
     await eventually("assigned", async () => (await page.textContent("#thread-meta")).includes("assigned to you"));
     mkdirSync(shots, { recursive: true });
@@ -173,8 +208,15 @@ async function main() {
       body: { body: "Are you still there?", local_id: "d-3" },
     });
     assert.equal(meanwhile.status, 201, JSON.stringify(meanwhile.body));
+    // A conversation the page does not follow: it comes with the inbox catch-up (sync).
+    const other = { app, key, device: "phone-7" };
+    const second = await api("POST", "/v1/conversations", { sdk: other });
+    await api("POST", `/v1/conversations/${second.body.id}/messages`, { sdk: other, body: { body: "Hi there", local_id: "p-1" } });
+    const offline = (await page.getAttribute("#live", "data-state")) !== "live";
+    console.log(`info: the page was ${offline ? "still reconnecting (resume and sync)" : "already back (live)"} when they were sent`);
     await page.waitForSelector("#live[data-state=live]");
     await page.waitForSelector(".message.in >> text=Are you still there?");
+    await page.waitForSelector(`.conversation[data-id="${second.body.id}"] .badge >> text=1`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await page.locator(".message").count(), 4, "every message once");
 

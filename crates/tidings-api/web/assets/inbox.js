@@ -30,9 +30,17 @@ function live(frame) {
   switch (frame.type) {
     case "connected":
       // Back after a cut: catch up on the conversations that changed meanwhile (the open one
-      // resumes from its position by itself).
+      // resumes from its position by itself), and on who is online.
       if (connectedBefore && list.syncCursor) realtime.sync(list.syncCursor);
       connectedBefore = true;
+      list.loadPresence();
+      break;
+    case "presence":
+      list.presence(frame);
+      if (thread.conversation) thread.head();
+      break;
+    case "typing":
+      thread.event(frame);
       break;
     case "inbox.stale":
       if (list.syncCursor) realtime.sync(list.syncCursor);

@@ -16,6 +16,7 @@ export class ConversationList {
     this.items = new Map();
     this.previews = new Map();
     this.contacts = new Map();
+    this.online = new Set(); // contact ids connected now
     this.selectedId = null;
     this.nextCursor = null;
     this.syncCursor = null;
@@ -59,6 +60,25 @@ export class ConversationList {
     } catch (error) {
       if (generation === this.generation) this.render(error.message, true);
     }
+  }
+
+  /** Who is connected now (a page of 200 is plenty for dots), then kept by `presence` events. */
+  async loadPresence() {
+    try {
+      const page = await call("GET", "/v1/presence?limit=200");
+      this.online = new Set(page.data.filter((p) => p.kind === "contact").map((p) => p.id));
+      this.render();
+    } catch {
+      // Dots are a nicety: the list works without them.
+    }
+  }
+
+  /** A `presence` frame. */
+  presence(frame) {
+    if (frame.participant.kind !== "contact") return;
+    if (frame.status === "online") this.online.add(frame.participant.id);
+    else this.online.delete(frame.participant.id);
+    this.render();
   }
 
   /** Loads the next page. */
@@ -158,7 +178,12 @@ export class ConversationList {
               dataset: { id: c.id },
               onclick: () => this.onOpen(c),
             },
-            h("span", { class: "who", text: this.contactName(c.contact_id) }),
+            h(
+              "span",
+              { class: "who" },
+              h("span", { class: "dot", dataset: { online: String(this.online.has(c.contact_id)) } }),
+              this.contactName(c.contact_id),
+            ),
             h("span", { class: "when muted", text: shortTime(c.last_message_at || c.updated_at) }),
             h("span", { class: "preview muted", text: this.previews.get(c.id) || `${c.platform} · ${c.status}` }),
             unread ? h("span", { class: "badge", text: String(c.unread_count), "aria-label": "unread" }) : null,
@@ -169,6 +194,8 @@ export class ConversationList {
     if (this.nextCursor) {
       this.ul.append(h("li", {}, h("button", { type: "button", class: "link more", onclick: () => this.more() }, "More…")));
     }
+    const unread = sorted.reduce((n, c) => n + (c.unread_count || 0), 0);
+    document.title = unread ? `(${unread}) Tidings inbox` : "Tidings inbox";
     const empty = sorted.length === 0 ? `No ${this.filter.status} conversations.` : "";
     this.state.textContent = status || empty;
     this.state.classList.toggle("error", isError);

@@ -37,15 +37,43 @@ export class Thread {
         this.send();
       }
     });
+    $("composer-body").addEventListener("input", () => this.typing(true));
+    $("composer-body").addEventListener("blur", () => this.typing(false));
+    this.typingSentAt = 0;
+    this.contactTypingTimer = null;
     $("assign").addEventListener("click", () => this.assign());
     $("status-toggle").addEventListener("click", () => this.toggleStatus());
     $("back").addEventListener("click", () => this.close());
     document.addEventListener("visibilitychange", () => this.markRead());
   }
 
+  /**
+   * Tells the contact the agent is typing: at most every 3 s while keys are pressed (the server
+   * drops the indicator after 5 s without one), and a stop when the text is sent or left.
+   */
+  typing(on) {
+    if (!this.conversation) return;
+    const now = Date.now();
+    if (on && now - this.typingSentAt < 3000) return;
+    if (!on && this.typingSentAt === 0) return;
+    this.typingSentAt = on ? now : 0;
+    this.realtime.typing(this.conversation.id, on);
+  }
+
+  /** Shows or hides "typing…" for the contact; it hides by itself if no stop comes. */
+  contactTyping(on) {
+    clearTimeout(this.contactTypingTimer);
+    show($("typing"), on);
+    if (on) this.contactTypingTimer = setTimeout(() => show($("typing"), false), 6000);
+  }
+
   /** Opens a conversation: its newest messages, then every change after the position read. */
   async open(summary) {
-    if (this.conversation) this.realtime.unfollow(this.conversation.id);
+    if (this.conversation) {
+      this.typing(false);
+      this.realtime.unfollow(this.conversation.id);
+    }
+    this.contactTyping(false);
     this.conversation = summary;
     this.messages.clear();
     this.pending.clear();
@@ -118,8 +146,13 @@ export class Thread {
       return;
     }
     if (!this.isOpen(frame.conversation_id)) return;
+    if (frame.type === "typing") {
+      if (frame.participant && frame.participant.kind === "contact") this.contactTyping(frame.state === "start");
+      return;
+    }
     if (frame.type === "message.new" || frame.type === "message.updated") {
       const m = frame.message;
+      if (m.direction === "inbound") this.contactTyping(false);
       if (m.local_id) this.pending.delete(m.local_id);
       this.messages.set(m.sequence, m);
       this.render(this.nearBottom());
@@ -161,6 +194,7 @@ export class Thread {
       const body = input.value.trim();
       if (!body) return;
       input.value = "";
+      this.typing(false);
       item = { local_id: newLocalId(), body, failed: false };
       this.pending.set(item.local_id, item);
     }
@@ -209,6 +243,7 @@ export class Thread {
   head() {
     const c = this.conversation;
     $("thread-contact").textContent = this.list.contactName(c.contact_id);
+    $("thread-contact").dataset.online = String(this.list.online.has(c.contact_id));
     const assignee = !c.assignee_id ? "unassigned" : c.assignee_id === current.user.id ? "assigned to you" : "assigned";
     $("thread-meta").textContent = `${c.platform} · ${c.status} · ${assignee}`;
     $("thread-view").dataset.status = c.status;
