@@ -225,6 +225,28 @@ async function main() {
     await eventually("resolved", async () => (await page.textContent("#thread-meta")).includes("resolved"));
     await page.waitForSelector(item, { state: "detached" });
 
+    step("scrolling up loads older messages");
+    for (let i = 2; i <= 60; i += 1) {
+      const r = await api("POST", `/v1/conversations/${second.body.id}/messages`, {
+        sdk: other,
+        body: { body: `Line ${i}`, local_id: `p-${i}` },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    await page.click(".segmented [data-status=open]");
+    await page.selectOption("#platform-filter", "ios");
+    await eventually("no iOS conversation", async () => (await page.textContent("#list-state")) === "No open conversations.");
+    await page.selectOption("#platform-filter", "web");
+    await page.click(`.conversation[data-id="${second.body.id}"]`);
+    await page.waitForSelector(".message.in >> text=Line 60");
+    assert.equal(await page.locator(".message").count(), 50, "the newest page first");
+    await page.locator("#messages").evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await page.waitForSelector(".message.in >> text=Hi there");
+    assert.equal(await page.locator(".message").count(), 60);
+    assert.equal(await page.textContent("#history-state"), "Start of the conversation");
+
     step("a phone shows one pane at a time");
     await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(await page.isVisible("#back"));

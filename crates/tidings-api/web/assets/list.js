@@ -7,12 +7,34 @@ import { call, current } from "./session.js";
 
 const PAGE = 50;
 
+let audio = null;
+
+/** A short two-note chime for a conversation that just came in (Web Audio: no sound file to load). */
+function chime() {
+  try {
+    audio = audio || new AudioContext();
+    const now = audio.currentTime;
+    [880, 1320].forEach((frequency, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.08, now + i * 0.12);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.12 + 0.25);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now + i * 0.12);
+      osc.stop(now + i * 0.12 + 0.25);
+    });
+  } catch {
+    // No audio (a browser policy, no device): the badge and the title still tell.
+  }
+}
+
 export class ConversationList {
   /** `onOpen(conversation)` runs when the agent picks a conversation. */
   constructor({ onOpen, onError }) {
     this.onOpen = onOpen;
     this.onError = onError;
-    this.filter = { status: "open", assignee: "" };
+    this.filter = { status: "open", assignee: "", platform: "" };
     this.items = new Map();
     this.previews = new Map();
     this.contacts = new Map();
@@ -36,12 +58,16 @@ export class ConversationList {
       this.filter.assignee = e.target.value;
       this.load();
     });
+    $("platform-filter").addEventListener("change", (e) => {
+      this.filter.platform = e.target.value;
+      this.load();
+    });
   }
 
   params(cursor) {
-    const { status, assignee } = this.filter;
+    const { status, assignee, platform } = this.filter;
     const who = assignee === "me" ? current.user.id : assignee;
-    return query({ status, assignee: who, cursor, limit: PAGE });
+    return query({ status, assignee: who, platform, cursor, limit: PAGE });
   }
 
   /** Loads the first page for the current filter. */
@@ -97,6 +123,7 @@ export class ConversationList {
 
   matches(c) {
     if (c.status !== this.filter.status) return false;
+    if (this.filter.platform && c.platform !== this.filter.platform) return false;
     if (this.filter.assignee === "me") return c.assignee_id === current.user.id;
     if (this.filter.assignee === "none") return !c.assignee_id;
     return true;
@@ -118,7 +145,9 @@ export class ConversationList {
     const c = this.items.get(id);
     if (!c) {
       try {
-        this.upsert(await call("GET", `/v1/conversations/${id}`));
+        const fresh = await call("GET", `/v1/conversations/${id}`);
+        if (message.direction === "inbound" && this.matches(fresh) && !this.items.has(id)) chime();
+        this.upsert(fresh);
       } catch (error) {
         this.onError(error.message);
       }

@@ -27,6 +27,7 @@ export class Thread {
     this.box.addEventListener("scroll", () => {
       if (this.box.scrollTop < 80) this.older();
     });
+    $("history-state").addEventListener("click", () => this.older());
     $("composer").addEventListener("submit", (e) => {
       e.preventDefault();
       this.send();
@@ -97,6 +98,7 @@ export class Thread {
       page.data.forEach((m) => this.messages.set(m.sequence, m));
       this.before = page.next_cursor;
       this.render(true);
+      this.fill();
       this.realtime.follow(id, conversation.last_position || 0);
       this.markRead();
       $("composer-body").focus();
@@ -129,11 +131,18 @@ export class Thread {
       this.render(false);
       // Keep the message the agent was looking at in place.
       this.box.scrollTop += this.box.scrollHeight - height;
+      this.loadingOlder = false;
+      this.fill();
     } catch (error) {
       $("history-state").textContent = error.message;
     } finally {
       this.loadingOlder = false;
     }
+  }
+
+  /** A page too short to scroll cannot be scrolled back: load older messages until it can. */
+  fill() {
+    if (this.before && this.box.scrollHeight <= this.box.clientHeight) this.older();
   }
 
   /** A live frame of the realtime connection. */
@@ -264,8 +273,9 @@ export class Thread {
     }
     this.ol.replaceChildren(...items);
     const state = $("history-state");
-    if (this.before) state.textContent = "Scroll up for older messages";
+    if (this.before) state.textContent = "Older messages";
     else state.textContent = sorted.length ? "Start of the conversation" : "No messages yet.";
+    state.disabled = !this.before;
     if (toBottom) this.box.scrollTop = this.box.scrollHeight;
   }
 
