@@ -192,9 +192,12 @@ async function main() {
     assert.equal(read.status, 200, JSON.stringify(read.body));
     await page.waitForSelector(`.message.out[data-sequence="${reply.sequence}"][data-status=read]`);
 
-    step("assign");
+    step("assign; the contact panel");
     await page.click("#assign");
     await eventually("assigned", async () => (await page.textContent("#thread-meta")).includes("assigned to you"));
+    await page.click("#contact-toggle");
+    await page.waitForSelector("#contact-details >> text=Customer since");
+    await page.click("#contact-toggle");
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, "inbox.png") });
 
@@ -224,6 +227,12 @@ async function main() {
     await page.click("#status-toggle");
     await eventually("resolved", async () => (await page.textContent("#thread-meta")).includes("resolved"));
     await page.waitForSelector(item, { state: "detached" });
+
+    step("search finds a message and opens its conversation");
+    await page.fill("#search", "arrived");
+    await page.press("#search", "Enter");
+    await page.click(".conversation.result >> text=Hello, my order never arrived");
+    await eventually("the resolved conversation is open", async () => (await page.textContent("#thread-meta")).includes("resolved"));
 
     step("scrolling up loads older messages");
     for (let i = 2; i <= 60; i += 1) {

@@ -62,10 +62,12 @@ static ASSETS: &[Asset] = &[
     asset!("assets/thread.js", JS),
     asset!("assets/inbox.js", JS),
     asset!("assets/setup.js", JS),
+    asset!("assets/reset.js", JS),
 ];
 
 static INBOX_PAGE: Asset = asset!("index.html", "text/html; charset=utf-8");
 static SETUP_PAGE: Asset = asset!("setup.html", "text/html; charset=utf-8");
+static RESET_PAGE: Asset = asset!("reset.html", "text/html; charset=utf-8");
 
 /// `GET /`: the inbox (and its login), or the setup page while no company exists.
 pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -82,6 +84,12 @@ pub async fn setup(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         return see_other("/");
     }
     serve(&req, &SETUP_PAGE, Some(PAGE_CSP))
+}
+
+/// `GET /reset-password`: the page of password reset and invitation links (`?token=tdp_…`), which
+/// also asks for a new link.
+pub async fn reset_password(req: HttpRequest) -> HttpResponse {
+    serve(&req, &RESET_PAGE, Some(PAGE_CSP))
 }
 
 /// `GET /assets/{name}`

@@ -26,6 +26,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(crate::web::inbox)))
         .service(web::resource("/setup").route(web::get().to(crate::web::setup)))
+        .service(web::resource("/reset-password").route(web::get().to(crate::web::reset_password)))
         .service(web::resource("/assets/{name}").route(web::get().to(crate::web::asset)))
         .service(web::resource("/health").route(web::get().to(health::live)))
         .service(web::resource("/health/ready").route(web::get().to(health::ready)))

@@ -43,11 +43,15 @@ async fn setup_is_offered_until_the_first_company_exists(db: &TestDb) {
     assert_eq!(res.status().as_u16(), 200);
     let page = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
     assert!(page.contains("id=\"login-form\""), "{page}");
+    // The page of reset and invitation links is there whatever the state.
+    let res =
+        test::call_service(&svc, TestRequest::get().uri("/reset-password?token=tdp_x").to_request()).await;
+    assert_eq!(res.status().as_u16(), 200);
 }
 
 async fn pages_and_assets_are_served_under_a_strict_policy(db: &TestDb) {
     let svc = app!(db);
-    for path in ["/setup", "/"] {
+    for path in ["/setup", "/", "/reset-password"] {
         let res = test::call_service(&svc, TestRequest::get().uri(path).to_request()).await;
         assert_eq!(res.status().as_u16(), 200, "{path}");
         let header = |name: &str| res.headers().get(name).unwrap().to_str().unwrap().to_owned();

@@ -58,6 +58,15 @@ export class ConversationList {
       this.filter.assignee = e.target.value;
       this.load();
     });
+    $("search-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const q = $("search").value.trim();
+      if (q) this.search(q);
+      else this.load();
+    });
+    $("search").addEventListener("search", () => {
+      if (!$("search").value) this.load();
+    });
     $("platform-filter").addEventListener("change", (e) => {
       this.filter.platform = e.target.value;
       this.load();
@@ -73,6 +82,7 @@ export class ConversationList {
   /** Loads the first page for the current filter. */
   async load() {
     const generation = ++this.generation;
+    $("search").value = "";
     this.items.clear();
     this.nextCursor = null;
     this.render("Loading conversations…");
@@ -105,6 +115,45 @@ export class ConversationList {
     if (frame.status === "online") this.online.add(frame.participant.id);
     else this.online.delete(frame.participant.id);
     this.render();
+  }
+
+  /** Messages of the company matching `q`, best first; picking one opens its conversation. */
+  async search(q) {
+    const generation = ++this.generation;
+    this.items.clear();
+    this.nextCursor = null;
+    this.ul.replaceChildren();
+    this.state.textContent = "Searching…";
+    try {
+      const page = await call("GET", `/v1/search/messages${query({ q, limit: PAGE })}`);
+      if (generation !== this.generation) return;
+      this.ul.replaceChildren(
+        ...page.data.map((m) =>
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", class: "conversation result", dataset: { id: m.conversation_id }, onclick: () => this.openById(m.conversation_id) },
+              h("span", { class: "who", text: m.direction === "inbound" ? "Customer" : "Agent" }),
+              h("span", { class: "when muted", text: shortTime(m.created_at) }),
+              h("span", { class: "preview", text: m.body }),
+            ),
+          ),
+        ),
+      );
+      this.state.textContent = page.data.length ? "" : `No message matches “${q}”.`;
+    } catch (error) {
+      if (generation === this.generation) this.state.textContent = error.message;
+    }
+  }
+
+  async openById(id) {
+    try {
+      this.onOpen(await call("GET", `/v1/conversations/${id}`));
+    } catch (error) {
+      this.onError(error.message);
+    }
   }
 
   /** Loads the next page. */

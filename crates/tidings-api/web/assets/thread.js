@@ -45,6 +45,7 @@ export class Thread {
     $("assign").addEventListener("click", () => this.assign());
     $("status-toggle").addEventListener("click", () => this.toggleStatus());
     $("back").addEventListener("click", () => this.close());
+    $("contact-toggle").addEventListener("click", () => this.toggleContact());
     document.addEventListener("visibilitychange", () => this.markRead());
   }
 
@@ -93,6 +94,7 @@ export class Thread {
       if (!this.isOpen(id)) return;
       this.conversation = conversation;
       this.head();
+      this.loadContact();
       const page = await call("GET", `/v1/conversations/${id}/messages${query({ limit: PAGE })}`);
       if (!this.isOpen(id)) return;
       page.data.forEach((m) => this.messages.set(m.sequence, m));
@@ -221,6 +223,44 @@ export class Thread {
       item.failed = true;
       item.error = error.message;
       if (this.isOpen(id)) this.render(true);
+    }
+  }
+
+  /** Shows or hides the contact panel: who the customer is, as the company knows them. */
+  async toggleContact() {
+    const panel = $("contact-panel");
+    const open = panel.hidden;
+    show(panel, open);
+    $("contact-toggle").setAttribute("aria-expanded", String(open));
+    if (open) await this.loadContact();
+  }
+
+  async loadContact() {
+    const dl = $("contact-details");
+    const c = this.conversation;
+    if (!c || $("contact-panel").hidden) return;
+    dl.replaceChildren(h("dd", { class: "muted", text: "Loading…" }));
+    try {
+      const contact = await call("GET", `/v1/contacts/${c.contact_id}`);
+      if (!this.isOpen(c.id)) return;
+      const rows = [
+        ["Name", contact.name],
+        ["E-mail", contact.email],
+        ["Phone", contact.phone],
+        ["External id", contact.external_id],
+        ["Facebook", contact.facebook_id],
+        ["Instagram", contact.instagram_id],
+        ["Online", this.list.online.has(contact.id) ? "now" : "no"],
+        ["Customer since", new Date(contact.created_at).toLocaleDateString()],
+      ].filter(([, v]) => v);
+      const meta = contact.metadata && Object.keys(contact.metadata).length ? contact.metadata : null;
+      dl.replaceChildren(
+        ...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]),
+        meta ? h("dt", { text: "Metadata" }) : null,
+        meta ? h("dd", {}, h("pre", { text: JSON.stringify(meta, null, 2) })) : null,
+      );
+    } catch (error) {
+      dl.replaceChildren(h("dd", { class: "error", text: error.message }));
     }
   }
 
