@@ -256,6 +256,31 @@ async function main() {
     assert.equal(await page.locator(".message").count(), 60);
     assert.equal(await page.textContent("#history-state"), "Start of the conversation");
 
+    step("team and apps: invite an agent, issue and revoke a key");
+    page.on("dialog", (dialog) => dialog.accept());
+    await page.click("#show-settings");
+    await page.waitForSelector("#team >> text=Ada Lovelace (you)");
+    await page.fill("#invite-name", "Bob");
+    await page.fill("#invite-email", "bob@acme.test");
+    await page.click("#invite-form button[type=submit]");
+    await page.waitForSelector("#team >> text=bob@acme.test");
+    await page.waitForSelector(`.app[data-id="${app}"] tbody tr`);
+    assert.equal(await page.locator(`.app[data-id="${app}"] tbody tr`).count(), 1, "the setup's client key");
+    await page.click(`.app[data-id="${app}"] >> text=New server key`);
+    await page.waitForSelector("#new-key:not([hidden])");
+    const serverKey = await page.textContent("#new-key-value");
+    assert.match(serverKey, /^tdk_s_/);
+    const me = await fetch(`${base}/v1/auth/me`, { headers: { "x-api-key": serverKey } });
+    assert.equal(me.status, 200);
+    await eventually("two keys listed", async () => (await page.locator(`.app[data-id="${app}"] tbody tr`).count()) === 2);
+    await page.click(`.app[data-id="${app}"] tbody tr:nth-child(2) >> text=Revoke`);
+    await eventually("one key left", async () => (await page.locator(`.app[data-id="${app}"] tbody tr`).count()) === 1);
+    const revoked = await fetch(`${base}/v1/auth/me`, { headers: { "x-api-key": serverKey } });
+    assert.equal(revoked.status, 401);
+    await page.screenshot({ path: join(shots, "team-and-apps.png") });
+    await page.click("#show-inbox");
+    await page.waitForSelector("#thread-view:not([hidden])");
+
     step("a phone shows one pane at a time");
     await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(await page.isVisible("#back"));

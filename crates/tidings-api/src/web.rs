@@ -60,6 +60,7 @@ static ASSETS: &[Asset] = &[
     asset!("assets/login.js", JS),
     asset!("assets/list.js", JS),
     asset!("assets/thread.js", JS),
+    asset!("assets/settings.js", JS),
     asset!("assets/inbox.js", JS),
     asset!("assets/setup.js", JS),
     asset!("assets/reset.js", JS),

@@ -87,7 +87,15 @@ async fn pages_and_assets_are_served_under_a_strict_policy(db: &TestDb) {
     assert_eq!(res.headers().get("cache-control").unwrap(), "no-cache");
     let etag = res.headers().get("etag").unwrap().to_str().unwrap().to_owned();
     let source = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    for module in ["./session.js", "./realtime.js", "./list.js", "./thread.js", "./login.js", "./dom.js"] {
+    for module in [
+        "./session.js",
+        "./realtime.js",
+        "./list.js",
+        "./thread.js",
+        "./login.js",
+        "./dom.js",
+        "./settings.js",
+    ] {
         assert!(source.contains(module), "{module}");
         let uri = format!("/assets/{}", module.trim_start_matches("./"));
         let res = test::call_service(&svc, TestRequest::get().uri(&uri).to_request()).await;

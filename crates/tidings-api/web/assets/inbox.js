@@ -6,6 +6,7 @@ import { ConversationList } from "./list.js";
 import { initLogin, showLogin } from "./login.js";
 import { Realtime } from "./realtime.js";
 import * as session from "./session.js";
+import { Settings } from "./settings.js";
 import { Thread } from "./thread.js";
 
 const QUIET_ERRORS = new Set(["TOKEN_EXPIRED", "UNAUTHENTICATED", "NOT_SUBSCRIBED"]);
@@ -24,6 +25,19 @@ const realtime = new Realtime({
   },
 });
 const thread = new Thread({ realtime, list, onError: banner });
+const settings = new Settings();
+
+/** Switches between the inbox and the team and apps view. */
+function view(name) {
+  const inSettings = name === "settings";
+  document.body.classList.toggle("in-settings", inSettings);
+  show($("settings"), inSettings);
+  $("show-inbox").toggleAttribute("aria-current", !inSettings);
+  $("show-settings").toggleAttribute("aria-current", inSettings);
+  if (inSettings) settings.load();
+}
+$("show-inbox").addEventListener("click", () => view("inbox"));
+$("show-settings").addEventListener("click", () => view("settings"));
 let connectedBefore = false;
 
 function live(frame) {
@@ -86,6 +100,7 @@ function enter() {
   show($("loading"), false);
   show($("login"), false);
   show($("inbox"), true);
+  view("inbox");
   banner("");
   realtime.start();
   list.load();
