@@ -89,6 +89,8 @@ session.onTokenChange((token) => {
   else {
     realtime.stop();
     connectedBefore = false;
+    thread.reset();
+    list.reset();
     showLogin();
   }
 });

@@ -39,6 +39,9 @@ export class ConversationList {
     this.previews = new Map();
     this.contacts = new Map();
     this.online = new Set(); // contact ids connected now
+    // Conversations known to be outside the filter: a message does not move a conversation into
+    // it (status and assignee changes come as conversation.updated), so their messages need no fetch.
+    this.outside = new Set();
     this.selectedId = null;
     this.nextCursor = null;
     this.syncCursor = null;
@@ -83,6 +86,7 @@ export class ConversationList {
   async load() {
     const generation = ++this.generation;
     $("search").value = "";
+    this.outside.clear();
     this.items.clear();
     this.nextCursor = null;
     this.render("Loading conversations…");
@@ -182,8 +186,13 @@ export class ConversationList {
   upsert(c) {
     const known = this.items.get(c.id);
     if (known && c.last_position !== undefined && known.last_position > c.last_position) return;
-    if (this.matches(c)) this.items.set(c.id, { ...known, ...c });
-    else this.items.delete(c.id);
+    if (this.matches(c)) {
+      this.items.set(c.id, { ...known, ...c });
+      this.outside.delete(c.id);
+    } else {
+      this.items.delete(c.id);
+      this.outside.add(c.id);
+    }
     this.render();
   }
 
@@ -193,6 +202,7 @@ export class ConversationList {
     this.previews.set(id, message.body || (message.attachments && message.attachments.length ? "📎 attachment" : ""));
     const c = this.items.get(id);
     if (!c) {
+      if (this.outside.has(id)) return;
       try {
         const fresh = await call("GET", `/v1/conversations/${id}`);
         if (message.direction === "inbound" && this.matches(fresh) && !this.items.has(id)) chime();
@@ -216,6 +226,18 @@ export class ConversationList {
       c.unread_count = 0;
       this.render();
     }
+  }
+
+  /** Forgets everything shown (logout). */
+  reset() {
+    this.generation += 1;
+    this.items.clear();
+    this.previews.clear();
+    this.contacts.clear();
+    this.outside.clear();
+    this.selectedId = null;
+    this.syncCursor = null;
+    this.ul.replaceChildren();
   }
 
   select(id) {

@@ -109,6 +109,20 @@ export class Thread {
     }
   }
 
+  /** Forgets the open conversation (logout). */
+  reset() {
+    if (this.conversation) this.realtime.unfollow(this.conversation.id);
+    this.conversation = null;
+    this.messages.clear();
+    this.pending.clear();
+    this.before = null;
+    this.ol.replaceChildren();
+    show($("thread-view"), false);
+    show($("contact-panel"), false);
+    show($("thread-empty"), true);
+    document.body.classList.remove("thread-open");
+  }
+
   isOpen(id) {
     return this.conversation && this.conversation.id === id;
   }
