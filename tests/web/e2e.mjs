@@ -7,6 +7,7 @@
 // killed and restarted (the script prints `restart` and waits for `restarted` on stdin) and the page
 // reconnects and shows what was sent meanwhile, once. Exits 0 when every check holds.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -71,8 +72,12 @@ async function main() {
     const key = await page.textContent("#done-key");
     assert.match(key, /\S{20,}/);
     assert.ok((await page.textContent("#snippet-curl")).includes(key));
-    assert.ok((await page.textContent("#snippet-ws")).includes("/v1/realtime"));
+    const wsSnippet = await page.textContent("#snippet-ws");
+    const curlSnippet = await page.textContent("#snippet-curl");
+    assert.ok(wsSnippet.includes("/v1/realtime"));
     assert.ok((await page.textContent("#snippet-sio")).includes("socket.io-client"));
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "setup.png"), fullPage: true });
 
     step("the session cookie is out of the page's reach");
     const cookie = (await context.cookies()).find((c) => c.name === "tidings_refresh");
@@ -101,6 +106,7 @@ async function main() {
     await page.click("#login-submit");
     await page.waitForSelector("#login-error:not([hidden])");
     assert.equal(await page.textContent("#login-error"), "invalid e-mail or password");
+    await page.screenshot({ path: join(shots, "login.png") });
     await page.fill("#login-password", "correct horse battery");
     await page.click("#login-submit");
     await page.waitForSelector("#inbox:not([hidden])");
@@ -198,7 +204,6 @@ async function main() {
     await page.click("#contact-toggle");
     await page.waitForSelector("#contact-details >> text=Customer since");
     await page.click("#contact-toggle");
-    mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, "inbox.png") });
 
     step("the server is killed and restarted while the page is open");
@@ -288,6 +293,40 @@ async function main() {
     await page.screenshot({ path: join(shots, "inbox-phone.png") });
     await page.click("#back");
     assert.ok(await page.isVisible("#conversations"));
+
+    step("the setup page's snippets work as printed");
+    const snippetContext = await browser.newContext({ bypassCSP: true });
+    const snippetPage = await snippetContext.newPage();
+    const logged = [];
+    snippetPage.on("console", (m) => logged.push(m.text()));
+    await snippetPage.goto(`${base}/health`);
+    await snippetPage.evaluate(`(async () => { ${wsSnippet} })()`);
+    const snippetDevice = { app, key, device: "device-1" };
+    const own = await api("POST", "/v1/conversations", { sdk: snippetDevice });
+    // Sent before or after the snippet's resume, the message reaches it once (replay or live).
+    await api("POST", `/v1/conversations/${own.body.id}/messages`, { sdk: snippetDevice, body: { body: "Hello!", local_id: "hello-1" } });
+    await eventually("the snippet printed the message", async () => logged.includes("contact Hello!"));
+
+    // The curl snippet, where curl and jq are installed: it posts into the same conversation, and
+    // its local_id is the one used above, so it gets the same message back and stores nothing.
+    const tools = ["curl", "jq"].every((tool) => {
+      try {
+        execFileSync("sh", ["-c", `command -v ${tool}`]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (tools) {
+      const out = JSON.parse(execFileSync("bash", ["-c", curlSnippet], { encoding: "utf8" }));
+      assert.equal(out.body, "Hello!");
+      assert.equal(out.conversation_id, own.body.id);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(logged.filter((l) => l === "contact Hello!").length, 1, "the retry stored nothing new");
+    } else {
+      console.log("info: curl or jq missing, the curl snippet was not run");
+    }
+    await snippetContext.close();
 
     assert.deepEqual(problems, [], "the page logged errors");
   } finally {

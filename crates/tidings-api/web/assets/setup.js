@@ -52,16 +52,21 @@ function done(app, key) {
     `  -H 'Content-Type: application/json' -d '{"body": "Hello!", "local_id": "hello-1"}'`,
   ].join("\n");
   $("snippet-ws").textContent = [
-    `const ws = new WebSocket("${wsOrigin}/v1/realtime");`,
+    `// From a page of another origin, list that origin in TIDINGS_CORS_ORIGINS.`,
+    `const device = { "X-App-Id": "${app.id}", "X-Device-Id": "device-1", "X-Api-Key": "${key}" };`,
+    `const conversation = await (await fetch("${origin}/v1/conversations", { method: "POST", headers: device })).json();`,
     `let last = 0; // the highest feed position applied: resume from it after a reconnection`,
+    `const ws = new WebSocket("${wsOrigin}/v1/realtime");`,
     `ws.onopen = () => ws.send(JSON.stringify({`,
     `  type: "auth", app_id: "${app.id}", device_id: "device-1", api_key: "${key}", platform: "web",`,
     `}));`,
     `ws.onmessage = (e) => {`,
     `  const frame = JSON.parse(e.data);`,
-    `  if (frame.type === "connected") ws.send(JSON.stringify({ type: "resume", conversation_id: CONVERSATION_ID, after_position: last }));`,
+    `  if (frame.type === "connected") {`,
+    `    ws.send(JSON.stringify({ type: "resume", conversation_id: conversation.id, after_position: last }));`,
+    `  }`,
     `  if (frame.position) last = Math.max(last, frame.position);`,
-    `  if (frame.type === "message.new") console.log(frame.message.body);`,
+    `  if (frame.type === "message.new") console.log(frame.message.sender, frame.message.body);`,
     `};`,
   ].join("\n");
   $("snippet-sio").textContent = [
