@@ -204,6 +204,12 @@ async function main() {
     await page.click("#contact-toggle");
     await page.waitForSelector("#contact-details >> text=Customer since");
     await page.click("#contact-toggle");
+    await page.selectOption("#assignee-filter", "none");
+    await page.waitForSelector(item, { state: "detached" });
+    await page.selectOption("#assignee-filter", "me");
+    await page.waitForSelector(item);
+    await page.selectOption("#assignee-filter", "");
+    await page.waitForSelector(item);
     await page.screenshot({ path: join(shots, "inbox.png") });
 
     step("the server is killed and restarted while the page is open");

@@ -34,9 +34,13 @@ export function banner(message) {
   show(box, Boolean(message));
 }
 
-/** Wires the banner's close button. */
+/** Wires the banner's close button, and shows any failure no view caught rather than nothing. */
 export function initBanner() {
   $("banner-close").addEventListener("click", () => banner(""));
+  window.addEventListener("unhandledrejection", (e) => {
+    banner((e.reason && e.reason.message) || String(e.reason));
+  });
+  window.addEventListener("error", (e) => banner(e.message || "Something went wrong on this page."));
 }
 
 /** A short time: today's as hh:mm, older ones with the date. */
