@@ -80,8 +80,11 @@ impl RateLimits {
     /// The limiter a request counts against, if any.
     fn limiter(&self, req: &ServiceRequest) -> Option<&Limiter> {
         let path = req.path();
+        // The web pages' files are embedded in the binary and cost nothing to serve; a page load
+        // fetches a dozen of them, which would eat an agent's budget for API calls.
         let exempt = path.starts_with("/health")
             || path == "/metrics"
+            || (req.method() == Method::GET && path.starts_with("/assets/"))
             || (req.method() == Method::GET
                 && path.starts_with("/v1/uploads/")
                 && path.ends_with("/content"))
