@@ -23,8 +23,9 @@ const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const problems = [];
 const step = (name) => console.log(`step: ${name}`);
 
-async function api(method, path, { sdk, body } = {}) {
+async function api(method, path, { sdk, token, body } = {}) {
   const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
   if (sdk) Object.assign(headers, { "x-app-id": sdk.app, "x-device-id": sdk.device, "x-api-key": sdk.key });
   const res = await fetch(base + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
   const text = await res.text();
@@ -225,12 +226,17 @@ async function main() {
     // A conversation the page does not follow: it comes with the inbox catch-up (sync).
     const other = { app, key, device: "phone-7" };
     const second = await api("POST", "/v1/conversations", { sdk: other });
+    // An agent elsewhere (over the API) names this customer: the list shows the name.
+    const agent = await api("POST", "/v1/auth/login", { body: { email: "ada@acme.test", password: "correct horse battery" } });
+    const named = await api("PATCH", `/v1/contacts/${second.body.contact_id}`, { token: agent.body.access_token, body: { name: "Grace Hopper" } });
+    assert.equal(named.status, 200, JSON.stringify(named.body));
     await api("POST", `/v1/conversations/${second.body.id}/messages`, { sdk: other, body: { body: "Hi there", local_id: "p-1" } });
     const offline = (await page.getAttribute("#live", "data-state")) !== "live";
     console.log(`info: the page was ${offline ? "still reconnecting (resume and sync)" : "already back (live)"} when they were sent`);
     await page.waitForSelector("#live[data-state=live]");
     await page.waitForSelector(".message.in >> text=Are you still there?");
     await page.waitForSelector(`.conversation[data-id="${second.body.id}"] .badge >> text=1`);
+    await page.waitForSelector(`.conversation[data-id="${second.body.id}"] >> text=Grace Hopper`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(await page.locator(".message").count(), 4, "every message once");
 

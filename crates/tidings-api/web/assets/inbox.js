@@ -13,7 +13,11 @@ const QUIET_ERRORS = new Set(["TOKEN_EXPIRED", "UNAUTHENTICATED", "NOT_SUBSCRIBE
 
 initBanner();
 
-const list = new ConversationList({ onOpen: (c) => thread.open(c), onError: banner });
+const list = new ConversationList({
+  onOpen: (c) => thread.open(c),
+  onError: banner,
+  onNames: () => thread.conversation && thread.head(),
+});
 const realtime = new Realtime({
   getToken: session.accessTokenNow,
   refreshToken: session.refresh,

@@ -30,9 +30,13 @@ function chime() {
 }
 
 export class ConversationList {
-  /** `onOpen(conversation)` runs when the agent picks a conversation. */
-  constructor({ onOpen, onError }) {
+  /**
+   * `onOpen(conversation)` runs when the agent picks a conversation, `onError(message)` shows a
+   * failure, `onNames()` runs when contacts' names came in.
+   */
+  constructor({ onOpen, onError, onNames = () => {} }) {
     this.onOpen = onOpen;
+    this.onNames = onNames;
     this.onError = onError;
     this.filter = { status: "open", assignee: "", platform: "" };
     this.items = new Map();
@@ -42,6 +46,8 @@ export class ConversationList {
     // Conversations known to be outside the filter: a message does not move a conversation into
     // it (status and assignee changes come as conversation.updated), so their messages need no fetch.
     this.outside = new Set();
+    this.unnamed = new Set(); // contact ids whose names are to be asked for
+    this.naming = null;
     this.selectedId = null;
     this.nextCursor = null;
     this.syncCursor = null;
@@ -235,6 +241,9 @@ export class ConversationList {
     this.previews.clear();
     this.contacts.clear();
     this.outside.clear();
+    this.unnamed.clear();
+    clearTimeout(this.naming);
+    this.naming = null;
     this.selectedId = null;
     this.syncCursor = null;
     this.ul.replaceChildren();
@@ -246,18 +255,34 @@ export class ConversationList {
     this.render();
   }
 
+  /** The contact's name as far as known; unknown ones are asked for together, one call a batch. */
   contactName(contactId) {
     const known = this.contacts.get(contactId);
     if (known) return known.name;
     const entry = { name: `Visitor ${contactId.slice(-6)}` };
     this.contacts.set(contactId, entry);
-    call("GET", `/v1/contacts/${contactId}`)
-      .then((contact) => {
-        entry.name = contact.name || contact.email || contact.phone || entry.name;
-        this.render();
-      })
-      .catch(() => {});
+    this.unnamed.add(contactId);
+    if (!this.naming) this.naming = setTimeout(() => this.nameContacts(), 0);
     return entry.name;
+  }
+
+  async nameContacts() {
+    this.naming = null;
+    const ids = [...this.unnamed].slice(0, 200);
+    ids.forEach((id) => this.unnamed.delete(id));
+    if (this.unnamed.size) this.naming = setTimeout(() => this.nameContacts(), 0);
+    try {
+      const page = await call("GET", `/v1/contacts${query({ ids: ids.join(","), limit: 200 })}`);
+      for (const contact of page.data) {
+        const entry = this.contacts.get(contact.id);
+        if (entry) entry.name = contact.name || contact.email || contact.phone || entry.name;
+      }
+      this.render();
+      this.onNames();
+    } catch {
+      // The placeholder names stay; the next render asks again.
+      ids.forEach((id) => this.contacts.delete(id));
+    }
   }
 
   render(status, isError = false) {
