@@ -7,6 +7,7 @@ use tidings_messaging::ContactInput;
 use utoipa::IntoParams;
 
 use crate::caller::Staff;
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
@@ -25,6 +26,9 @@ pub struct ContactParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
+
+/// A 409 of a contact's social ids: each is unique within the company.
+const CLAIMED: &str = "`CONFLICT`: another contact of the company has this `facebook_id` or `instagram_id`";
 
 /// Lists or searches the company's contacts, oldest first.
 #[utoipa::path(
@@ -56,7 +60,10 @@ pub async fn list(
         "name": "Grace Hopper", "email": "grace@example.com", "metadata": {"plan": "pro"}
     })),
     security(("bearer" = [])),
-    responses((status = 201, description = "The contact", body = ContactView)),
+    responses(
+        (status = 201, description = "The contact", body = ContactView),
+        (status = 409, description = CLAIMED, body = ErrorEnvelope),
+    ),
 )]
 pub async fn create(
     state: web::Data<AppState>,
@@ -89,7 +96,10 @@ pub async fn get(
     params(("id" = ContactId, Path, description = "The contact")),
     request_body(content = ContactInput, example = json!({"phone": "+49 30 1234567"})),
     security(("bearer" = [])),
-    responses((status = 200, description = "The contact", body = ContactView)),
+    responses(
+        (status = 200, description = "The contact", body = ContactView),
+        (status = 409, description = CLAIMED, body = ErrorEnvelope),
+    ),
 )]
 pub async fn update(
     state: web::Data<AppState>,
