@@ -130,7 +130,10 @@ pub async fn create_key(
     post, path = "/v1/keys/{id}/rotate", tag = "apps", operation_id = "rotate_key",
     params(("id" = ApiKeyId, Path, description = "The key")),
     security(("bearer" = [])),
-    responses((status = 201, description = "The new key, whole, shown this once", body = IssuedKeyView)),
+    responses(
+        (status = 201, description = "The new key, whole, shown this once", body = IssuedKeyView),
+        (status = 409, description = "`CONFLICT`: the key is revoked or expired; create a new one", body = ErrorEnvelope),
+    ),
 )]
 pub async fn rotate_key(
     state: web::Data<AppState>,
