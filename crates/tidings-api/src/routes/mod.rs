@@ -5,6 +5,11 @@
 //! template, as the document writes it, and its methods with their handlers; a path's methods share
 //! one resource, so that another method answers `405`. Paths are tried in order: a fixed path goes
 //! before a template that would also match it (`/appointments/settings` before `/appointments/{id}`).
+//!
+//! A new route takes three steps: its line here, `#[utoipa::path(...)]` on its handler (method and
+//! path as here, parameters, body, answers, `security`), and the handler in the `paths(...)` of
+//! [`crate::openapi::ApiDoc`]. The `openapi` tests of the `envelope` test binary fail until the
+//! table and the document agree.
 
 pub(crate) mod appointments;
 pub(crate) mod apps;
