@@ -50,7 +50,7 @@ impl Plan {
             concurrency: vec![1, 8, 64],
             spreads: vec![1, 100],
             // Light load (100 receivers at 200 messages a second) shows latency without queueing.
-            fanout: vec![(100, 200, 200), (100, 100, 100), (1000, 100, 100)],
+            fanout: vec![(100, 1000, 200), (100, 100, 100), (1000, 100, 100)],
             idle_connections: 1000,
             resume_backlog: 2000,
         }
