@@ -56,7 +56,8 @@ pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: 
     let sockets = connect(tenant, receivers).await;
     let sent_at: Arc<Vec<OnceLock<Instant>>> = Arc::new((0..messages).map(|_| OnceLock::new()).collect());
     // Each run tags its messages apart: a repeated local_id would (rightly) not be stored again.
-    let tag: Arc<str> = format!("\"local_id\":\"bench-{receivers}-").into();
+    let prefix = format!("bench-{receivers}x{rate}x{messages}-");
+    let tag: Arc<str> = format!("\"local_id\":\"{prefix}").into();
     let tasks: Vec<_> = sockets
         .into_iter()
         .map(|mut ws| {
@@ -90,7 +91,7 @@ pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: 
         ticker.tick().await;
         let _ = sent_at[i].set(Instant::now());
         assert!(
-            tenant.post(conversation, &format!("fanout {i}"), Some(format!("bench-{receivers}-{i}"))).await,
+            tenant.post(conversation, &format!("fanout {i}"), Some(format!("{prefix}{i}"))).await,
             "a message was refused"
         );
     }

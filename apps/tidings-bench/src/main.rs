@@ -49,7 +49,8 @@ impl Plan {
             ingest_seconds: 1.0,
             concurrency: vec![1, 8, 64],
             spreads: vec![1, 100],
-            fanout: vec![(100, 100, 100), (1000, 100, 100)],
+            // Light load (100 receivers at 200 messages a second) shows latency without queueing.
+            fanout: vec![(100, 1000, 200), (100, 100, 100), (1000, 100, 100)],
             idle_connections: 1000,
             resume_backlog: 2000,
         }
@@ -61,7 +62,7 @@ impl Plan {
             ingest_seconds: 5.0,
             concurrency: vec![1, 8, 64],
             spreads: vec![1, 100],
-            fanout: vec![(100, 500, 100), (1000, 500, 100), (10_000, 50, 10)],
+            fanout: vec![(100, 1000, 200), (100, 500, 100), (1000, 500, 100), (10_000, 50, 10)],
             idle_connections: 10_000,
             resume_backlog: 10_000,
         }

@@ -7,21 +7,33 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::ErrorCode;
 
 /// The inside of the envelope.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable code.
     pub code: ErrorCode,
     /// Human-readable message.
+    #[schema(example = "the request breaks validation rules")]
     pub message: String,
-    /// Structured details, when there are any.
+    /// Structured details, when there are any: `fields` maps each field (or parameter) to what is
+    /// wrong with it; other errors say what they need to (`limit`, `clashes_with`, `checks`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object, example = json!({"fields": {"email": ["not a valid email address"]}}))]
     pub details: Option<Value>,
-    /// The id of the request, for finding it in the server log.
+    /// The id of the request (`X-Request-Id`), for finding it in the server log.
+    #[schema(value_type = String, example = "01a20ab0-4eef-727a-87aa-b85dccd743e6")]
     pub request_id: Option<String>,
+}
+
+/// The body of every error answer (the schema of [`ErrorBody::envelope`]).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// What went wrong.
+    pub error: ErrorBody,
 }
 
 impl ErrorBody {

@@ -13,7 +13,7 @@ use tidings_messaging::MessagingError;
 use crate::envelope::ErrorBody;
 
 /// Machine-readable error codes of the envelope (see `docs/api.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// 400: the request is malformed or breaks a validation rule.

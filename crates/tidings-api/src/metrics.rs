@@ -16,6 +16,10 @@ use crate::state::AppState;
 /// Buckets of request latencies, in seconds: from a cached read to the request deadline.
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0];
 
+/// Buckets of waits for a database connection, in seconds: from a free connection at hand to the
+/// pool's checkout timeout.
+const POOL_WAIT_BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
+
 /// The recorder of this process, installed on first use. When an embedding program installed its
 /// own recorder first, metrics go there and this handle renders nothing.
 pub fn handle() -> PrometheusHandle {
@@ -27,6 +31,12 @@ pub fn handle() -> PrometheusHandle {
                     Matcher::Full("tidings_http_request_duration_seconds".into()),
                     &LATENCY_BUCKETS,
                 )
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Full("tidings_db_pool_wait_seconds".into()),
+                        &POOL_WAIT_BUCKETS,
+                    )
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

@@ -27,9 +27,13 @@ pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
 }
 
 /// `?limit=&cursor=` of the lists that page by id (users, apps, API keys).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IdPageParams {
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 

@@ -80,16 +80,7 @@ impl RateLimits {
     /// The limiter a request counts against, if any.
     fn limiter(&self, req: &ServiceRequest) -> Option<&Limiter> {
         let path = req.path();
-        // The web pages' files are embedded in the binary and cost nothing to serve; a page load
-        // fetches a dozen of them, which would eat an agent's budget for API calls.
-        let exempt = path.starts_with("/health")
-            || path == "/metrics"
-            || (req.method() == Method::GET && path.starts_with("/assets/"))
-            || (req.method() == Method::GET
-                && path.starts_with("/v1/uploads/")
-                && path.ends_with("/content"))
-            || req.method() == Method::OPTIONS;
-        if exempt {
+        if exempt(req.method(), path) {
             return None;
         }
         if req.method() == Method::POST && path.starts_with("/v1/auth/") {
@@ -98,6 +89,17 @@ impl RateLimits {
             self.general.as_ref()
         }
     }
+}
+
+/// Whether requests of `method` to `path` (or to a route's path template) count against no limit.
+pub fn exempt(method: &Method, path: &str) -> bool {
+    // The web pages' files are embedded in the binary and cost nothing to serve; a page load
+    // fetches a dozen of them, which would eat an agent's budget for API calls.
+    path.starts_with("/health")
+        || path == "/metrics"
+        || (method == Method::GET && path.starts_with("/assets/"))
+        || (method == Method::GET && path.starts_with("/v1/uploads/") && path.ends_with("/content"))
+        || method == Method::OPTIONS
 }
 
 /// Answers `429 RATE_LIMITED` with `Retry-After` to a client over its limit.

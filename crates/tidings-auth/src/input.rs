@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::Deserialize;
 use tidings_domain::{IdentityVerification, KeyKind, Role};
+use utoipa::ToSchema;
 
 /// Rejects names that are only whitespace.
 fn not_blank(value: &str, _ctx: &()) -> garde::Result {
@@ -13,78 +14,91 @@ fn not_blank(value: &str, _ctx: &()) -> garde::Result {
 }
 
 /// `POST /v1/auth/register`: a new company and its owner.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterInput {
     /// Name of the new company.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200, example = "Acme")]
     pub company_name: String,
     /// The owner's display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200, example = "Ada Lovelace")]
     pub name: String,
     /// The owner's login e-mail.
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254, example = "ada@acme.test")]
     pub email: String,
     /// The owner's password, 10 to 128 characters.
     #[garde(length(chars, min = 10, max = 128))]
+    #[schema(format = Password, min_length = 10, max_length = 128, example = "correct horse battery")]
     pub password: String,
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     /// Login e-mail.
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254, example = "ada@acme.test")]
     pub email: String,
     /// Password; its length is not checked here so a login says nothing about the policy.
     #[garde(length(chars, min = 1, max = 128))]
+    #[schema(format = Password, min_length = 1, max_length = 128, example = "correct horse battery")]
     pub password: String,
 }
 
 /// `POST /v1/auth/refresh` and `POST /v1/auth/logout`.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     /// The refresh token from the last login or refresh.
     #[garde(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512, example = "tdr_…")]
     pub refresh_token: String,
 }
 
 /// `POST /v1/auth/password-reset`: asks for a link to choose a new password.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetInput {
     /// The account's login e-mail.
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254, example = "ada@acme.test")]
     pub email: String,
 }
 
 /// `POST /v1/auth/password-reset/confirm`: the token of the link and the new password.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirmInput {
     /// The token of the link (`tdp_…`).
     #[garde(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512, example = "tdp_…")]
     pub token: String,
     /// The new password, 10 to 128 characters (the policy of registration).
     #[garde(length(chars, min = 10, max = 128))]
+    #[schema(format = Password, min_length = 10, max_length = 128, example = "a brand new one")]
     pub password: String,
 }
 
 /// `POST /v1/users`: a new member of the caller's company.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMemberInput {
     /// Login e-mail.
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254, example = "bob@acme.test")]
     pub email: String,
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200, example = "Bob")]
     pub name: String,
     /// Initial password, 10 to 128 characters; without one, the member chooses theirs with the link
     /// of the invitation e-mail before they can log in.
     #[garde(length(chars, min = 10, max = 128))]
+    #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: Option<String>,
     /// Role; at most the caller's own.
     #[garde(skip)]
@@ -92,7 +106,7 @@ pub struct NewMemberInput {
 }
 
 /// `PATCH /v1/users/{id}`.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// The new role; at most the caller's own.
@@ -101,16 +115,17 @@ pub struct RoleInput {
 }
 
 /// `POST /v1/apps`.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppInput {
     /// Display name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200, example = "Website")]
     pub name: String,
 }
 
 /// `PATCH /v1/apps/{id}`: settings of an app.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppPatchInput {
     /// `optional` or `required`: whether every SDK identify must be signed.
@@ -119,7 +134,7 @@ pub struct AppPatchInput {
 }
 
 /// `POST /v1/apps/{id}/keys`.
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyInput {
     /// Client key (SDKs) or server key (services).

@@ -11,21 +11,24 @@ use serde::{Deserialize, Serialize};
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// The opening hours of one day, local time (`HH:MM`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenHours {
     /// First bookable minute.
+    #[schema(example = "09:00")]
     pub open: String,
     /// End of the last bookable appointment.
+    #[schema(example = "17:00")]
     pub close: String,
 }
 
 /// Appointment settings as a company stores and edits them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentSettings {
     /// IANA time zone the hours are in (default `UTC`).
     #[serde(default = "default_time_zone")]
+    #[schema(example = "Europe/Berlin")]
     pub time_zone: String,
     /// Opening hours per day (`mon` .. `sun`); a day that is absent is closed (default Mon-Fri
     /// 09:00-17:00).
@@ -33,12 +36,15 @@ pub struct AppointmentSettings {
     pub business_hours: BTreeMap<String, OpenHours>,
     /// Appointments start at opening time plus a multiple of this many minutes (default 15).
     #[serde(default = "default_step")]
+    #[schema(minimum = 5, maximum = 240, multiple_of = 5)]
     pub slot_step_min: u32,
     /// How many hours before an appointment its reminder e-mail goes out; 0 sends none (default 24).
     #[serde(default = "default_reminder")]
+    #[schema(maximum = 168)]
     pub reminder_hours: u32,
     /// Where the company is told of bookings, changes and cancellations.
     #[serde(default)]
+    #[schema(format = Email)]
     pub notification_email: Option<String>,
 }
 

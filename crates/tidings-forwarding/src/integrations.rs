@@ -49,10 +49,11 @@ pub struct MetaConfig {
 }
 
 /// A change to the Meta integration: a field left out keeps its value, an empty string clears it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetaInput {
     /// Facebook page id.
+    #[schema(example = "1001")]
     pub page_id: Option<String>,
     /// Instagram business account id.
     pub instagram_account_id: Option<String>,

@@ -25,7 +25,8 @@ pub struct MetaWebhooks {
 }
 
 /// The query of the subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Handshake {
     /// Must be `subscribe`.
     #[serde(rename = "hub.mode")]

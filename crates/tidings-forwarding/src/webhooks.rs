@@ -23,25 +23,45 @@ pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
 const MAX_ENDPOINTS: usize = 20;
 
 /// `POST /v1/webhooks`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Where events are posted: `https://`, or `http://` to this machine in development.
+    #[schema(example = "https://example.com/hooks/tidings")]
     pub url: String,
     /// The event types wanted.
+    #[schema(schema_with = event_names)]
     pub events: Vec<String>,
 }
 
 /// `PATCH /v1/webhooks/{id}`: a field left out is kept.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatchInput {
     /// New URL.
     pub url: Option<String>,
     /// New event types.
+    #[schema(schema_with = optional_event_names)]
     pub events: Option<Vec<String>>,
     /// `false` disables it; `true` enables it again (forgetting its failures).
     pub enabled: Option<bool>,
+}
+
+/// The schema of a list of event types: at least one, each of [`WEBHOOK_EVENTS`].
+fn event_names() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let name =
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(WEBHOOK_EVENTS.iter().copied()));
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(name)
+        .min_items(Some(1))
+        .examples([vec!["message.created"]])
+}
+
+/// [`event_names`], or `null` (kept as they are).
+fn optional_event_names() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    event_names().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
 }
 
 /// An endpoint with its secret in clear, the one time it is shown.

@@ -20,7 +20,7 @@ use crate::repos::MessagingRepos;
 pub const MAX_DATA_BYTES: usize = 16 * 1024;
 
 /// Where a custom event goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishRoom {
     /// Every agent of the company.
@@ -30,7 +30,7 @@ pub enum PublishRoom {
 }
 
 /// `POST /v1/realtime/publish`.
-#[derive(Clone, Debug, Deserialize, Validate)]
+#[derive(Clone, Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishInput {
     /// Where it goes.
@@ -41,10 +41,12 @@ pub struct PublishInput {
     pub conversation_id: Option<ConversationId>,
     /// The event's name: 1 to 64 letters, digits, `_`, `-`, `.` or `:`.
     #[garde(length(min = 1, max = 64), custom(event_name))]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_.:-]+$", example = "order.shipped")]
     pub event: String,
     /// Any JSON, at most [`MAX_DATA_BYTES`] serialized.
     #[garde(skip)]
     #[serde(default)]
+    #[schema(example = json!({"order": 42}))]
     pub data: Value,
 }
 

@@ -22,11 +22,12 @@ pub const MAX_DAYS: u32 = 3650;
 pub const EXPIRE_BATCH: i64 = 500;
 
 /// How long a company keeps its data.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSettings {
     /// Messages older than this many days are removed; `None` keeps them all (the default).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub message_days: Option<u32>,
 }
 

@@ -159,12 +159,12 @@ macro_rules! with_conn {
         $crate::pool::detached(async move {
             match source {
                 $crate::store::Source::Pool($crate::pool::DbPool::Postgres(pool)) => {
-                    let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                    let mut guard = $crate::pool::checkout(&pool).await?;
                     let $conn = &mut *guard;
                     $body
                 }
                 $crate::store::Source::Pool($crate::pool::DbPool::Sqlite(pool)) => {
-                    let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                    let mut guard = $crate::pool::checkout(&pool).await?;
                     let $conn = &mut *guard;
                     $body
                 }
@@ -203,6 +203,22 @@ where
     T: Send + 'static,
 {
     tokio::spawn(operation).await.map_err(RepoError::internal)?
+}
+
+/// A connection from `pool`; how long it took is recorded in `tidings_db_pool_wait_seconds` (a
+/// pool too small for the load shows there first).
+pub(crate) async fn checkout<C>(
+    pool: &Pool<C>,
+) -> RepoResult<diesel_async::pooled_connection::deadpool::Object<C>>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>:
+        deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
+{
+    let started = std::time::Instant::now();
+    let conn = pool.get().await.map_err(crate::error::pool_error)?;
+    metrics::histogram!("tidings_db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+    Ok(conn)
 }
 
 #[cfg(test)]

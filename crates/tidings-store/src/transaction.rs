@@ -11,7 +11,7 @@ use diesel_async::{AnsiTransactionManager, AsyncConnection, AsyncPgConnection, T
 use tidings_domain::{RepoError, RepoResult, Transaction, UnitOfWork};
 use tokio::sync::Mutex;
 
-use crate::error::{db_error, pool_error};
+use crate::error::db_error;
 use crate::pool::{Backend, DbPool, SqliteConn, detached};
 use crate::store::{Source, Store};
 
@@ -40,12 +40,12 @@ impl Store {
         let conn = detached(async move {
             match pool {
                 DbPool::Postgres(pool) => {
-                    let mut conn = pool.get().await.map_err(pool_error)?;
+                    let mut conn = crate::pool::checkout(&pool).await?;
                     AnsiTransactionManager::begin_transaction(&mut *conn).await.map_err(db_error)?;
                     Ok(HeldConn::Postgres(conn))
                 }
                 DbPool::Sqlite(pool) => {
-                    let mut conn = pool.get().await.map_err(pool_error)?;
+                    let mut conn = crate::pool::checkout(&pool).await?;
                     conn.spawn_blocking(|c| SyncAnsi::begin_transaction_sql(c, "BEGIN IMMEDIATE"))
                         .await
                         .map_err(db_error)?;

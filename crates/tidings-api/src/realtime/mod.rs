@@ -16,12 +16,27 @@ pub use credential::Credential;
 pub use settings::RealtimeSettings;
 
 use crate::caller::{AnyCaller, bearer};
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
-/// Upgrades to a WebSocket. Credentials in the headers (as for HTTP) or in `?access_token=` are
-/// checked before the upgrade (401 when wrong); without any, the first frame must be `auth`.
+/// The native live door: a WebSocket of JSON text frames (docs/realtime.md).
+///
+/// Credentials in the headers (as for HTTP) or in `?access_token=` are checked before the upgrade
+/// (`401` when wrong); without any, the first frame must be `auth`. The request must be a WebSocket
+/// upgrade (`Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`,
+/// `Sec-WebSocket-Key`).
+#[utoipa::path(
+    get, path = "/v1/realtime", tag = "realtime", operation_id = "realtime",
+    params(("access_token" = Option<String>, Query, description = "A user's access token, for clients that \
+        cannot set headers")),
+    security((), ("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol (docs/realtime.md)"),
+        (status = 400, description = "`VALIDATION_ERROR`: not a WebSocket upgrade, or a malformed query", body = ErrorEnvelope),
+    ),
+)]
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,

@@ -6,8 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tidings_domain::{AppointmentId, AppointmentSettings, AppointmentStatus, ContactId};
 use tidings_messaging::{AppointmentFilter, AppointmentUpdateInput, AvailabilityInput, NewAppointmentInput};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::caller::{Admin, AnyCaller, Staff};
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
@@ -15,18 +17,50 @@ use crate::state::AppState;
 use crate::views::{AppointmentListView, AppointmentSettingsView, AppointmentView, AvailabilityView};
 
 /// `?status=&from=&to=&contact=&email=&cursor=&limit=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only this status.
     status: Option<AppointmentStatus>,
+    /// Starting at or after this time.
     from: Option<DateTime<Utc>>,
+    /// Starting before this time.
     to: Option<DateTime<Utc>>,
+    /// Only this contact's.
     contact: Option<ContactId>,
+    /// Only those booked with this e-mail address (any case, spaces around it ignored).
     email: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `POST /v1/appointments`: 201 with the appointment; 409 naming the clash when the time is taken.
+/// A clash: 409 with the appointments in the way (agents see their ids, customers only their times).
+const CLASH: &str = "`CONFLICT`: the time overlaps another appointment (`details.clashes_with`)";
+
+/// Books an appointment (agents for any contact of the company, SDK devices for their own contact).
+///
+/// `starts_at` must be in the future, inside business hours and on the slot grid; two active
+/// appointments of a company never overlap. A booking starts `pending`, or `confirmed` when an agent
+/// says so.
+#[utoipa::path(
+    post, path = "/v1/appointments", tag = "appointments", operation_id = "create_appointment",
+    request_body(content = NewAppointmentInput, example = json!({
+        "starts_at": "2030-01-07T08:00:00Z", "duration": 30, "name": "Ada Lovelace",
+        "email": "ada@example.com", "inquiry": "Poodle, full groom"
+    })),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 201, description = "The appointment", body = AppointmentView),
+        (status = 409, description = CLASH, body = ErrorEnvelope, example = json!({"error": {
+            "code": "CONFLICT", "message": "the time overlaps another appointment",
+            "details": {"clashes_with": [{"starts_at": "2030-01-07T08:00:00Z", "ends_at": "2030-01-07T08:30:00Z"}]},
+            "request_id": "01a20ab0-4eef-727a-87aa-b85dccd743e6"
+        }})),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -36,7 +70,13 @@ pub async fn create(
     Ok(HttpResponse::Created().json(AppointmentView::from(booking)))
 }
 
-/// `GET /v1/appointments`: by start time, with a total count.
+/// Lists appointments by start time, with how many match in all (SDK devices: their contact's).
+#[utoipa::path(
+    get, path = "/v1/appointments", tag = "appointments", operation_id = "list_appointments",
+    params(ListParams),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "A page of appointments", body = AppointmentListView)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -61,7 +101,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(AppointmentListView { data, next_cursor, total }))
 }
 
-/// `GET /v1/appointments/{id}`
+/// Reads an appointment.
+#[utoipa::path(
+    get, path = "/v1/appointments/{id}", tag = "appointments", operation_id = "get_appointment",
+    params(("id" = AppointmentId, Path, description = "The appointment")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The appointment", body = AppointmentView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -71,7 +117,20 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(AppointmentView::from(booking)))
 }
 
-/// `PUT /v1/appointments/{id}`: move it or edit its details.
+/// Moves an appointment or edits its details; fields left out stay as they are.
+///
+/// Only `pending` and `confirmed` appointments can change.
+#[utoipa::path(
+    put, path = "/v1/appointments/{id}", tag = "appointments", operation_id = "update_appointment",
+    params(("id" = AppointmentId, Path, description = "The appointment")),
+    request_body(content = AppointmentUpdateInput, example = json!({"starts_at": "2030-01-07T09:00:00Z"})),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 200, description = "The appointment", body = AppointmentView),
+        (status = 409, description = "`CONFLICT`: the new time overlaps another appointment, the appointment \
+                                      cannot change any more, or it changed meanwhile", body = ErrorEnvelope),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -83,13 +142,27 @@ pub async fn update(
 }
 
 /// `PATCH /v1/appointments/{id}` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusInput {
+    /// The new status.
     status: AppointmentStatus,
 }
 
-/// `PATCH /v1/appointments/{id}` (agents): a status change.
+/// Changes an appointment's status (agents).
+///
+/// `pending` → `confirmed` → `completed` | `no_show`; `pending` or `confirmed` → `cancelled`.
+#[utoipa::path(
+    patch, path = "/v1/appointments/{id}", tag = "appointments", operation_id = "set_appointment_status",
+    params(("id" = AppointmentId, Path, description = "The appointment")),
+    request_body(content = StatusInput, example = json!({"status": "confirmed"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The appointment", body = AppointmentView),
+        (status = 409, description = "`CONFLICT`: a move the status does not allow (`details.from`, `to`, \
+                                      `allowed`), or the appointment changed meanwhile", body = ErrorEnvelope),
+    ),
+)]
 pub async fn set_status(
     state: web::Data<AppState>,
     staff: Staff,
@@ -104,7 +177,17 @@ pub async fn set_status(
     Ok(HttpResponse::Ok().json(AppointmentView::from(booking)))
 }
 
-/// `DELETE /v1/appointments/{id}`: cancels it (the record stays, cancelled).
+/// Cancels an appointment (the record stays, `cancelled`).
+#[utoipa::path(
+    delete, path = "/v1/appointments/{id}", tag = "appointments", operation_id = "cancel_appointment",
+    params(("id" = AppointmentId, Path, description = "The appointment")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 200, description = "The appointment, cancelled", body = AppointmentView),
+        (status = 409, description = "`CONFLICT`: the appointment cannot be cancelled any more, or it changed \
+                                      meanwhile", body = ErrorEnvelope),
+    ),
+)]
 pub async fn cancel(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -115,13 +198,24 @@ pub async fn cancel(
 }
 
 /// `?date=YYYY-MM-DD&duration=` (minutes, default 30).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityParams {
+    /// The day, in the company's time zone.
     date: NaiveDate,
+    /// The length wanted in minutes: 15, 30 (the default), 45 or 60.
+    #[param(minimum = 15, maximum = 60, multiple_of = 15)]
     duration: Option<i32>,
 }
 
-/// `GET /v1/appointments/availability`: the free slots of a day.
+/// Lists a day's free starts, for a booking widget: business hours minus active appointments,
+/// future starts only. It says when, never who.
+#[utoipa::path(
+    get, path = "/v1/appointments/availability", tag = "appointments", operation_id = "appointment_availability",
+    params(AvailabilityParams),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The day's free slots", body = AvailabilityView)),
+)]
 pub async fn availability(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -132,13 +226,29 @@ pub async fn availability(
     Ok(HttpResponse::Ok().json(AvailabilityView::of(input.date, input.duration, free)))
 }
 
-/// `GET /v1/appointments/settings`
+/// Reads the company's appointment settings.
+#[utoipa::path(
+    get, path = "/v1/appointments/settings", tag = "appointments", operation_id = "get_appointment_settings",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The settings", body = AppointmentSettingsView)),
+)]
 pub async fn settings(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, ApiError> {
     let settings = state.messaging.appointments.settings(&staff.principal).await?;
     Ok(HttpResponse::Ok().json(AppointmentSettingsView::from(settings)))
 }
 
-/// `PUT /v1/appointments/settings` (owners and admins): fields left out take their defaults.
+/// Replaces the company's appointment settings (owners and admins); fields left out take their
+/// defaults. Bookings already made stay where they are.
+#[utoipa::path(
+    put, path = "/v1/appointments/settings", tag = "appointments", operation_id = "put_appointment_settings",
+    request_body(content = AppointmentSettings, example = json!({
+        "time_zone": "Europe/Berlin", "slot_step_min": 30,
+        "business_hours": {"mon": {"open": "09:00", "close": "17:00"}, "wed": {"open": "12:00", "close": "20:00"}},
+        "notification_email": "desk@acme.test"
+    })),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The settings", body = AppointmentSettingsView)),
+)]
 pub async fn put_settings(
     state: web::Data<AppState>,
     staff: Staff<Admin>,

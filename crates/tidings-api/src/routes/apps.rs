@@ -6,13 +6,20 @@ use tidings_auth::{AppInput, AppPatchInput, KeyInput};
 use tidings_domain::{ApiKeyId, AppId};
 
 use crate::caller::{Admin, Staff};
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging::{self, IdPageParams};
 use crate::state::AppState;
 use crate::views::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView, List};
 
-/// `GET /v1/apps?limit=&cursor=`: oldest first.
+/// Lists the company's apps, oldest first.
+#[utoipa::path(
+    get, path = "/v1/apps", tag = "apps", operation_id = "list_apps",
+    params(IdPageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of apps", body = List<AppView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
@@ -24,7 +31,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(List::<AppView>::of(apps, next)))
 }
 
-/// `POST /v1/apps`
+/// Creates an app, an SDK integration (admins and owners).
+#[utoipa::path(
+    post, path = "/v1/apps", tag = "apps", operation_id = "create_app",
+    request_body(content = AppInput, example = json!({"name": "Website"})),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The app", body = AppView)),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -34,7 +47,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(AppView::from(app)))
 }
 
-/// `PATCH /v1/apps/{id}`
+/// Changes an app's settings (admins and owners).
+#[utoipa::path(
+    patch, path = "/v1/apps/{id}", tag = "apps", operation_id = "update_app",
+    params(("id" = AppId, Path, description = "The app")),
+    request_body(content = AppPatchInput, example = json!({"identity_verification": "required"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The app", body = AppView),
+        (status = 409, description = "`CONFLICT`: verification required before an identity secret exists", body = ErrorEnvelope),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -45,7 +68,16 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(AppView::from(app)))
 }
 
-/// `POST /v1/apps/{id}/identity_secret`
+/// Issues a new identity secret for the app, replacing the previous one at once (admins and owners).
+///
+/// The company's backend signs user ids with it (`user_hash` of `POST /v1/identify`); it is shown
+/// this once.
+#[utoipa::path(
+    post, path = "/v1/apps/{id}/identity_secret", tag = "apps", operation_id = "issue_identity_secret",
+    params(("id" = AppId, Path, description = "The app")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The new secret", body = IdentitySecretView)),
+)]
 pub async fn issue_identity_secret(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -55,7 +87,13 @@ pub async fn issue_identity_secret(
     Ok(HttpResponse::Created().json(IdentitySecretView::from(issued)))
 }
 
-/// `GET /v1/apps/{id}/keys?limit=&cursor=`: oldest first.
+/// Lists an app's API keys, oldest first, never the keys themselves (admins and owners).
+#[utoipa::path(
+    get, path = "/v1/apps/{id}/keys", tag = "apps", operation_id = "list_keys",
+    params(("id" = AppId, Path, description = "The app"), IdPageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of keys", body = List<ApiKeyView>)),
+)]
 pub async fn list_keys(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -68,7 +106,15 @@ pub async fn list_keys(
     Ok(HttpResponse::Ok().json(List::<ApiKeyView>::of(keys, next)))
 }
 
-/// `POST /v1/apps/{id}/keys`
+/// Issues an API key for the app: a client key for SDKs or a server key for services (admins and
+/// owners). The key is shown this once.
+#[utoipa::path(
+    post, path = "/v1/apps/{id}/keys", tag = "apps", operation_id = "create_key",
+    params(("id" = AppId, Path, description = "The app")),
+    request_body(content = KeyInput, example = json!({"kind": "client"})),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The key, whole, shown this once", body = IssuedKeyView)),
+)]
 pub async fn create_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -79,7 +125,16 @@ pub async fn create_key(
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
 }
 
-/// `POST /v1/keys/{id}/rotate`
+/// Replaces a key with a new one; the old one keeps working for 24 hours (admins and owners).
+#[utoipa::path(
+    post, path = "/v1/keys/{id}/rotate", tag = "apps", operation_id = "rotate_key",
+    params(("id" = ApiKeyId, Path, description = "The key")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new key, whole, shown this once", body = IssuedKeyView),
+        (status = 409, description = "`CONFLICT`: the key is revoked or expired; create a new one", body = ErrorEnvelope),
+    ),
+)]
 pub async fn rotate_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -89,7 +144,13 @@ pub async fn rotate_key(
     Ok(HttpResponse::Created().json(IssuedKeyView::from(issued)))
 }
 
-/// `DELETE /v1/keys/{id}`
+/// Revokes a key: it is refused from now on (admins and owners).
+#[utoipa::path(
+    delete, path = "/v1/keys/{id}", tag = "apps", operation_id = "revoke_key",
+    params(("id" = ApiKeyId, Path, description = "The key")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked")),
+)]
 pub async fn revoke_key(
     state: web::Data<AppState>,
     staff: Staff<Admin>,

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tidings_domain::{AuditAction, AuditId, AuditQuery};
+use utoipa::IntoParams;
 
 use crate::caller::{Owner, Staff};
 use crate::error::ApiError;
@@ -12,14 +13,25 @@ use crate::state::AppState;
 use crate::views::{AuditEntryView, List};
 
 /// `?action=&cursor=&limit=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// Only entries of this action, e.g. `login.failed`.
     action: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/audit`: newest first.
+/// Lists the company's audit log, newest first (owners).
+#[utoipa::path(
+    get, path = "/v1/audit", tag = "audit", operation_id = "list_audit",
+    params(AuditParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of entries", body = List<AuditEntryView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff<Owner>,

@@ -9,6 +9,7 @@ use tidings_auth::{LoginInput, PasswordResetConfirmInput, PasswordResetInput, Re
 use tidings_domain::Caller;
 
 use crate::caller::AnyCaller;
+use crate::envelope::ErrorEnvelope;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
 use crate::session_cookie;
@@ -23,7 +24,21 @@ struct CookieModeInput {
     refresh_token: Option<String>,
 }
 
-/// `POST /v1/auth/register`
+/// Creates a company and its owner, and logs the owner in.
+///
+/// Passwords are 10 to 128 characters; e-mails are unique across Tidings and stored lower-cased.
+/// In cookie mode the refresh token is set as a cookie instead of being in the body.
+#[utoipa::path(
+    post, path = "/v1/auth/register", tag = "auth", operation_id = "register",
+    params(("x-tidings-session" = Option<String>, Header, description = "`cookie`: cookie mode, the refresh token travels in the httpOnly `tidings_refresh` cookie (path `/v1/auth`) instead of the body")),
+    request_body(content = RegisterInput, example = json!({
+        "company_name": "Acme", "name": "Ada Lovelace", "email": "ada@acme.test", "password": "correct horse battery"
+    })),
+    responses(
+        (status = 201, description = "The owner, the company and a token pair", body = SessionView),
+        (status = 409, description = "`CONFLICT`: the e-mail is already registered (nothing is created)", body = ErrorEnvelope),
+    ),
+)]
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -36,7 +51,20 @@ pub async fn register(
     Ok(res.json(view))
 }
 
-/// `POST /v1/auth/login`
+/// Logs a user in.
+///
+/// A wrong password, an unknown e-mail and a locked account (5 failures in a row lock it for 15
+/// minutes) all answer the same `401`. In cookie mode the refresh token is set as a cookie instead of
+/// being in the body.
+#[utoipa::path(
+    post, path = "/v1/auth/login", tag = "auth", operation_id = "login",
+    params(("x-tidings-session" = Option<String>, Header, description = "`cookie`: cookie mode, the refresh token travels in the httpOnly `tidings_refresh` cookie (path `/v1/auth`) instead of the body")),
+    request_body(content = LoginInput, example = json!({"email": "ada@acme.test", "password": "correct horse battery"})),
+    responses(
+        (status = 200, description = "The user, the company and a token pair", body = SessionView),
+        (status = 401, description = "`UNAUTHENTICATED`: invalid e-mail or password", body = ErrorEnvelope),
+    ),
+)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -49,7 +77,19 @@ pub async fn login(
     Ok(res.json(view))
 }
 
-/// `POST /v1/auth/refresh`
+/// Spends a refresh token for a new token pair.
+///
+/// A refresh token that was already spent revokes every token of its login (the family). In cookie
+/// mode the body may be `{}`: the cookie's token is spent, and the new one set in its place.
+#[utoipa::path(
+    post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh",
+    params(("x-tidings-session" = Option<String>, Header, description = "`cookie`: cookie mode, the refresh token travels in the httpOnly `tidings_refresh` cookie (path `/v1/auth`) instead of the body")),
+    request_body(content = RefreshInput, example = json!({"refresh_token": "tdr_…"})),
+    responses(
+        (status = 200, description = "A new token pair", body = TokensView),
+        (status = 401, description = "`UNAUTHENTICATED`: invalid, expired or spent refresh token, or none in cookie mode", body = ErrorEnvelope),
+    ),
+)]
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -65,7 +105,15 @@ pub async fn refresh(
     Ok(res.json(view))
 }
 
-/// `POST /v1/auth/logout`; in cookie mode the cookie is removed too.
+/// Logs out: revokes the refresh token's family (unknown tokens are accepted silently).
+///
+/// In cookie mode the body may be `{}` (the cookie's token is used) and the cookie is removed.
+#[utoipa::path(
+    post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout",
+    params(("x-tidings-session" = Option<String>, Header, description = "`cookie`: cookie mode, the refresh token travels in the httpOnly `tidings_refresh` cookie (path `/v1/auth`) instead of the body")),
+    request_body(content = RefreshInput, example = json!({"refresh_token": "tdr_…"})),
+    responses((status = 204, description = "Logged out")),
+)]
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -117,7 +165,15 @@ fn into_cookie(
     Ok(())
 }
 
-/// `POST /v1/auth/password-reset`: 202 whether or not the account exists.
+/// Asks for a password reset link by e-mail.
+///
+/// Answers the same whether or not an account has the address, so that nobody learns which
+/// addresses are registered.
+#[utoipa::path(
+    post, path = "/v1/auth/password-reset", tag = "auth", operation_id = "request_password_reset",
+    request_body(content = PasswordResetInput, example = json!({"email": "ada@acme.test"})),
+    responses((status = 202, description = "Accepted; a link goes out when the account exists", body = AcceptedView)),
+)]
 pub async fn request_password_reset(
     state: web::Data<AppState>,
     input: Json<PasswordResetInput>,
@@ -126,7 +182,15 @@ pub async fn request_password_reset(
     Ok(HttpResponse::Accepted().json(AcceptedView::accepted()))
 }
 
-/// `POST /v1/auth/password-reset/confirm`
+/// Sets a new password with the token of a reset or invitation link.
+///
+/// A link works once and for its lifetime; using it ends every session of the user. An unknown,
+/// expired or used token answers `400` with `details.fields.token`.
+#[utoipa::path(
+    post, path = "/v1/auth/password-reset/confirm", tag = "auth", operation_id = "confirm_password_reset",
+    request_body(content = PasswordResetConfirmInput, example = json!({"token": "tdp_…", "password": "a brand new one"})),
+    responses((status = 204, description = "The password is set")),
+)]
 pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     input: Json<PasswordResetConfirmInput>,
@@ -135,7 +199,12 @@ pub async fn confirm_password_reset(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /v1/auth/me`: who the credentials of this request authenticate.
+/// Says who the credentials of the request authenticate: a user, an SDK device or a service.
+#[utoipa::path(
+    get, path = "/v1/auth/me", tag = "auth", operation_id = "me",
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The caller, told apart by `kind`", body = MeView)),
+)]
 pub async fn me(state: web::Data<AppState>, AnyCaller(caller): AnyCaller) -> Result<HttpResponse, ApiError> {
     // Only a user has more to show than the credentials already say.
     let body = match caller {

@@ -4,20 +4,29 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tidings_domain::{ContactId, ContactQuery};
 use tidings_messaging::ContactInput;
+use utoipa::IntoParams;
 
 use crate::caller::Staff;
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
 use crate::views::{ContactView, List};
 
-/// `?q=&after=&ids=&limit=`
-#[derive(Deserialize)]
+/// `?q=&ids=&after=&limit=`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactParams {
+    /// Searches name, e-mail and phone (case-insensitive substring).
     q: Option<String>,
+    /// The `next_cursor` of the previous page.
     after: Option<ContactId>,
+    /// Only these contacts: ids separated by commas, at most `limit` of them (to name the contacts
+    /// of a page of conversations in one call).
     ids: Option<String>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -37,7 +46,16 @@ fn parse_ids(raw: &str, limit: i64) -> Result<Vec<ContactId>, ApiError> {
     Ok(ids)
 }
 
-/// `GET /v1/contacts`
+/// A 409 of a contact's social ids: each is unique within the company.
+const CLAIMED: &str = "`CONFLICT`: another contact of the company has this `facebook_id` or `instagram_id`";
+
+/// Lists or searches the company's contacts, oldest first.
+#[utoipa::path(
+    get, path = "/v1/contacts", tag = "contacts", operation_id = "list_contacts",
+    params(ContactParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of contacts", body = List<ContactView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
@@ -53,7 +71,20 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(List::<ContactView>::of(contacts, next)))
 }
 
-/// `POST /v1/contacts`
+/// Creates a contact.
+///
+/// `metadata` is a JSON object of at most 16 KiB.
+#[utoipa::path(
+    post, path = "/v1/contacts", tag = "contacts", operation_id = "create_contact",
+    request_body(content = ContactInput, example = json!({
+        "name": "Grace Hopper", "email": "grace@example.com", "metadata": {"plan": "pro"}
+    })),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The contact", body = ContactView),
+        (status = 409, description = CLAIMED, body = ErrorEnvelope),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff,
@@ -63,7 +94,13 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ContactView::from(contact)))
 }
 
-/// `GET /v1/contacts/{id}`
+/// Reads a contact.
+#[utoipa::path(
+    get, path = "/v1/contacts/{id}", tag = "contacts", operation_id = "get_contact",
+    params(("id" = ContactId, Path, description = "The contact")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The contact", body = ContactView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     staff: Staff,
@@ -73,7 +110,17 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(ContactView::from(contact)))
 }
 
-/// `PATCH /v1/contacts/{id}`
+/// Changes a contact; fields left out are kept.
+#[utoipa::path(
+    patch, path = "/v1/contacts/{id}", tag = "contacts", operation_id = "update_contact",
+    params(("id" = ContactId, Path, description = "The contact")),
+    request_body(content = ContactInput, example = json!({"phone": "+49 30 1234567"})),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The contact", body = ContactView),
+        (status = 409, description = CLAIMED, body = ErrorEnvelope),
+    ),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff,

@@ -6,24 +6,35 @@ use tidings_domain::{
     ChangeCursor, ContactId, ConversationId, ConversationQuery, ConversationStatus, Platform, UserId,
 };
 use tidings_messaging::ConversationPatchInput;
+use utoipa::IntoParams;
 
 use crate::caller::{AnyCaller, SdkClient, Staff};
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::{ChangedView, ConversationListView, ConversationView, FeedView};
+use crate::views::{ChangedView, ConversationList, ConversationListView, ConversationView, FeedView};
 
 /// `?status=&assignee=&contact=&platform=&cursor=&limit=`; `assignee=none` lists unassigned ones.
 /// `?changed_after=` (with `limit` only) lists the conversations that changed since a catch-up cursor.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConversationParams {
+    /// A catch-up cursor (`sync_cursor` of a first page, or `next_cursor` of a catch-up): lists what
+    /// changed since, and takes no other parameter but `limit`.
     changed_after: Option<String>,
+    /// Only this status.
     status: Option<ConversationStatus>,
+    /// Only this agent's (a user id), or `none` for unassigned ones.
     assignee: Option<String>,
+    /// Only this contact's.
     contact: Option<ContactId>,
+    /// Only this platform.
     platform: Option<Platform>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -63,7 +74,22 @@ impl ConversationParams {
     }
 }
 
-/// `GET /v1/conversations`: the inbox, or with `?changed_after=` what changed since a catch-up.
+/// Lists the inbox, newest activity first; with `changed_after`, what changed since a catch-up.
+///
+/// The first page of the inbox carries a `sync_cursor`: later, `?changed_after=<it>` returns every
+/// conversation that changed since, oldest change first, with `has_more` and a `next_cursor` that is
+/// always present.
+#[utoipa::path(
+    get, path = "/v1/conversations", tag = "conversations", operation_id = "list_conversations",
+    params(ConversationParams),
+    security(("bearer" = [])),
+    responses((
+        status = 200,
+        description = "A page of the inbox (`ConversationListView`), or the conversations changed since the \
+                       cursor (`ChangedView`, with `changed_after`)",
+        body = ConversationList,
+    )),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,
@@ -92,13 +118,27 @@ pub async fn list(
 }
 
 /// `?after=&limit=` of a conversation's change feed.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedParams {
+    /// The position the page starts after (0, the default, for the start).
+    #[param(minimum = 0)]
     after: Option<i64>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/conversations/{id}/events`: the conversation's changes after a position, oldest first.
+/// Reads a conversation's change feed after a position, oldest first.
+///
+/// Each change is shaped as the live event that announced it, with its `position`; while `has_more`
+/// is true, ask again with `after` set to the last position received.
+#[utoipa::path(
+    get, path = "/v1/conversations/{id}/events", tag = "conversations", operation_id = "conversation_events",
+    params(("id" = ConversationId, Path, description = "The conversation"), FeedParams),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = [])),
+    responses((status = 200, description = "A page of changes", body = FeedView)),
+)]
 pub async fn events(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -112,13 +152,24 @@ pub async fn events(
     Ok(HttpResponse::Ok().json(FeedView { data: page.events, last_position: page.last_position, has_more }))
 }
 
-/// `POST /v1/conversations` (SDK): the device's open conversation, created when there is none.
+/// Opens the SDK device's conversation: its unresolved one, created when there is none.
+#[utoipa::path(
+    post, path = "/v1/conversations", tag = "conversations", operation_id = "open_conversation",
+    security(("app_id" = [], "device_id" = [], "client_key" = [])),
+    responses((status = 200, description = "The device's open conversation", body = ConversationView)),
+)]
 pub async fn open(state: web::Data<AppState>, client: SdkClient) -> Result<HttpResponse, ApiError> {
     let conversation = state.messaging.conversations.open_for_device(&client.0).await?;
     Ok(HttpResponse::Ok().json(ConversationView::from(conversation)))
 }
 
-/// `GET /v1/conversations/{id}`
+/// Reads a conversation (agents, or the SDK device's contact).
+#[utoipa::path(
+    get, path = "/v1/conversations/{id}", tag = "conversations", operation_id = "get_conversation",
+    params(("id" = ConversationId, Path, description = "The conversation")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The conversation", body = ConversationView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -128,7 +179,14 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(ConversationView::from(summary)))
 }
 
-/// `PATCH /v1/conversations/{id}`
+/// Changes a conversation's status or assignee (`assignee_id: null` unassigns).
+#[utoipa::path(
+    patch, path = "/v1/conversations/{id}", tag = "conversations", operation_id = "update_conversation",
+    params(("id" = ConversationId, Path, description = "The conversation")),
+    request_body(content = ConversationPatchInput, example = json!({"status": "pending", "assignee_id": null})),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The conversation", body = ConversationView)),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff,

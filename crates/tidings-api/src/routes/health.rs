@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use tidings_domain::ErrorChain;
 use tidings_messaging::realtime::BusState;
 
+use crate::envelope::ErrorEnvelope;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::views::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
@@ -13,14 +14,28 @@ use crate::views::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, Rea
 /// How long readiness waits for the store before calling it unavailable.
 const STORE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /health`: 200 for as long as the process serves requests.
+/// Liveness: answers for as long as the process serves requests.
+#[utoipa::path(
+    get, path = "/health", tag = "health", operation_id = "live",
+    responses((status = 200, description = "Alive", body = HealthView)),
+)]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "ok" })
 }
 
-/// `GET /health/ready`: 200 when the store answers a query, 503 otherwise. A bus cut off from the
-/// other nodes is reported as `degraded` but keeps the node ready: it still serves its own clients,
-/// and taking every node out of the load balancer during a Redis outage would serve nobody.
+/// Readiness: ready when the store answers a query within 2 seconds.
+///
+/// A bus cut off from the other nodes is reported as `degraded` but keeps the node ready: it still
+/// serves its own clients, and taking every node out of the load balancer during a Redis outage
+/// would serve nobody.
+#[utoipa::path(
+    get, path = "/health/ready", tag = "health", operation_id = "ready",
+    responses(
+        (status = 200, description = "Ready: the checks, the outbox's counts and the store's pool", body = ReadinessView),
+        (status = 503, description = "`UNAVAILABLE`: the store does not answer; `details.checks` names the failed check",
+         body = ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let bus = match state.bus.state() {
         BusState::Local => BusCheck::Local,

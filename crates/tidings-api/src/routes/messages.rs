@@ -5,16 +5,36 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tidings_domain::{ConversationId, MessageCursor, MessageId};
 use tidings_messaging::{EditMessageInput, Receipt, ReceiptInput, SendMessageInput};
+use utoipa::IntoParams;
 
 use crate::caller::{AnyCaller, Staff};
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
 use crate::views::{List, MessageView, ReceiptView, SentView};
 
-/// `POST /v1/conversations/{id}/messages`: 201 with the new message, or 200 with the original when
-/// the `local_id` was sent before.
+/// Sends a message: agents write outbound messages, SDK devices inbound ones.
+///
+/// `201` means the message is committed. With a `local_id` already used in the conversation, the
+/// original message answers `200` (retry freely). Attachments are uploads of the company, by id. A
+/// reply on Facebook or Instagram is queued for the bot service (`forwarding: "queued"`).
+#[utoipa::path(
+    post, path = "/v1/conversations/{id}/messages", tag = "messages", operation_id = "send_message",
+    params(("id" = ConversationId, Path, description = "The conversation")),
+    request_body(content = SendMessageInput, example = json!({"body": "Hello!", "local_id": "m-1"})),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 201, description = "The new message", body = SentView),
+        (status = 200, description = "The original message of this `local_id`", body = SentView),
+        (status = 409, description = "`CONFLICT`: the conversation is resolved (for the contact), an upload is \
+                                      attached elsewhere, or Meta's reply window has closed", body = ErrorEnvelope),
+        (status = 429, description = "`RATE_LIMITED`: too many requests from this address, or too many messages \
+                                      from this sender (300 per 15 minutes); wait `Retry-After` seconds",
+         body = ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 pub async fn send(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -27,16 +47,30 @@ pub async fn send(
 }
 
 /// `?after=&before=&limit=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageParams {
+    /// Pages forward from this sequence (0 for the start); not with `before`.
+    #[param(minimum = 0)]
     after: Option<i64>,
+    /// Pages backward from this sequence; not with `after`.
+    #[param(minimum = 1)]
     before: Option<i64>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/conversations/{id}/messages`: oldest first within the page. `after` pages forward,
-/// `before` backward; neither gives the newest messages. `next_cursor` is the value for the same
-/// parameter (for the newest page: for `before`).
+/// Lists a conversation's messages, oldest first within the page.
+///
+/// `after` pages forward, `before` backward; neither gives the newest messages. `next_cursor` is the
+/// value for the same parameter (for the newest page: for `before`).
+#[utoipa::path(
+    get, path = "/v1/conversations/{id}/messages", tag = "messages", operation_id = "list_messages",
+    params(("id" = ConversationId, Path, description = "The conversation"), MessageParams),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "A page of messages", body = List<MessageView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -73,7 +107,17 @@ async fn receipt(
     Ok(HttpResponse::Ok().json(ReceiptView::from(applied)))
 }
 
-/// `POST /v1/conversations/{id}/messages/delivered`
+/// Marks the other side's messages delivered, up to a sequence.
+///
+/// Status only moves forward; `up_to_sequence` is lowered to the conversation's last sequence, and
+/// the answer says the one applied.
+#[utoipa::path(
+    post, path = "/v1/conversations/{id}/messages/delivered", tag = "messages", operation_id = "mark_delivered",
+    params(("id" = ConversationId, Path, description = "The conversation")),
+    request_body(content = ReceiptInput, example = json!({"up_to_sequence": 2})),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "What the receipt did", body = ReceiptView)),
+)]
 pub async fn delivered(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -83,7 +127,17 @@ pub async fn delivered(
     receipt(state, caller, id.into_inner(), Receipt::Delivered, input.into_inner()).await
 }
 
-/// `POST /v1/conversations/{id}/messages/read`
+/// Marks the other side's messages read, up to a sequence.
+///
+/// Status only moves forward; `up_to_sequence` is lowered to the conversation's last sequence, and
+/// the answer says the one applied.
+#[utoipa::path(
+    post, path = "/v1/conversations/{id}/messages/read", tag = "messages", operation_id = "mark_read",
+    params(("id" = ConversationId, Path, description = "The conversation")),
+    request_body(content = ReceiptInput, example = json!({"up_to_sequence": 2})),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "What the receipt did", body = ReceiptView)),
+)]
 pub async fn read(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -93,7 +147,13 @@ pub async fn read(
     receipt(state, caller, id.into_inner(), Receipt::Read, input.into_inner()).await
 }
 
-/// `GET /v1/messages/{id}`
+/// Reads a message.
+#[utoipa::path(
+    get, path = "/v1/messages/{id}", tag = "messages", operation_id = "get_message",
+    params(("id" = MessageId, Path, description = "The message")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The message", body = MessageView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -103,7 +163,17 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(MessageView::from(message)))
 }
 
-/// `PATCH /v1/messages/{id}`
+/// Edits a message's text (its author only).
+#[utoipa::path(
+    patch, path = "/v1/messages/{id}", tag = "messages", operation_id = "edit_message",
+    params(("id" = MessageId, Path, description = "The message")),
+    request_body(content = EditMessageInput, example = json!({"body": "Hello again!"})),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 200, description = "The message, with `edited_at`", body = MessageView),
+        (status = 409, description = "`CONFLICT`: the message is deleted", body = ErrorEnvelope),
+    ),
+)]
 pub async fn edit(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -114,7 +184,14 @@ pub async fn edit(
     Ok(HttpResponse::Ok().json(MessageView::from(message)))
 }
 
-/// `DELETE /v1/messages/{id}`: 200 with the emptied message.
+/// Deletes a message (its author, or an admin or owner): it keeps its place with an empty body, and
+/// its files are removed.
+#[utoipa::path(
+    delete, path = "/v1/messages/{id}", tag = "messages", operation_id = "delete_message",
+    params(("id" = MessageId, Path, description = "The message")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The message, emptied, with `deleted_at`", body = MessageView)),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -125,14 +202,29 @@ pub async fn delete(
 }
 
 /// `?q=&limit=&offset=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// The words to find.
     q: String,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// How many matches to skip (the previous page's `next_cursor`), at most 10000.
+    #[param(minimum = 0, maximum = 10000)]
     offset: Option<i64>,
 }
 
-/// `GET /v1/search/messages`: best match first; `next_cursor` is the next `offset`.
+/// Searches the company's messages, best match first; `next_cursor` is the next `offset`.
+///
+/// Deleted messages are never found. On PostgreSQL it matches English word stems, on SQLite whole
+/// words.
+#[utoipa::path(
+    get, path = "/v1/search/messages", tag = "messages", operation_id = "search_messages",
+    params(SearchParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of matches", body = List<MessageView>)),
+)]
 pub async fn search(
     state: web::Data<AppState>,
     staff: Staff,

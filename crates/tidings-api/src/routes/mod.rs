@@ -1,207 +1,168 @@
 //! Handlers, one module per resource, and the route table.
+//!
+//! The table is the one list of routes: [`configure`] registers it with actix and [`ROUTES`] lists
+//! it for the OpenAPI document's coverage test (actix cannot list its routes). Each line is a path
+//! template, as the document writes it, and its methods with their handlers; a path's methods share
+//! one resource, so that another method answers `405`. Paths are tried in order: a fixed path goes
+//! before a template that would also match it (`/appointments/settings` before `/appointments/{id}`).
+//!
+//! A new route takes three steps: its line here, `#[utoipa::path(...)]` on its handler (method and
+//! path as here, parameters, body, answers, `security`), and the handler in the `paths(...)` of
+//! [`crate::openapi::ApiDoc`]. The `openapi` tests of the `envelope` test binary fail until the
+//! table and the document agree.
 
-mod appointments;
-mod apps;
-mod audit;
-mod auth;
-mod company;
-mod contacts;
-mod conversations;
+pub(crate) mod appointments;
+pub(crate) mod apps;
+pub(crate) mod audit;
+pub(crate) mod auth;
+pub(crate) mod company;
+pub(crate) mod contacts;
+pub(crate) mod conversations;
+pub(crate) mod docs;
 pub(crate) mod health;
-mod integrations;
-mod messages;
-mod outbox;
-mod presence;
-mod realtime;
-mod sdk;
-mod setup;
-mod uploads;
-mod users;
-mod webhook_endpoints;
-mod webhooks;
+pub(crate) mod integrations;
+pub(crate) mod messages;
+pub(crate) mod outbox;
+pub(crate) mod presence;
+pub(crate) mod realtime;
+pub(crate) mod sdk;
+pub(crate) mod setup;
+pub(crate) mod uploads;
+pub(crate) mod users;
+pub(crate) mod webhook_endpoints;
+pub(crate) mod webhooks;
 
 use actix_web::web;
 
-/// Every route of the API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(web::get().to(crate::web::inbox)))
-        .service(web::resource("/setup").route(web::get().to(crate::web::setup)))
-        .service(web::resource("/reset-password").route(web::get().to(crate::web::reset_password)))
-        .service(web::resource("/assets/{name}").route(web::get().to(crate::web::asset)))
-        .service(web::resource("/health").route(web::get().to(health::live)))
-        .service(web::resource("/health/ready").route(web::get().to(health::ready)))
-        .service(
-            web::scope("/v1")
-                .service(web::resource("/auth/register").route(web::post().to(auth::register)))
-                .service(web::resource("/auth/login").route(web::post().to(auth::login)))
-                .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh)))
-                .service(web::resource("/auth/logout").route(web::post().to(auth::logout)))
-                .service(web::resource("/auth/me").route(web::get().to(auth::me)))
-                .service(web::resource("/setup").route(web::get().to(setup::status)))
-                .service(
-                    web::resource("/auth/password-reset").route(web::post().to(auth::request_password_reset)),
-                )
-                .service(
-                    web::resource("/auth/password-reset/confirm")
-                        .route(web::post().to(auth::confirm_password_reset)),
-                )
-                .service(
-                    web::resource("/users")
-                        .route(web::get().to(users::list))
-                        .route(web::post().to(users::create)),
-                )
-                .service(
-                    web::resource("/users/{id}")
-                        .route(web::get().to(users::get))
-                        .route(web::patch().to(users::set_role))
-                        .route(web::delete().to(users::remove)),
-                )
-                .service(
-                    web::resource("/apps")
-                        .route(web::get().to(apps::list))
-                        .route(web::post().to(apps::create)),
-                )
-                .service(web::resource("/apps/{id}").route(web::patch().to(apps::update)))
-                .service(
-                    web::resource("/apps/{id}/identity_secret")
-                        .route(web::post().to(apps::issue_identity_secret)),
-                )
-                .service(
-                    web::resource("/apps/{id}/keys")
-                        .route(web::get().to(apps::list_keys))
-                        .route(web::post().to(apps::create_key)),
-                )
-                .service(web::resource("/keys/{id}/rotate").route(web::post().to(apps::rotate_key)))
-                .service(web::resource("/keys/{id}").route(web::delete().to(apps::revoke_key)))
-                .service(
-                    web::resource("/contacts")
-                        .route(web::get().to(contacts::list))
-                        .route(web::post().to(contacts::create)),
-                )
-                .service(
-                    web::resource("/contacts/{id}")
-                        .route(web::get().to(contacts::get))
-                        .route(web::patch().to(contacts::update)),
-                )
-                .service(
-                    web::resource("/conversations")
-                        .route(web::get().to(conversations::list))
-                        .route(web::post().to(conversations::open)),
-                )
-                .service(
-                    web::resource("/conversations/{id}")
-                        .route(web::get().to(conversations::get))
-                        .route(web::patch().to(conversations::update)),
-                )
-                .service(
-                    web::resource("/conversations/{id}/events").route(web::get().to(conversations::events)),
-                )
-                .service(
-                    web::resource("/conversations/{id}/messages")
-                        .route(web::get().to(messages::list))
-                        .route(web::post().to(messages::send)),
-                )
-                .service(
-                    web::resource("/conversations/{id}/messages/delivered")
-                        .route(web::post().to(messages::delivered)),
-                )
-                .service(
-                    web::resource("/conversations/{id}/messages/read").route(web::post().to(messages::read)),
-                )
-                .service(
-                    web::resource("/messages/{id}")
-                        .route(web::get().to(messages::get))
-                        .route(web::patch().to(messages::edit))
-                        .route(web::delete().to(messages::delete)),
-                )
-                .service(
-                    web::resource("/appointments")
-                        .route(web::get().to(appointments::list))
-                        .route(web::post().to(appointments::create)),
-                )
-                .service(
-                    web::resource("/appointments/settings")
-                        .route(web::get().to(appointments::settings))
-                        .route(web::put().to(appointments::put_settings)),
-                )
-                .service(
-                    web::resource("/appointments/availability")
-                        .route(web::get().to(appointments::availability)),
-                )
-                .service(
-                    web::resource("/appointments/{id}")
-                        .route(web::get().to(appointments::get))
-                        .route(web::put().to(appointments::update))
-                        .route(web::patch().to(appointments::set_status))
-                        .route(web::delete().to(appointments::cancel)),
-                )
-                .service(web::resource("/uploads").route(web::post().to(uploads::create)))
-                .service(
-                    web::resource("/uploads/{id}")
-                        .route(web::get().to(uploads::get))
-                        .route(web::delete().to(uploads::delete)),
-                )
-                .service(web::resource("/uploads/{id}/content").route(web::get().to(uploads::content)))
-                .service(web::resource("/search/messages").route(web::get().to(messages::search)))
-                .service(web::resource("/identify").route(web::post().to(sdk::identify)))
-                .service(web::resource("/device").route(web::put().to(sdk::device)))
-                .service(web::resource("/events/track").route(web::post().to(sdk::track)))
-                .service(
-                    web::resource("/integrations/meta")
-                        .route(web::get().to(integrations::get_meta))
-                        .route(web::put().to(integrations::put_meta)),
-                )
-                .service(
-                    web::resource("/integrations/google-calendar")
-                        .route(web::get().to(integrations::get_calendar))
-                        .route(web::put().to(integrations::put_calendar))
-                        .route(web::delete().to(integrations::delete_calendar)),
-                )
-                .service(
-                    web::resource("/webhooks/meta")
-                        .route(web::get().to(webhooks::handshake))
-                        .route(web::post().to(webhooks::receive)),
-                )
-                .service(
-                    web::resource("/webhooks")
-                        .route(web::get().to(webhook_endpoints::list))
-                        .route(web::post().to(webhook_endpoints::create)),
-                )
-                .service(
-                    web::resource("/webhooks/{id}")
-                        .route(web::get().to(webhook_endpoints::get))
-                        .route(web::patch().to(webhook_endpoints::update))
-                        .route(web::delete().to(webhook_endpoints::delete)),
-                )
-                .service(
-                    web::resource("/webhooks/{id}/rotate-secret")
-                        .route(web::post().to(webhook_endpoints::rotate_secret)),
-                )
-                .service(
-                    web::resource("/webhooks/{id}/deliveries")
-                        .route(web::get().to(webhook_endpoints::deliveries)),
-                )
-                .service(
-                    web::resource("/webhooks/{id}/deliveries/{delivery_id}/redeliver")
-                        .route(web::post().to(webhook_endpoints::redeliver)),
-                )
-                .service(web::resource("/webhooks/{id}/test").route(web::post().to(webhook_endpoints::test)))
-                .service(web::resource("/audit").route(web::get().to(audit::list)))
-                .service(
-                    web::resource("/company/retention")
-                        .route(web::get().to(company::retention))
-                        .route(web::put().to(company::put_retention)),
-                )
-                .service(web::resource("/outbox").route(web::get().to(outbox::list)))
-                .service(web::resource("/outbox/{id}").route(web::delete().to(outbox::delete)))
-                .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
-                .service(web::resource("/presence").route(web::get().to(presence::list)))
-                .service(web::resource("/realtime").route(web::get().to(crate::realtime::connect)))
-                .service(web::resource("/realtime/publish").route(web::post().to(realtime::publish)))
-                // Any method: polling requests (GET and POST) get Engine.IO's 400.
-                .service(
-                    web::resource(["/socket.io/", "/socket.io"])
-                        .route(web::route().to(crate::realtime::socketio::connect)),
-                ),
-        );
+/// One route of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`; `ANY` for a route that takes every method.
+    pub method: &'static str,
+    /// The path template, as the OpenAPI document writes it (`/v1/users/{id}`).
+    pub path: &'static str,
+    /// False for the routes that serve the document and its viewer, and the web pages, which it
+    /// leaves out.
+    pub described: bool,
+}
+
+/// Writes [`configure`] and [`ROUTES`] from one table. `undescribed` marks the lines the OpenAPI
+/// document leaves out.
+macro_rules! table {
+    ($($($undescribed:ident)? $path:literal { $($method:ident => $handler:path),+ $(,)? })*) => {
+        table!(@lines $([table!(@described $($undescribed)?)] $path { $($method => $handler),+ })*);
+    };
+    (@lines $([$described:expr] $path:literal { $($method:ident => $handler:path),+ })*) => {
+        /// Registers every route of the table.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(cfg.service(web::resource($path)$(.route(table!(@method $method).to($handler)))+);)*
+        }
+
+        /// Every route of the table, a method and a path each, in the table's order.
+        pub const ROUTES: &[Route] = &[
+            $($(Route { method: stringify!($method), path: $path, described: $described },)+)*
+        ];
+    };
+    (@method GET) => { web::get() };
+    (@method POST) => { web::post() };
+    (@method PUT) => { web::put() };
+    (@method PATCH) => { web::patch() };
+    (@method DELETE) => { web::delete() };
+    (@method ANY) => { web::route() };
+    (@described) => { true };
+    (@described undescribed) => { false };
+}
+
+table! {
+    "/health" { GET => health::live }
+    "/health/ready" { GET => health::ready }
+
+    "/v1/auth/register" { POST => auth::register }
+    "/v1/auth/login" { POST => auth::login }
+    "/v1/auth/refresh" { POST => auth::refresh }
+    "/v1/auth/logout" { POST => auth::logout }
+    "/v1/auth/me" { GET => auth::me }
+    "/v1/setup" { GET => setup::status }
+    "/v1/auth/password-reset" { POST => auth::request_password_reset }
+    "/v1/auth/password-reset/confirm" { POST => auth::confirm_password_reset }
+
+    "/v1/users" { GET => users::list, POST => users::create }
+    "/v1/users/{id}" { GET => users::get, PATCH => users::set_role, DELETE => users::remove }
+
+    "/v1/apps" { GET => apps::list, POST => apps::create }
+    "/v1/apps/{id}" { PATCH => apps::update }
+    "/v1/apps/{id}/identity_secret" { POST => apps::issue_identity_secret }
+    "/v1/apps/{id}/keys" { GET => apps::list_keys, POST => apps::create_key }
+    "/v1/keys/{id}/rotate" { POST => apps::rotate_key }
+    "/v1/keys/{id}" { DELETE => apps::revoke_key }
+
+    "/v1/contacts" { GET => contacts::list, POST => contacts::create }
+    "/v1/contacts/{id}" { GET => contacts::get, PATCH => contacts::update }
+
+    "/v1/conversations" { GET => conversations::list, POST => conversations::open }
+    "/v1/conversations/{id}" { GET => conversations::get, PATCH => conversations::update }
+    "/v1/conversations/{id}/events" { GET => conversations::events }
+    "/v1/conversations/{id}/messages" { GET => messages::list, POST => messages::send }
+    "/v1/conversations/{id}/messages/delivered" { POST => messages::delivered }
+    "/v1/conversations/{id}/messages/read" { POST => messages::read }
+    "/v1/messages/{id}" { GET => messages::get, PATCH => messages::edit, DELETE => messages::delete }
+    "/v1/search/messages" { GET => messages::search }
+
+    "/v1/appointments" { GET => appointments::list, POST => appointments::create }
+    "/v1/appointments/settings" { GET => appointments::settings, PUT => appointments::put_settings }
+    "/v1/appointments/availability" { GET => appointments::availability }
+    "/v1/appointments/{id}" {
+        GET => appointments::get,
+        PUT => appointments::update,
+        PATCH => appointments::set_status,
+        DELETE => appointments::cancel,
+    }
+
+    "/v1/uploads" { POST => uploads::create }
+    "/v1/uploads/{id}" { GET => uploads::get, DELETE => uploads::delete }
+    "/v1/uploads/{id}/content" { GET => uploads::content }
+
+    "/v1/identify" { POST => sdk::identify }
+    "/v1/device" { PUT => sdk::device }
+    "/v1/events/track" { POST => sdk::track }
+
+    "/v1/integrations/meta" { GET => integrations::get_meta, PUT => integrations::put_meta }
+    "/v1/integrations/google-calendar" {
+        GET => integrations::get_calendar,
+        PUT => integrations::put_calendar,
+        DELETE => integrations::delete_calendar,
+    }
+
+    "/v1/webhooks/meta" { GET => webhooks::handshake, POST => webhooks::receive }
+    "/v1/webhooks" { GET => webhook_endpoints::list, POST => webhook_endpoints::create }
+    "/v1/webhooks/{id}" {
+        GET => webhook_endpoints::get,
+        PATCH => webhook_endpoints::update,
+        DELETE => webhook_endpoints::delete,
+    }
+    "/v1/webhooks/{id}/rotate-secret" { POST => webhook_endpoints::rotate_secret }
+    "/v1/webhooks/{id}/deliveries" { GET => webhook_endpoints::deliveries }
+    "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver" { POST => webhook_endpoints::redeliver }
+    "/v1/webhooks/{id}/test" { POST => webhook_endpoints::test }
+
+    "/v1/audit" { GET => audit::list }
+    "/v1/company/retention" { GET => company::retention, PUT => company::put_retention }
+    "/v1/outbox" { GET => outbox::list }
+    "/v1/outbox/{id}" { DELETE => outbox::delete }
+    "/v1/outbox/{id}/retry" { POST => outbox::retry }
+
+    "/v1/presence" { GET => presence::list }
+    "/v1/realtime" { GET => crate::realtime::connect }
+    "/v1/realtime/publish" { POST => realtime::publish }
+    // Any method: polling requests (GET and POST) get Engine.IO's 400.
+    "/v1/socket.io/" { ANY => crate::realtime::socketio::connect }
+    "/v1/socket.io" { ANY => crate::realtime::socketio::connect_without_slash }
+
+    undescribed "/" { GET => crate::web::inbox }
+    undescribed "/setup" { GET => crate::web::setup }
+    undescribed "/reset-password" { GET => crate::web::reset_password }
+    undescribed "/assets/{name}" { GET => crate::web::asset }
+    undescribed "/v1/openapi.json" { GET => docs::openapi_json }
+    undescribed "/docs" { GET => docs::viewer_root }
+    undescribed "/docs/{file:.*}" { GET => docs::viewer }
 }

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tidings_domain::{OutboxId, OutboxKind, OutboxStatus};
+use utoipa::IntoParams;
 
 use crate::caller::{Admin, Staff};
 use crate::error::ApiError;
@@ -12,15 +13,28 @@ use crate::state::AppState;
 use crate::views::{List, OutboxItemView};
 
 /// `?status=&kind=&cursor=&limit=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxParams {
+    /// Only this status.
     status: Option<OutboxStatus>,
+    /// Only this kind: `meta.forward`, `webhook.delivery`, `push.notification`, `email` or
+    /// `calendar.sync`.
     kind: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/outbox`: newest first.
+/// Lists the company's outbound calls, newest first (owners and admins).
+#[utoipa::path(
+    get, path = "/v1/outbox", tag = "outbox", operation_id = "list_outbox",
+    params(OutboxParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of items", body = List<OutboxItemView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -37,7 +51,14 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(List::<OutboxItemView>::of(items, next)))
 }
 
-/// `POST /v1/outbox/{id}/retry`: due now again, attempts counted from zero.
+/// Makes an item due now again, its attempts counted from zero (owners and admins); a delivered item
+/// answers `404`.
+#[utoipa::path(
+    post, path = "/v1/outbox/{id}/retry", tag = "outbox", operation_id = "retry_outbox_item",
+    params(("id" = OutboxId, Path, description = "The item")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The item", body = OutboxItemView)),
+)]
 pub async fn retry(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -47,7 +68,13 @@ pub async fn retry(
     Ok(HttpResponse::Ok().json(OutboxItemView::from(item)))
 }
 
-/// `DELETE /v1/outbox/{id}`
+/// Removes an item (owners and admins).
+#[utoipa::path(
+    delete, path = "/v1/outbox/{id}", tag = "outbox", operation_id = "delete_outbox_item",
+    params(("id" = OutboxId, Path, description = "The item")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Removed")),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     staff: Staff<Admin>,

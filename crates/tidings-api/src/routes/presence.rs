@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::caller::Staff;
 use crate::error::ApiError;
@@ -11,13 +12,23 @@ use crate::state::AppState;
 use crate::views::{List, PresenceView};
 
 /// `?limit=&cursor=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PresenceQuery {
+    /// Page size: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
-/// `GET /v1/presence`
+/// Lists who of the company is connected to the live doors now, agents first.
+#[utoipa::path(
+    get, path = "/v1/presence", tag = "realtime", operation_id = "list_presence",
+    params(PresenceQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of who is online", body = List<PresenceView>)),
+)]
 pub async fn list(
     state: web::Data<AppState>,
     staff: Staff,

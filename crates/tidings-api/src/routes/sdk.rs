@@ -9,7 +9,17 @@ use crate::extract::Json;
 use crate::state::AppState;
 use crate::views::{ContactView, DeviceView, EventView};
 
-/// `POST /v1/identify`
+/// Says who uses the device.
+///
+/// A signed identify (`external_id` with `user_hash`, the HMAC-SHA256 of `external_id` under the
+/// app's identity secret) joins the contact that has that `external_id`; without `external_id`,
+/// `name` and `email` only describe the device's own contact.
+#[utoipa::path(
+    post, path = "/v1/identify", tag = "sdk", operation_id = "identify",
+    request_body(content = IdentifyInput, example = json!({"external_id": "crm-7", "user_hash": "5f2b…", "name": "Ada"})),
+    security(("app_id" = [], "device_id" = [], "client_key" = [])),
+    responses((status = 200, description = "The device's contact", body = ContactView)),
+)]
 pub async fn identify(
     state: web::Data<AppState>,
     client: SdkClient,
@@ -19,7 +29,13 @@ pub async fn identify(
     Ok(HttpResponse::Ok().json(ContactView::from(contact)))
 }
 
-/// `PUT /v1/device`
+/// Records the device's platform and push token.
+#[utoipa::path(
+    put, path = "/v1/device", tag = "sdk", operation_id = "put_device",
+    request_body(content = DeviceInput, example = json!({"platform": "ios", "push_token": "fcm-token…"})),
+    security(("app_id" = [], "device_id" = [], "client_key" = [])),
+    responses((status = 200, description = "The device", body = DeviceView)),
+)]
 pub async fn device(
     state: web::Data<AppState>,
     client: SdkClient,
@@ -29,7 +45,13 @@ pub async fn device(
     Ok(HttpResponse::Ok().json(DeviceView::from(device)))
 }
 
-/// `POST /v1/events/track`
+/// Appends an analytics event of the device.
+#[utoipa::path(
+    post, path = "/v1/events/track", tag = "sdk", operation_id = "track_event",
+    request_body(content = TrackInput, example = json!({"name": "screen_view", "properties": {"screen": "checkout"}})),
+    security(("app_id" = [], "device_id" = [], "client_key" = [])),
+    responses((status = 201, description = "The event", body = EventView)),
+)]
 pub async fn track(
     state: web::Data<AppState>,
     client: SdkClient,

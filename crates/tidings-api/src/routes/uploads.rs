@@ -9,25 +9,63 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tidings_domain::{CompanyId, UploadId};
 use tidings_messaging::{DownloadLink, UploadInput};
+use utoipa::IntoParams;
 
 use crate::caller::AnyCaller;
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
+use crate::openapi::FileBytes;
 use crate::state::AppState;
 use crate::views::UploadView;
 
 /// `?name=`: the file's name (or the `X-File-Name` header).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
+    /// The file's name for downloads (paths, quotes and control characters are dropped); the
+    /// `X-File-Name` header says the same.
     name: Option<String>,
+}
+
+/// The file of an upload form: the first field with a file name is the file.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, reason = "describes a form for the OpenAPI document only")]
+pub struct UploadForm {
+    /// The file.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
 }
 
 fn header_text(req: &HttpRequest, name: header::HeaderName) -> Option<String> {
     req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-/// `POST /v1/uploads`: the body is the file, or a `multipart/form-data` form whose first file is;
-/// `201` with its description and a download link.
+/// Uploads a file: the body is the file itself (any `Content-Type`, or none), or a
+/// `multipart/form-data` form holding it.
+///
+/// The kind is read from the bytes: images, PDF, office documents, audio and video are taken;
+/// anything else, or a declared type the bytes contradict, is `415`. At most 25 MiB by default.
+#[utoipa::path(
+    post, path = "/v1/uploads", tag = "uploads", operation_id = "create_upload",
+    params(UploadParams),
+    request_body(
+        description = "The file's bytes, or a form with the file",
+        content(
+            (FileBytes = "application/octet-stream"),
+            (UploadForm = "multipart/form-data"),
+        ),
+    ),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 201, description = "The upload, with a signed download link", body = UploadView),
+        (status = 400, description = "`VALIDATION_ERROR`: an empty body, a form without a file, or a malformed \
+                                      parameter", body = ErrorEnvelope),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the file is over the upload limit", body = ErrorEnvelope),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: a kind of file that is not taken, or a declared \
+                                      type the bytes contradict", body = ErrorEnvelope),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -91,7 +129,13 @@ async fn form_file(req: &HttpRequest, body: web::Payload) -> Result<FormFile, Ap
     Err(refused("it has no file (a field with a filename)".into()))
 }
 
-/// `GET /v1/uploads/{id}`: the description, with a fresh link.
+/// Reads an upload's description, with a fresh link (agents, or the SDK contact who uploaded it).
+#[utoipa::path(
+    get, path = "/v1/uploads/{id}", tag = "uploads", operation_id = "get_upload",
+    params(("id" = UploadId, Path, description = "The upload")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses((status = 200, description = "The upload", body = UploadView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -101,7 +145,17 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UploadView::from(linked)))
 }
 
-/// `DELETE /v1/uploads/{id}`: the file, its thumbnail and its description.
+/// Deletes an upload: the file, its thumbnail and its description (the uploader, or an admin or
+/// owner).
+#[utoipa::path(
+    delete, path = "/v1/uploads/{id}", tag = "uploads", operation_id = "delete_upload",
+    params(("id" = UploadId, Path, description = "The upload")),
+    security(("bearer" = []), ("app_id" = [], "device_id" = [], "client_key" = []), ("server_key" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "`CONFLICT`: a message holds it (delete the message)", body = ErrorEnvelope),
+    ),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     AnyCaller(caller): AnyCaller,
@@ -112,11 +166,16 @@ pub async fn delete(
 }
 
 /// `?company=&expires=&variant=&signature=` of a download link.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LinkParams {
+    /// The upload's company.
     company: CompanyId,
+    /// When the link stops working (Unix seconds).
     expires: i64,
+    /// `thumbnail` for the image's thumbnail.
     variant: Option<String>,
+    /// The server's signature of the link.
     signature: String,
 }
 
@@ -146,7 +205,29 @@ fn range(req: &HttpRequest, size: u64) -> Result<Option<std::ops::Range<u64>>, (
     if start >= size || start >= end { Err(()) } else { Ok(Some(start..end)) }
 }
 
-/// `GET /v1/uploads/{id}/content?company=&expires=&signature=`: the bytes, whole or in part.
+/// Downloads a file through a signed link (`url` or `thumbnail_url` of an upload or attachment),
+/// whole or a `Range` of it; the link is the only credential.
+///
+/// A link whose company, id, expiry or signature was changed, or that expired, answers `404`.
+#[utoipa::path(
+    get, path = "/v1/uploads/{id}/content", tag = "uploads", operation_id = "download_upload",
+    params(
+        ("id" = UploadId, Path, description = "The upload"),
+        LinkParams,
+        ("Range" = Option<String>, Header, description = "`bytes=a-b`, `bytes=a-` or `bytes=-n`"),
+    ),
+    responses(
+        (status = 200, description = "The file, with its own `Content-Type`", content_type = "*/*", body = FileBytes,
+         headers(
+            ("Content-Disposition" = String, description = "`inline` or `attachment`, with the file's name"),
+            ("Accept-Ranges" = String, description = "`bytes`"),
+         )),
+        (status = 206, description = "The range asked for", content_type = "*/*", body = FileBytes,
+         headers(("Content-Range" = String, description = "`bytes a-b/size`"))),
+        (status = 416, description = "The range is past the end of the file", body = ErrorEnvelope,
+         headers(("Content-Range" = String, description = "`bytes */size`"))),
+    ),
+)]
 pub async fn content(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -6,15 +6,31 @@ use serde::Deserialize;
 use serde_json::json;
 use tidings_domain::{OutboxId, WebhookId};
 use tidings_forwarding::{WebhookInput, WebhookPatchInput};
+use utoipa::IntoParams;
 
 use crate::caller::{Admin, Staff};
+use crate::envelope::ErrorEnvelope;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::paging;
 use crate::state::AppState;
-use crate::views::{OutboxItemView, WebhookAttemptView, WebhookSecretView, WebhookView};
+use crate::views::{List, OutboxItemView, WebhookAttemptView, WebhookSecretView, WebhookView};
 
-/// `POST /v1/webhooks`: 201 with the secret, shown this once.
+/// Registers an endpoint for the company's events (owners and admins); its signing secret is shown
+/// this once.
+///
+/// `url` must be `https://` to a public host. A company has at most 20 endpoints.
+#[utoipa::path(
+    post, path = "/v1/webhooks", tag = "webhooks", operation_id = "create_webhook",
+    request_body(content = WebhookInput, example = json!({
+        "url": "https://example.com/hooks/tidings", "events": ["message.created", "conversation.updated"]
+    })),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The endpoint, with its secret", body = WebhookSecretView),
+        (status = 409, description = "`CONFLICT`: the company has 20 endpoints already", body = ErrorEnvelope),
+    ),
+)]
 pub async fn create(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -24,14 +40,25 @@ pub async fn create(
     Ok(HttpResponse::Created().json(WebhookSecretView::from(created)))
 }
 
-/// `GET /v1/webhooks`
+/// Lists the company's endpoints (owners and admins).
+#[utoipa::path(
+    get, path = "/v1/webhooks", tag = "webhooks", operation_id = "list_webhooks",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every endpoint (`next_cursor` is always `null`)", body = List<WebhookView>)),
+)]
 pub async fn list(state: web::Data<AppState>, staff: Staff<Admin>) -> Result<HttpResponse, ApiError> {
     let endpoints = state.webhooks.list(&staff.principal).await?;
     let data: Vec<WebhookView> = endpoints.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": null })))
 }
 
-/// `GET /v1/webhooks/{id}`
+/// Reads an endpoint (owners and admins).
+#[utoipa::path(
+    get, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "get_webhook",
+    params(("id" = WebhookId, Path, description = "The endpoint")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The endpoint", body = WebhookView)),
+)]
 pub async fn get(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -41,7 +68,15 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(WebhookView::from(endpoint)))
 }
 
-/// `PATCH /v1/webhooks/{id} {url?, events?, enabled?}`
+/// Changes an endpoint's URL, events, or whether it is enabled (owners and admins); `enabled: true`
+/// also forgets past failures.
+#[utoipa::path(
+    patch, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "update_webhook",
+    params(("id" = WebhookId, Path, description = "The endpoint")),
+    request_body(content = WebhookPatchInput, example = json!({"enabled": true})),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The endpoint", body = WebhookView)),
+)]
 pub async fn update(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -52,7 +87,13 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(WebhookView::from(endpoint)))
 }
 
-/// `DELETE /v1/webhooks/{id}`
+/// Deletes an endpoint; deliveries still queued for it are skipped (owners and admins).
+#[utoipa::path(
+    delete, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
+    params(("id" = WebhookId, Path, description = "The endpoint")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted")),
+)]
 pub async fn delete(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -62,8 +103,14 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /v1/webhooks/{id}/rotate-secret`: the new secret, shown this once; the old one signs too
-/// for 24 hours.
+/// Rotates an endpoint's signing secret (owners and admins): the new one is shown this once, the old
+/// one keeps signing beside it for 24 hours.
+#[utoipa::path(
+    post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", operation_id = "rotate_webhook_secret",
+    params(("id" = WebhookId, Path, description = "The endpoint")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The endpoint, with its new secret", body = WebhookSecretView)),
+)]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -74,12 +121,21 @@ pub async fn rotate_secret(
 }
 
 /// `?limit=`
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttemptParams {
+    /// How many attempts: 1 to 200, 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-/// `GET /v1/webhooks/{id}/deliveries?limit=`: the newest attempts first.
+/// Reads an endpoint's delivery log, newest attempt first (owners and admins).
+#[utoipa::path(
+    get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "list_webhook_deliveries",
+    params(("id" = WebhookId, Path, description = "The endpoint"), AttemptParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The newest attempts (`next_cursor` is always `null`)", body = List<WebhookAttemptView>)),
+)]
 pub async fn deliveries(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -92,7 +148,17 @@ pub async fn deliveries(
     Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": null })))
 }
 
-/// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver`: 202 with the new delivery.
+/// Sends a delivery's event again, as a new delivery (owners and admins).
+#[utoipa::path(
+    post, path = "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
+    operation_id = "redeliver_webhook",
+    params(
+        ("id" = WebhookId, Path, description = "The endpoint"),
+        ("delivery_id" = OutboxId, Path, description = "The delivery (`delivery_id` of an attempt)"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 202, description = "The new delivery, queued", body = OutboxItemView)),
+)]
 pub async fn redeliver(
     state: web::Data<AppState>,
     staff: Staff<Admin>,
@@ -103,7 +169,13 @@ pub async fn redeliver(
     Ok(HttpResponse::Accepted().json(OutboxItemView::from(item)))
 }
 
-/// `POST /v1/webhooks/{id}/test`: 202 with the queued `ping` delivery.
+/// Queues a `ping` event to an endpoint (owners and admins).
+#[utoipa::path(
+    post, path = "/v1/webhooks/{id}/test", tag = "webhooks", operation_id = "test_webhook",
+    params(("id" = WebhookId, Path, description = "The endpoint")),
+    security(("bearer" = [])),
+    responses((status = 202, description = "The `ping` delivery, queued", body = OutboxItemView)),
+)]
 pub async fn test(
     state: web::Data<AppState>,
     staff: Staff<Admin>,

@@ -8,9 +8,10 @@ use tidings_domain::{
     AppointmentId, AppointmentSettings, AppointmentStatus, Booking, ContactId, ConversationId, OpenHours,
 };
 use tidings_messaging::Availability;
+use utoipa::ToSchema;
 
 /// An appointment, with its personal data opened for the caller.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentView {
     /// Identifier.
     pub id: AppointmentId,
@@ -67,7 +68,7 @@ impl From<Booking> for AppointmentView {
 }
 
 /// A page of appointments, with how many match the filters in all.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentListView {
     /// This page, by start time.
     pub data: Vec<AppointmentView>,
@@ -78,7 +79,7 @@ pub struct AppointmentListView {
 }
 
 /// One free slot.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SlotView {
     /// Start.
     pub starts_at: DateTime<Utc>,
@@ -87,7 +88,7 @@ pub struct SlotView {
 }
 
 /// The free slots of a day.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AvailabilityView {
     /// The day, in the company's time zone.
     pub date: NaiveDate,
@@ -113,7 +114,7 @@ impl AvailabilityView {
 }
 
 /// The company's appointment settings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppointmentSettingsView {
     /// IANA time zone of the business hours.
     pub time_zone: String,
@@ -128,7 +129,7 @@ pub struct AppointmentSettingsView {
 }
 
 /// A day's opening hours.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OpenHoursView {
     /// Opening, `HH:MM` local time.
     pub open: String,

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_auth::{IssuedIdentitySecret, IssuedKey};
 use tidings_domain::{ApiKey, ApiKeyId, App, AppId, CompanyId, IdentityVerification, KeyKind};
+use utoipa::ToSchema;
 
 /// An app (an SDK integration).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AppView {
     /// Identifier, sent by SDKs as `X-App-Id`.
     pub id: AppId,
@@ -16,6 +17,7 @@ pub struct AppView {
     /// Display name.
     pub name: String,
     /// Free-form settings (a JSON object).
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -40,7 +42,7 @@ impl From<App> for AppView {
 }
 
 /// A stored API key: its public prefix and state, never the key or its hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyView {
     /// Identifier.
     pub id: ApiKeyId,
@@ -79,7 +81,7 @@ impl From<ApiKey> for ApiKeyView {
 }
 
 /// A key just issued: the one response that contains the whole key.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedKeyView {
     /// Identifier.
     pub id: ApiKeyId,
@@ -113,7 +115,7 @@ impl From<IssuedKey> for IssuedKeyView {
 }
 
 /// An identity secret just issued: the one response that contains it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IdentitySecretView {
     /// The app.
     pub app_id: AppId,

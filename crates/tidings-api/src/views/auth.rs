@@ -4,15 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_auth::{Session, TokenPair};
 use tidings_domain::{AppId, ClientPrincipal, Company, CompanyId, Role, ServicePrincipal, User, UserId};
+use utoipa::ToSchema;
 
 /// A user, without password hash or lockout state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     /// Identifier.
     pub id: UserId,
     /// The user's company.
     pub company_id: CompanyId,
     /// Login e-mail, lower-cased.
+    #[schema(example = "ada@acme.test")]
     pub email: String,
     /// Display name.
     pub name: String,
@@ -36,13 +38,14 @@ impl From<User> for UserView {
 }
 
 /// A company (tenant).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CompanyView {
     /// Identifier.
     pub id: CompanyId,
     /// Display name.
     pub name: String,
     /// Free-form settings (a JSON object).
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -55,17 +58,21 @@ impl From<Company> for CompanyView {
 }
 
 /// A token pair, as returned by `POST /v1/auth/refresh`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokensView {
     /// Access token (JWT) for `Authorization: Bearer`.
+    #[schema(example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9…")]
     pub access_token: String,
     /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
     /// cookie carries it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "tdr_…")]
     pub refresh_token: Option<String>,
     /// Always `Bearer`.
+    #[schema(schema_with = bearer)]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: i64,
 }
 
@@ -81,22 +88,31 @@ impl From<TokenPair> for TokensView {
 }
 
 /// A logged-in user, as returned by register and login: the user, the company and a token pair.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionView {
     /// The user.
     pub user: UserView,
     /// The user's company.
     pub company: CompanyView,
     /// Access token (JWT) for `Authorization: Bearer`.
+    #[schema(example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9…")]
     pub access_token: String,
     /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
     /// cookie carries it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "tdr_…")]
     pub refresh_token: Option<String>,
     /// Always `Bearer`.
+    #[schema(schema_with = bearer)]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: i64,
+}
+
+/// The schema of `token_type`.
+fn bearer() -> utoipa::openapi::schema::ObjectBuilder {
+    super::word("Bearer")
 }
 
 impl From<Session> for SessionView {
@@ -114,7 +130,7 @@ impl From<Session> for SessionView {
 }
 
 /// `GET /v1/auth/me`: who the credentials authenticate, told apart by `kind`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MeView {
     /// A user, by access token.
@@ -169,10 +185,16 @@ impl From<ServicePrincipal> for MeView {
 }
 
 /// `POST /v1/auth/password-reset`: `{"status": "accepted"}`, whether or not the account exists.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptedView {
     /// Always `accepted`.
+    #[schema(schema_with = accepted)]
     pub status: &'static str,
+}
+
+/// The schema of [`AcceptedView::status`].
+fn accepted() -> utoipa::openapi::schema::ObjectBuilder {
+    super::word("accepted")
 }
 
 impl AcceptedView {
@@ -183,7 +205,7 @@ impl AcceptedView {
 }
 
 /// `GET /v1/setup`: whether the server still waits for its first company.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SetupView {
     /// True while no company exists: the setup page is open.
     pub needed: bool,

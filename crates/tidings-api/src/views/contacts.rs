@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_domain::{AppId, CompanyId, Contact, ContactId, Device, DeviceId, Event, EventId, Platform};
+use utoipa::ToSchema;
 
 /// A contact (a customer of the company).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ContactView {
     /// Identifier.
     pub id: ContactId,
@@ -24,6 +25,7 @@ pub struct ContactView {
     /// The company's own id for this person (set by a signed identify).
     pub external_id: Option<String>,
     /// Free-form attributes (a JSON object).
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// Creation time.
     pub created_at: DateTime<Utc>,
@@ -50,7 +52,7 @@ impl From<Contact> for ContactView {
 }
 
 /// An SDK device.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceView {
     /// Identifier.
     pub id: DeviceId,
@@ -87,7 +89,7 @@ impl From<Device> for DeviceView {
 }
 
 /// A tracked analytics event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     /// Identifier.
     pub id: EventId,
@@ -102,6 +104,7 @@ pub struct EventView {
     /// Event name, e.g. `screen_view`.
     pub name: String,
     /// Free-form properties (a JSON object).
+    #[schema(value_type = Object)]
     pub properties: serde_json::Value,
     /// When it happened, by the device's clock.
     pub occurred_at: DateTime<Utc>,

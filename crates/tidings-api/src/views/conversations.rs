@@ -8,11 +8,14 @@ use tidings_domain::{
 };
 use tidings_messaging::realtime::ServerEvent;
 use tidings_messaging::{Changed, ConversationSummary, ReceiptApplied};
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::paging;
 
 /// A conversation; agents' listings and lookups add `unread_count`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationView {
     /// Identifier.
     pub id: ConversationId,
@@ -79,7 +82,7 @@ impl From<ConversationSummary> for ConversationView {
 }
 
 /// The inbox list: a page, and on the first page the cursor an inbox catches up from later.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationListView {
     /// The conversations of this page.
     pub data: Vec<ConversationView>,
@@ -90,8 +93,31 @@ pub struct ConversationListView {
     pub sync_cursor: Option<String>,
 }
 
+/// The schema of `GET /v1/conversations`' answer: a page of the inbox, or, with `?changed_after=`, the
+/// conversations changed since the cursor. Both have `data` and `next_cursor`, so the schema is
+/// `anyOf`: a catch-up also fits the shape of a page.
+pub struct ConversationList;
+
+impl utoipa::PartialSchema for ConversationList {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(ConversationListView::name()))
+            .item(Ref::from_schema_name(ChangedView::name()))
+            .into()
+    }
+}
+
+impl ToSchema for ConversationList {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ConversationListView::name().into(), ConversationListView::schema()));
+        schemas.push((ChangedView::name().into(), ChangedView::schema()));
+        <ConversationListView as ToSchema>::schemas(schemas);
+        <ChangedView as ToSchema>::schemas(schemas);
+    }
+}
+
 /// The conversations that changed since a cursor (`?changed_after=`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChangedView {
     /// The conversations, oldest change first, as they are now.
     pub data: Vec<ConversationView>,
@@ -113,9 +139,10 @@ impl ChangedView {
 }
 
 /// A page of a conversation's change feed (`GET /v1/conversations/{id}/events`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FeedView {
     /// The changes, oldest first, each shaped as the live event with its `position`.
+    #[schema(value_type = Vec<FeedEvent>)]
     pub data: Vec<ServerEvent>,
     /// The conversation's newest position when the page was read.
     pub last_position: i64,
@@ -123,8 +150,61 @@ pub struct FeedView {
     pub has_more: bool,
 }
 
+/// One change of a conversation's feed, shaped as the live event that announced it (the schema of
+/// the feed's [`ServerEvent`]s; messages and the conversation as they are now).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type")]
+pub enum FeedEvent {
+    /// A message was stored.
+    #[serde(rename = "message.new")]
+    MessageNew {
+        /// Its conversation.
+        conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
+        /// Its sequence.
+        sequence: i64,
+        /// The message.
+        message: MessageView,
+    },
+    /// A message was edited or deleted.
+    #[serde(rename = "message.updated")]
+    MessageUpdated {
+        /// Its conversation.
+        conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
+        /// Its sequence.
+        sequence: i64,
+        /// The message as it is now.
+        message: MessageView,
+    },
+    /// Messages moved to a new delivery status.
+    #[serde(rename = "message.status")]
+    MessageStatus {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The change's position in the conversation's feed.
+        position: i64,
+        /// Whose messages: `inbound` (the contact's) or `outbound` (the agents').
+        direction: Direction,
+        /// The new status.
+        status: MessageStatus,
+        /// Every message of `direction` up to this sequence has at least this status.
+        up_to_sequence: i64,
+    },
+    /// The conversation's status, assignee or contact changed.
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated {
+        /// The change's position in the conversation's feed.
+        position: i64,
+        /// The conversation as it is now.
+        conversation: ConversationView,
+    },
+}
+
 /// A message.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageView {
     /// Identifier.
     pub id: MessageId,
@@ -146,7 +226,10 @@ pub struct MessageView {
     pub platform: Platform,
     /// Text, at most 5,000 characters; empty once deleted.
     pub body: String,
-    /// Attachments (a JSON array of objects).
+    /// Attachments (a JSON array of objects): for uploads `{upload_id, name, content_type, size, width,
+    /// height, url, thumbnail_url, expires_at}` with download links signed for this answer; for
+    /// Facebook and Instagram messages, what Meta describes.
+    #[schema(value_type = Vec<Object>)]
     pub attachments: serde_json::Value,
     /// `sent`, `delivered` or `read` (also `pending`, `failed`).
     pub status: MessageStatus,
@@ -181,7 +264,7 @@ impl From<Message> for MessageView {
 }
 
 /// What a delivered or read receipt did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReceiptView {
     /// How many messages changed status.
     pub updated: u64,
@@ -198,14 +281,20 @@ impl From<ReceiptApplied> for ReceiptView {
 
 /// A message just sent: the message, and `forwarding: "queued"` when it leaves through the outbox
 /// (a reply to a Facebook or Instagram contact; its status then follows the forward).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SentView {
     /// The message.
     #[serde(flatten)]
     pub message: MessageView,
     /// `queued` for a forwarded message; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = queued, required = false)]
     pub forwarding: Option<&'static str>,
+}
+
+/// The schema of [`SentView::forwarding`].
+fn queued() -> utoipa::openapi::schema::ObjectBuilder {
+    super::word("queued")
 }
 
 impl From<tidings_messaging::Sent> for SentView {

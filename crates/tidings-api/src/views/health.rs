@@ -1,18 +1,31 @@
 //! Liveness and readiness probes.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `GET /health`: `{"status": "ok"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthView {
     /// Always `ok`.
+    #[schema(schema_with = ok)]
     pub status: &'static str,
 }
 
+/// The schema of [`HealthView::status`].
+fn ok() -> utoipa::openapi::schema::ObjectBuilder {
+    super::word("ok")
+}
+
+/// The schema of [`ReadinessView::status`].
+fn ready() -> utoipa::openapi::schema::ObjectBuilder {
+    super::word("ready")
+}
+
 /// `GET /health/ready` when ready: `{"status": "ready", "checks": {...}, "outbox": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReadinessView {
     /// Always `ready`.
+    #[schema(schema_with = ready)]
     pub status: &'static str,
     /// The outcome of each check.
     pub checks: ChecksView,
@@ -25,7 +38,7 @@ pub struct ReadinessView {
 }
 
 /// The store's connection pool in readiness.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PoolView {
     /// Most connections it may open.
     pub max_size: usize,
@@ -52,14 +65,14 @@ impl From<tidings_domain::PoolStats> for PoolView {
 }
 
 /// The `details` of the `503` answered when not ready.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NotReadyDetails {
     /// The outcome of each check.
     pub checks: ChecksView,
 }
 
 /// The outcome of each readiness check.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChecksView {
     /// Whether the store answered a query in time.
     pub store: Check,
@@ -69,7 +82,7 @@ pub struct ChecksView {
 }
 
 /// The bus's part of readiness.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BusCheck {
     /// One node, in-process bus.
@@ -81,7 +94,7 @@ pub enum BusCheck {
 }
 
 /// The outcome of one readiness check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     /// It passed.

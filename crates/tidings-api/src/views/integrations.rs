@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_forwarding::{CalendarView, MetaSettings};
+use utoipa::ToSchema;
 
 /// The Meta integration. Secrets appear only as a hint (`…abcd`, or `…` for short ones), or null
 /// when not set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MetaIntegrationView {
     /// Facebook page id.
     pub page_id: Option<String>,
@@ -48,7 +49,7 @@ impl From<MetaSettings> for MetaIntegrationView {
 }
 
 /// The Google Calendar connection. Secrets appear only as a hint, or null when not set.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarIntegrationView {
     /// The calendar confirmed appointments are written to (`primary` by default).
     pub calendar_id: String,

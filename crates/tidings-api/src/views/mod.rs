@@ -22,6 +22,7 @@ mod uploads;
 mod webhooks;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use appointments::{
     AppointmentListView, AppointmentSettingsView, AppointmentView, AvailabilityView, OpenHoursView, SlotView,
@@ -32,18 +33,26 @@ pub use auth::{AcceptedView, CompanyView, MeView, SessionView, SetupView, Tokens
 pub use company::RetentionView;
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{
-    ChangedView, ConversationListView, ConversationView, FeedView, MessageView, ReceiptView, SentView,
+    ChangedView, ConversationList, ConversationListView, ConversationView, FeedEvent, FeedView, MessageView,
+    ReceiptView, SentView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use integrations::{CalendarIntegrationView, MetaIntegrationView};
 pub use outbox::{OutboxHealthView, OutboxItemView};
 pub use presence::{ParticipantKind, PresenceState, PresenceView};
-pub use realtime::PublishedView;
+pub use realtime::{EngineIoError, PublishedView};
 pub use uploads::UploadView;
-pub use webhooks::{WebhookAttemptView, WebhookSecretView, WebhookView};
+pub use webhooks::{MetaDelivery, ReceivedView, WebhookAttemptView, WebhookSecretView, WebhookView};
+
+/// The schema of a string that is always `word`.
+fn word(word: &'static str) -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([word]))
+}
 
 /// A page of a list: `{"data": [...], "next_cursor": ...}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct List<T> {
     /// The items of this page.
     pub data: Vec<T>,

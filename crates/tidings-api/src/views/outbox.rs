@@ -2,14 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tidings_domain::{MessageId, OutboxId, OutboxItem, OutboxStats, OutboxStatus};
+use tidings_domain::{MessageId, OutboxId, OutboxItem, OutboxKind, OutboxStats, OutboxStatus};
+use utoipa::ToSchema;
 
 /// An outbox item. Its payload stays out: it holds the forwarded text, which the conversation shows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxItemView {
     /// Identifier.
     pub id: OutboxId,
     /// What it does, e.g. `meta.forward`.
+    #[schema(schema_with = kind)]
     pub kind: &'static str,
     /// `pending`, `delivered`, `dead` or `skipped`.
     pub status: OutboxStatus,
@@ -27,6 +29,13 @@ pub struct OutboxItemView {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// The schema of [`OutboxItemView::kind`]: the kinds' names (their serde names differ).
+fn kind() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(OutboxKind::ALL.iter().map(|kind| kind.as_str())))
 }
 
 impl From<OutboxItem> for OutboxItemView {
@@ -47,7 +56,7 @@ impl From<OutboxItem> for OutboxItemView {
 }
 
 /// The outbox's part of readiness: informative, it never makes a node unready.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 pub struct OutboxHealthView {
     /// Items waiting to be delivered.
     pub pending: i64,

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_messaging::realtime::event::PresenceStatus;
 use tidings_messaging::realtime::{Participant, PresenceEntry};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Who a presence entry is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantKind {
     /// A user of the company; `id` is a user id.
@@ -17,7 +18,7 @@ pub enum ParticipantKind {
 }
 
 /// Whether a participant is connected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
     /// At least one connection open.
@@ -27,7 +28,7 @@ pub enum PresenceState {
 }
 
 /// One participant's presence.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PresenceView {
     /// `agent` or `contact`.
     pub kind: ParticipantKind,

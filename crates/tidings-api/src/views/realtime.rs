@@ -3,9 +3,10 @@
 use serde::Serialize;
 use tidings_domain::ConversationId;
 use tidings_messaging::realtime::ServerEvent;
+use utoipa::ToSchema;
 
 /// A custom event on its way: its name on each door, and where it went.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublishedView {
     /// The name the publisher gave.
     pub event: String,
@@ -26,4 +27,16 @@ impl PublishedView {
             conversation_id: *conversation_id,
         })
     }
+}
+
+/// Engine.IO's own error body, answered by the Socket.IO door to what is not a WebSocket upgrade of
+/// Engine.IO 4 (Socket.IO clients read it).
+#[derive(Debug, ToSchema)]
+pub struct EngineIoError {
+    /// `0` (transport unknown: polling, or no upgrade) or `5` (unsupported protocol version).
+    #[schema(example = 0)]
+    pub code: u8,
+    /// Engine.IO's message.
+    #[schema(example = "Transport unknown")]
+    pub message: String,
 }

@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_domain::UploadId;
 use tidings_messaging::Linked;
+use utoipa::ToSchema;
 
 /// An upload, with a signed link to its bytes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UploadView {
     /// Identifier; messages reference it in `attachments`.
     pub id: UploadId,

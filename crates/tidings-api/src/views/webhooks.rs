@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tidings_domain::{OutboxId, WebhookAttempt, WebhookAttemptId, WebhookEndpoint, WebhookId};
 use tidings_forwarding::WithSecret;
+use utoipa::ToSchema;
 
 /// An endpoint; its secret is never shown again after creation or rotation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookView {
     /// Identifier.
     pub id: WebhookId,
@@ -48,7 +49,7 @@ impl From<WebhookEndpoint> for WebhookView {
 }
 
 /// An endpoint with its signing secret, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookSecretView {
     /// The endpoint.
     #[serde(flatten)]
@@ -64,7 +65,7 @@ impl From<WithSecret> for WebhookSecretView {
 }
 
 /// One attempt to deliver an event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAttemptView {
     /// Identifier of the attempt.
     pub id: WebhookAttemptId,
@@ -97,4 +98,23 @@ impl From<WebhookAttempt> for WebhookAttemptView {
             attempted_at: a.attempted_at,
         }
     }
+}
+
+/// A delivery of Meta's webhooks, as far as it is read: the object and its entries, each naming a
+/// page or Instagram account (`id`) with its `messaging` events. Other fields are ignored.
+#[derive(Debug, ToSchema)]
+pub struct MetaDelivery {
+    /// `page` (Messenger) or `instagram`.
+    #[schema(example = "page")]
+    pub object: String,
+    /// The entries, one per page or account.
+    #[schema(value_type = Vec<Object>)]
+    pub entry: Vec<serde_json::Value>,
+}
+
+/// What a Meta delivery brought.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedView {
+    /// How many events were read (a redelivered message counts, though nothing is stored twice).
+    pub received: usize,
 }

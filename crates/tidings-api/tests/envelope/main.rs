@@ -14,6 +14,7 @@ mod hardening;
 mod inputs;
 mod metrics;
 mod nul;
+mod openapi;
 mod parser;
 mod rate_limits;
 mod store_errors;

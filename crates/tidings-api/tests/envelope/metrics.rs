@@ -96,6 +96,11 @@ async fn metrics_parse_and_move_with_traffic(db: &TestDb) {
     );
     let latency = [("route", "/health"), ("method", "GET")];
     assert!(value(&after, "tidings_http_request_duration_seconds", &latency) >= 3.0, "latency histogram");
+    assert!(
+        value(&after, "tidings_db_pool_wait_seconds", &[])
+            > value(&before, "tidings_db_pool_wait_seconds", &[]),
+        "store calls record their wait for a connection"
+    );
     assert_eq!(value(&after, "tidings_build_info", &[("version", env!("CARGO_PKG_VERSION"))]), 1.0);
     for gauge in [
         "tidings_live_sessions",

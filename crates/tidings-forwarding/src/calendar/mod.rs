@@ -46,7 +46,7 @@ pub struct CalendarSecrets {
 }
 
 /// A change to the connection: a field left out keeps its value, an empty string clears it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarInput {
     /// The calendar's id.

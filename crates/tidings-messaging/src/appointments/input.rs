@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use garde::Validate;
 use serde::Deserialize;
 use tidings_domain::{AppointmentStatus, ContactId, ConversationId, DURATIONS, PersonalData};
+use utoipa::ToSchema;
 
 fn allowed_duration(value: &i32, _ctx: &()) -> garde::Result {
     if DURATIONS.contains(value) { Ok(()) } else { Err(garde::Error::new("must be 15, 30, 45 or 60")) }
@@ -50,7 +51,7 @@ impl Customer {
 // struct into one that refuses unknown fields.
 
 /// A booking (`POST /v1/appointments`).
-#[derive(Clone, Debug, Deserialize, Validate)]
+#[derive(Clone, Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAppointmentInput {
     /// When it starts (in the future, inside business hours, on the slot grid).
@@ -58,6 +59,7 @@ pub struct NewAppointmentInput {
     pub starts_at: DateTime<Utc>,
     /// Its length in minutes: 15, 30, 45 or 60.
     #[garde(custom(allowed_duration))]
+    #[schema(minimum = 15, maximum = 60, multiple_of = 15, example = 30)]
     pub duration: i32,
     /// The contact it is for (agents; an SDK device books for its own contact).
     #[garde(skip)]
@@ -67,18 +69,23 @@ pub struct NewAppointmentInput {
     pub conversation_id: Option<ConversationId>,
     /// The customer's name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// The customer's e-mail address (confirmations and reminders go there).
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// The customer's phone number.
     #[garde(length(chars, min = 3, max = 40), custom(not_blank))]
+    #[schema(min_length = 3, max_length = 40)]
     pub phone: Option<String>,
     /// The customer's company.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200)]
     pub company_name: Option<String>,
     /// What the customer wants to talk about.
     #[garde(length(chars, max = 2000))]
+    #[schema(max_length = 2000)]
     pub inquiry: Option<String>,
     /// `pending` (default) or, for agents, `confirmed`.
     #[garde(skip)]
@@ -86,7 +93,7 @@ pub struct NewAppointmentInput {
 }
 
 /// A reschedule or an edit of details (`PUT /v1/appointments/{id}`): fields left out stay as they are.
-#[derive(Clone, Debug, Default, Deserialize, Validate)]
+#[derive(Clone, Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentUpdateInput {
     /// A new start.
@@ -94,21 +101,27 @@ pub struct AppointmentUpdateInput {
     pub starts_at: Option<DateTime<Utc>>,
     /// A new length.
     #[garde(custom(optional_duration))]
+    #[schema(minimum = 15, maximum = 60, multiple_of = 15)]
     pub duration: Option<i32>,
     /// The customer's name.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// The customer's e-mail address (confirmations and reminders go there).
     #[garde(email, length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// The customer's phone number.
     #[garde(length(chars, min = 3, max = 40), custom(not_blank))]
+    #[schema(min_length = 3, max_length = 40)]
     pub phone: Option<String>,
     /// The customer's company.
     #[garde(length(chars, min = 1, max = 200), custom(not_blank))]
+    #[schema(min_length = 1, max_length = 200)]
     pub company_name: Option<String>,
     /// A new inquiry text.
     #[garde(length(chars, max = 2000))]
+    #[schema(max_length = 2000)]
     pub inquiry: Option<String>,
 }
 

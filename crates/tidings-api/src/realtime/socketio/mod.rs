@@ -12,10 +12,24 @@ use tidings_socketio::handshake;
 use crate::envelope::OwnFormat;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::EngineIoError;
 
-/// Upgrades a WebSocket request of Engine.IO 4; credentials come later, per namespace, in the
-/// CONNECT packets. Polling and plain HTTP requests get Engine.IO's 400 so that clients configured
-/// for polling fail at once.
+/// The Socket.IO door: Engine.IO 4 over a WebSocket, for `socket.io-client` 4 (docs/realtime.md).
+///
+/// Credentials come later, per namespace, in the CONNECT packets (`/client`: `{app_id, device_id,
+/// api_key}`; `/admin`: `{token}`). Polling and plain HTTP requests, of any method, get Engine.IO's
+/// own `400` so that clients configured for polling fail at once.
+#[utoipa::path(
+    get, path = "/v1/socket.io/", tag = "realtime", operation_id = "socket_io",
+    params(
+        ("EIO" = Option<String>, Query, description = "`4`"),
+        ("transport" = Option<String>, Query, description = "`websocket`"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol (docs/realtime.md)"),
+        (status = 400, description = "Engine.IO's error: not a WebSocket upgrade of Engine.IO 4", body = EngineIoError),
+    ),
+)]
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
@@ -32,4 +46,24 @@ pub async fn connect(
     let run = connection::run(state.into_inner(), session, stream);
     super::spawn_session(&req, "socket.io", run);
     Ok(response)
+}
+
+/// The Socket.IO door without the trailing slash (a client's `path: "/v1/socket.io"`).
+#[utoipa::path(
+    get, path = "/v1/socket.io", tag = "realtime", operation_id = "socket_io_without_slash",
+    params(
+        ("EIO" = Option<String>, Query, description = "`4`"),
+        ("transport" = Option<String>, Query, description = "`websocket`"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol (docs/realtime.md)"),
+        (status = 400, description = "Engine.IO's error: not a WebSocket upgrade of Engine.IO 4", body = EngineIoError),
+    ),
+)]
+pub async fn connect_without_slash(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    connect(req, body, state).await
 }
