@@ -10,3 +10,4 @@ mod server;
 mod socketio;
 mod startup;
 mod tracing;
+mod web;

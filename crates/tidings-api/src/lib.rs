@@ -19,8 +19,10 @@ pub mod rate_limit;
 pub mod realtime;
 pub mod request_id;
 mod routes;
+pub mod session_cookie;
 pub mod state;
 pub mod views;
+pub mod web;
 
 pub use app::{app, metrics_app};
 pub use error::{ApiError, ErrorCode};

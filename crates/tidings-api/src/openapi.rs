@@ -54,6 +54,7 @@ doors (`/v1/realtime`, `/v1/socket.io/`) are WebSockets, described in docs/realt
         routes::auth::me,
         routes::auth::request_password_reset,
         routes::auth::confirm_password_reset,
+        routes::setup::status,
         routes::users::list,
         routes::users::create,
         routes::users::get,

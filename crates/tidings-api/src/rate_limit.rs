@@ -93,8 +93,11 @@ impl RateLimits {
 
 /// Whether requests of `method` to `path` (or to a route's path template) count against no limit.
 pub fn exempt(method: &Method, path: &str) -> bool {
+    // The web pages' files are embedded in the binary and cost nothing to serve; a page load
+    // fetches a dozen of them, which would eat an agent's budget for API calls.
     path.starts_with("/health")
         || path == "/metrics"
+        || (method == Method::GET && path.starts_with("/assets/"))
         || (method == Method::GET && path.starts_with("/v1/uploads/") && path.ends_with("/content"))
         || method == Method::OPTIONS
 }

@@ -184,6 +184,16 @@ impl Accounts {
         Ok(())
     }
 
+    /// Whether no company exists yet, so that the server's setup page may create the first one.
+    pub async fn setup_needed(&self) -> Result<bool, AuthError> {
+        Ok(!self.repos.any_company().await?)
+    }
+
+    /// How long a refresh token lives, for a cookie that carries one to expire with it.
+    pub fn refresh_ttl(&self) -> chrono::Duration {
+        self.settings.refresh_ttl
+    }
+
     /// The caller's user and company.
     pub async fn me(&self, principal: &Principal) -> Result<(User, Company), AuthError> {
         let user = self.repos.get_user(principal.company_id, principal.user_id).await?;

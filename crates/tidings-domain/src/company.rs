@@ -47,4 +47,6 @@ pub trait CompanyRepo: Send + Sync {
     ) -> RepoResult<Company>;
     /// The companies whose settings hold the top-level `key`.
     async fn companies_with_setting(&self, key: &str) -> RepoResult<Vec<Company>>;
+    /// Whether at least one company exists: until one does, the server offers its setup page.
+    async fn any_company(&self) -> RepoResult<bool>;
 }

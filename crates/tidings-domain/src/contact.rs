@@ -60,6 +60,8 @@ pub struct ContactQuery {
     pub search: Option<String>,
     /// Only contacts after this id (ids sort by creation time).
     pub after: Option<ContactId>,
+    /// Only these contacts (an inbox naming the contacts of a page of conversations at once).
+    pub ids: Option<Vec<ContactId>>,
     /// Page size.
     pub limit: i64,
 }

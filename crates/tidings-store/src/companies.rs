@@ -76,6 +76,14 @@ impl CompanyRepo for Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn any_company(&self) -> RepoResult<bool> {
+        // One indexed row at most, however many tenants there are.
+        let first: Option<String> = with_conn!(self, |conn| {
+            companies::table.select(companies::id).first(conn).await.optional().map_err(db_error)
+        })?;
+        Ok(first.is_some())
+    }
+
     async fn put_company_setting(
         &self,
         id: CompanyId,

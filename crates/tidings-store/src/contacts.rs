@@ -147,6 +147,7 @@ impl ContactRepo for Store {
         let company_id = company_id.to_string();
         let after = query.after.map(|a| a.to_string()).unwrap_or_default();
         let pattern = query.search.map(|s| format!("%{}%", escape_like(&s.to_lowercase())));
+        let ids: Option<Vec<String>> = query.ids.map(|ids| ids.iter().map(ToString::to_string).collect());
         let rows: Vec<ContactRow> = with_conn!(self, |conn| {
             let mut q = contacts::table
                 .filter(contacts::company_id.eq(&company_id))
@@ -154,6 +155,9 @@ impl ContactRepo for Store {
                 .order(contacts::id.asc())
                 .limit(query.limit)
                 .into_boxed();
+            if let Some(ids) = &ids {
+                q = q.filter(contacts::id.eq_any(ids));
+            }
             if let Some(pattern) = &pattern {
                 q = q.filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>("(LOWER(COALESCE(name, '')) LIKE ")

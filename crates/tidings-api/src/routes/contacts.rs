@@ -14,7 +14,7 @@ use crate::paging;
 use crate::state::AppState;
 use crate::views::{ContactView, List};
 
-/// `?q=&after=&limit=`
+/// `?q=&ids=&after=&limit=`
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContactParams {
@@ -22,9 +22,28 @@ pub struct ContactParams {
     q: Option<String>,
     /// The `next_cursor` of the previous page.
     after: Option<ContactId>,
+    /// Only these contacts: ids separated by commas, at most `limit` of them (to name the contacts
+    /// of a page of conversations in one call).
+    ids: Option<String>,
     /// Page size: 1 to 200, 50 when absent.
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+}
+
+/// `?ids=a,b,c`: at most a page of contact ids, comma-separated.
+fn parse_ids(raw: &str, limit: i64) -> Result<Vec<ContactId>, ApiError> {
+    let ids: Vec<ContactId> = raw
+        .split(',')
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| id.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::validation("query parameter `ids`: expected UUIDs separated by commas"))?;
+    if ids.len() as i64 > limit {
+        return Err(ApiError::validation(format!(
+            "query parameter `ids`: at most {limit} ids (the page size)"
+        )));
+    }
+    Ok(ids)
 }
 
 /// A 409 of a contact's social ids: each is unique within the company.
@@ -45,7 +64,8 @@ pub async fn list(
     let params = params.into_inner();
     let limit = paging::limit(params.limit)?;
     let search = params.q.filter(|q| !q.trim().is_empty());
-    let query = ContactQuery { search, after: params.after, limit };
+    let ids = params.ids.as_deref().map(|raw| parse_ids(raw, limit)).transpose()?;
+    let query = ContactQuery { search, after: params.after, ids, limit };
     let contacts = state.messaging.contacts.list(&staff.principal, query).await?;
     let next = paging::next_cursor(&contacts, limit, |c| c.id.to_string());
     Ok(HttpResponse::Ok().json(List::<ContactView>::of(contacts, next)))

@@ -26,6 +26,7 @@ pub(crate) mod outbox;
 pub(crate) mod presence;
 pub(crate) mod realtime;
 pub(crate) mod sdk;
+pub(crate) mod setup;
 pub(crate) mod uploads;
 pub(crate) mod users;
 pub(crate) mod webhook_endpoints;
@@ -40,7 +41,8 @@ pub struct Route {
     pub method: &'static str,
     /// The path template, as the OpenAPI document writes it (`/v1/users/{id}`).
     pub path: &'static str,
-    /// False for the routes that serve the document and its viewer, which it leaves out.
+    /// False for the routes that serve the document and its viewer, and the web pages, which it
+    /// leaves out.
     pub described: bool,
 }
 
@@ -80,6 +82,7 @@ table! {
     "/v1/auth/refresh" { POST => auth::refresh }
     "/v1/auth/logout" { POST => auth::logout }
     "/v1/auth/me" { GET => auth::me }
+    "/v1/setup" { GET => setup::status }
     "/v1/auth/password-reset" { POST => auth::request_password_reset }
     "/v1/auth/password-reset/confirm" { POST => auth::confirm_password_reset }
 
@@ -155,6 +158,10 @@ table! {
     "/v1/socket.io/" { ANY => crate::realtime::socketio::connect }
     "/v1/socket.io" { ANY => crate::realtime::socketio::connect_without_slash }
 
+    undescribed "/" { GET => crate::web::inbox }
+    undescribed "/setup" { GET => crate::web::setup }
+    undescribed "/reset-password" { GET => crate::web::reset_password }
+    undescribed "/assets/{name}" { GET => crate::web::asset }
     undescribed "/v1/openapi.json" { GET => docs::openapi_json }
     undescribed "/docs" { GET => docs::viewer_root }
     undescribed "/docs/{file:.*}" { GET => docs::viewer }

@@ -63,9 +63,11 @@ pub struct TokensView {
     /// Access token (JWT) for `Authorization: Bearer`.
     #[schema(example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9…")]
     pub access_token: String,
-    /// Single-use refresh token for `POST /v1/auth/refresh`.
+    /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
+    /// cookie carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "tdr_…")]
-    pub refresh_token: String,
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     #[schema(schema_with = bearer)]
     pub token_type: &'static str,
@@ -78,7 +80,7 @@ impl From<TokenPair> for TokensView {
     fn from(t: TokenPair) -> Self {
         Self {
             access_token: t.access_token,
-            refresh_token: t.refresh_token,
+            refresh_token: Some(t.refresh_token),
             token_type: "Bearer",
             expires_in: t.expires_in,
         }
@@ -95,9 +97,11 @@ pub struct SessionView {
     /// Access token (JWT) for `Authorization: Bearer`.
     #[schema(example = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9…")]
     pub access_token: String,
-    /// Single-use refresh token for `POST /v1/auth/refresh`.
+    /// Single-use refresh token for `POST /v1/auth/refresh`; absent in cookie mode, where the
+    /// cookie carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "tdr_…")]
-    pub refresh_token: String,
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     #[schema(schema_with = bearer)]
     pub token_type: &'static str,
@@ -198,4 +202,11 @@ impl AcceptedView {
     pub fn accepted() -> Self {
         Self { status: "accepted" }
     }
+}
+
+/// `GET /v1/setup`: whether the server still waits for its first company.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetupView {
+    /// True while no company exists: the setup page is open.
+    pub needed: bool,
 }

@@ -29,7 +29,7 @@ pub use appointments::{
 };
 pub use apps::{ApiKeyView, AppView, IdentitySecretView, IssuedKeyView};
 pub use audit::{AuditActorView, AuditEntryView, AuditTargetView};
-pub use auth::{AcceptedView, CompanyView, MeView, SessionView, TokensView, UserView};
+pub use auth::{AcceptedView, CompanyView, MeView, SessionView, SetupView, TokensView, UserView};
 pub use company::RetentionView;
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{

@@ -46,9 +46,11 @@ async fn addresses_over_their_limit_get_429_with_retry_after(db: &TestDb) {
         assert_eq!(test::call_service(&svc, other("203.0.113.7")).await.status().as_u16(), 401);
     }
     assert_eq!(test::call_service(&svc, other("203.0.113.7")).await.status().as_u16(), 429);
-    // Health checks are never limited.
+    // Health checks are never limited, nor are the web pages' files.
     let health = from(TestRequest::get().uri("/health"), "203.0.113.7").to_request();
     assert_eq!(test::call_service(&svc, health).await.status().as_u16(), 200);
+    let asset = from(TestRequest::get().uri("/assets/inbox.js"), "203.0.113.7").to_request();
+    assert_eq!(test::call_service(&svc, asset).await.status().as_u16(), 200);
 }
 
 async fn forwarded_addresses_count_only_behind_trusted_proxies(db: &TestDb) {

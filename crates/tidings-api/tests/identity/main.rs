@@ -9,6 +9,8 @@ mod lists;
 mod lockout;
 mod ordered;
 mod password_reset;
+mod session_cookie;
+mod setup;
 #[path = "../support/mod.rs"]
 mod support;
 mod team;

@@ -180,6 +180,10 @@ impl CompanyRepo for Ordered {
         self.store.companies_with_setting(key).await
     }
 
+    async fn any_company(&self) -> RepoResult<bool> {
+        self.store.any_company().await
+    }
+
     async fn put_company_setting(
         &self,
         id: CompanyId,

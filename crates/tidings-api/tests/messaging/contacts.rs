@@ -10,7 +10,42 @@ use crate::guarantees::{body, setup};
 use crate::identity_verification::{identity_secret, user_hash};
 use crate::support::{get, patch, post, register, sdk, send};
 
-backend_tests!(agents_manage_and_search_contacts, identify_merges_the_device_into_a_known_contact);
+backend_tests!(
+    agents_manage_and_search_contacts,
+    identify_merges_the_device_into_a_known_contact,
+    contacts_are_listed_by_ids_within_the_company,
+);
+
+async fn contacts_are_listed_by_ids_within_the_company(db: &TestDb) {
+    let svc = app!(db);
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let globex = register(&svc, "Globex", "owner@globex.test").await;
+    let mut ids = Vec::new();
+    for name in ["Ada", "Bob", "Cy"] {
+        let contact =
+            send(&svc, post("/v1/contacts", &acme.token, json!({ "name": name }))).await.expect(201);
+        ids.push(contact["id"].as_str().unwrap().to_owned());
+    }
+    let theirs = send(&svc, post("/v1/contacts", &globex.token, json!({ "name": "Eve" }))).await.expect(201);
+    let theirs = theirs["id"].as_str().unwrap();
+
+    // Two of ours and one of another company: only ours come back, in id order.
+    let uri = format!("/v1/contacts?ids={},{theirs},{}", ids[2], ids[0]);
+    let page = send(&svc, get(&uri, &acme.token)).await.expect(200);
+    let names: Vec<&str> =
+        page["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ada", "Cy"]);
+    // With a search, both apply.
+    let uri = format!("/v1/contacts?ids={},{}&q=cy", ids[0], ids[2]);
+    let page = send(&svc, get(&uri, &acme.token)).await.expect(200);
+    assert_eq!(page["data"].as_array().unwrap().len(), 1);
+
+    send(&svc, get("/v1/contacts?ids=not-a-uuid", &acme.token)).await.assert_error(400, "VALIDATION_ERROR");
+    let many = [ids[0].as_str(); 3].join(",");
+    send(&svc, get(&format!("/v1/contacts?ids={many}&limit=2"), &acme.token))
+        .await
+        .assert_error(400, "VALIDATION_ERROR");
+}
 
 async fn agents_manage_and_search_contacts(db: &TestDb) {
     let svc = app!(db);

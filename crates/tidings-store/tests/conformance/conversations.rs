@@ -48,7 +48,7 @@ async fn contacts_are_searched_within_their_company(db: &TestDb) {
     s.create_contact(globex.id, fields("Ada Clone", "ada@globex.test", "+44 20 0000")).await.unwrap();
     assert_eq!(ada.email.as_deref(), Some("ada@example.com"));
 
-    let search = |q: &str| ContactQuery { search: Some(q.into()), after: None, limit: 50 };
+    let search = |q: &str| ContactQuery { search: Some(q.into()), after: None, ids: None, limit: 50 };
     let ids = |v: Vec<tidings_domain::Contact>| v.into_iter().map(|c| c.id).collect::<Vec<_>>();
     assert_eq!(ids(s.list_contacts(acme.id, search("lovelace")).await.unwrap()), vec![ada.id]);
     assert_eq!(ids(s.list_contacts(acme.id, search("EXAMPLE.COM")).await.unwrap()), vec![ada.id, bob.id]);
@@ -60,7 +60,7 @@ async fn contacts_are_searched_within_their_company(db: &TestDb) {
         "never another tenant's"
     );
     let page = s
-        .list_contacts(acme.id, ContactQuery { search: None, after: Some(ada.id), limit: 50 })
+        .list_contacts(acme.id, ContactQuery { search: None, after: Some(ada.id), ids: None, limit: 50 })
         .await
         .unwrap();
     assert_eq!(ids(page), vec![bob.id]);

@@ -14,6 +14,7 @@ use crate::error_kind;
 backend_tests!(
     ping_answers,
     company_round_trip,
+    any_company_turns_true_with_the_first,
     unknown_company_is_not_found,
     user_round_trip_lowercases_email,
     duplicate_email_is_a_conflict,
@@ -29,6 +30,14 @@ backend_tests!(
     a_lock_refuses_successes_and_counts_no_failures_until_it_ends,
     concurrent_failures_count_no_further_than_the_lock,
 );
+
+async fn any_company_turns_true_with_the_first(db: &TestDb) {
+    assert!(!db.store().any_company().await.unwrap());
+    company(db, "Acme").await;
+    assert!(db.store().any_company().await.unwrap());
+    company(db, "Globex").await;
+    assert!(db.store().any_company().await.unwrap());
+}
 
 pub async fn company(db: &TestDb, name: &str) -> tidings_domain::Company {
     db.store().create_company(NewCompany { name: name.into() }).await.unwrap()
