@@ -291,6 +291,10 @@ async fn sequences_until(
     let mut seen = Vec::new();
     while seen.last() != Some(&last) {
         let next = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next()).await;
+        // The server's heartbeat pings come when a slow run outlasts their period: not a failure.
+        if let Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) = next {
+            continue;
+        }
         let Ok(Some(Ok(Message::Text(text)))) = next else { panic!("no frame after {seen:?}: {next:?}") };
         let frame: Value = serde_json::from_str(&text).unwrap();
         if frame["type"] == "message.new" {
@@ -309,6 +313,9 @@ async fn changes_until(
     let (mut seen, mut stale) = (Vec::<(String, i64)>::new(), false);
     while seen.last().map(|(_, p)| *p) != Some(last) {
         let next = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next()).await;
+        if let Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) = next {
+            continue;
+        }
         let Ok(Some(Ok(Message::Text(text)))) = next else { panic!("no frame after {seen:?}: {next:?}") };
         let frame: Value = serde_json::from_str(&text).unwrap();
         stale |= frame["type"] == "inbox.stale";
