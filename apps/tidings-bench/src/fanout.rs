@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::client::Tenant;
+use crate::server::ServerProcess;
 use crate::stats::Latency;
 
 /// One fan-out measurement.
@@ -28,6 +29,9 @@ pub struct FanoutResult {
     pub deliveries_per_second: f64,
     /// POST-to-receipt latency.
     pub latency: Latency,
+    /// Server CPU time (user and system) per delivery over the send and drain window, in µs; it
+    /// includes storing each message once.
+    pub server_cpu_us_per_delivery: Option<f64>,
 }
 
 impl FanoutResult {
@@ -52,7 +56,13 @@ pub async fn connect(tenant: &Arc<Tenant>, count: usize) -> Vec<crate::Socket> {
 }
 
 /// Sends `messages` at `rate` per second into one conversation with `receivers` listening.
-pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: u32) -> FanoutResult {
+pub async fn run(
+    server: &ServerProcess,
+    tenant: &Arc<Tenant>,
+    receivers: usize,
+    messages: usize,
+    rate: u32,
+) -> FanoutResult {
     let sockets = connect(tenant, receivers).await;
     let sent_at: Arc<Vec<OnceLock<Instant>>> = Arc::new((0..messages).map(|_| OnceLock::new()).collect());
     // Each run tags its messages apart: a repeated local_id would (rightly) not be stored again.
@@ -86,6 +96,7 @@ pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: 
     let conversation = tenant.conversations[0];
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
     let started = Instant::now();
+    let cpu_before = server.cpu_seconds();
     let mut ticker = tokio::time::interval(interval);
     for i in 0..messages {
         ticker.tick().await;
@@ -100,6 +111,7 @@ pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: 
         all.extend(task.await.expect("receiver"));
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(server.cpu_seconds()).map(|(before, after)| after - before);
     FanoutResult {
         receivers,
         messages,
@@ -107,6 +119,9 @@ pub async fn run(tenant: &Arc<Tenant>, receivers: usize, messages: usize, rate: 
         expected: (receivers * messages) as u64,
         delivered: all.len() as u64,
         deliveries_per_second: all.len() as f64 / elapsed,
+        server_cpu_us_per_delivery: cpu
+            .filter(|_| !all.is_empty())
+            .map(|seconds| seconds * 1e6 / all.len() as f64),
         latency: Latency::of(all),
     }
 }

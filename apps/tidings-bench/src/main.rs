@@ -155,7 +155,7 @@ async fn run_backend(plan: &Plan, backend: Backend, db: &TestDb) -> report::Back
     eprintln!("{backend:?}: ingest done");
     let mut fanout = Vec::new();
     for &(receivers, messages, rate) in &plan.fanout {
-        let result = fanout::run(&tenant, receivers, messages, rate).await;
+        let result = fanout::run(&server, &tenant, receivers, messages, rate).await;
         eprintln!(
             "{backend:?}: fan-out to {receivers}: p99 {:.1} ms, lost {}",
             result.latency.p99_ms,

@@ -88,13 +88,13 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "\n| fan-out receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms |"
+                "\n| fan-out receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery |"
             );
-            let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
             for f in &b.fanout {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                    "| {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
                     f.receivers,
                     f.rate_per_second,
                     f.delivered,
@@ -102,7 +102,8 @@ impl Report {
                     f.deliveries_per_second,
                     f.latency.p50_ms,
                     f.latency.p99_ms,
-                    f.latency.max_ms
+                    f.latency.max_ms,
+                    f.server_cpu_us_per_delivery.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.2}"))
                 );
             }
             let m = &b.memory;

@@ -59,6 +59,19 @@ impl ServerProcess {
             .unwrap_or(0)
     }
 
+    /// CPU time the server has used so far (user and system, every thread), in seconds; `None`
+    /// where `/proc` does not tell.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name (which may hold spaces) start with the state, field 3:
+        // utime and stime are fields 14 and 15, in clock ticks.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no memory-safety preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (per_second > 0).then(|| ticks as f64 / per_second as f64)
+    }
+
     /// Stops the server with SIGTERM and waits for it.
     pub fn stop(mut self) {
         // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
