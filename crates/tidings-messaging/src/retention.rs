@@ -95,18 +95,20 @@ impl Retention {
         for company in self.repos.companies_with_setting(SETTINGS_KEY).await? {
             let Some(days) = RetentionSettings::of_company(&company.settings).message_days else { continue };
             let before = now - chrono::Duration::days(i64::from(days));
+            let mut of_company = 0;
             loop {
                 let batch = self.repos.expire_messages(company.id, before, EXPIRE_BATCH).await?;
-                removed += batch;
-                if batch < EXPIRE_BATCH as u64 {
+                of_company += batch;
+                if batch < EXPIRE_BATCH as u64 || started.elapsed() >= budget {
                     break;
                 }
-                if started.elapsed() >= budget {
-                    return Ok(removed);
-                }
             }
-            if removed > 0 {
-                tracing::debug!(company_id = %company.id, days, "expired messages removed");
+            removed += of_company;
+            if of_company > 0 {
+                tracing::debug!(company_id = %company.id, days, removed = of_company, "expired messages removed");
+            }
+            if started.elapsed() >= budget {
+                break;
             }
         }
         Ok(removed)
