@@ -121,7 +121,10 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
+    // Live events are small frames written one at a time: without TCP_NODELAY, Nagle's algorithm
+    // holds each behind the receiver's delayed ACK of the previous one (up to 40 ms on Linux).
     let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
+        .tcp_nodelay(true)
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs());
     if let Some(workers) = config.workers {

@@ -229,7 +229,10 @@ impl Connection {
         let mut last_heard = Instant::now();
         let frame_rate = FrameRate::new(settings.client_frames_per_second);
         loop {
+            // Biased, deliveries first: most wakes are a frame to pass on, and polling the seven
+            // other branches for each would cost more than the delivery itself.
             tokio::select! {
+                biased;
                 cause = &mut handle.closed => {
                     return match cause {
                         Ok(CloseCause::Shutdown) => {

@@ -330,27 +330,28 @@ fn remove(state: &mut State, id: SessionId) -> Option<Session> {
 
 /// Queues `frame` once for every session in `rooms`; closes the sessions whose queue is full.
 fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<SessionId>) {
-    let targets: HashSet<SessionId> = rooms
-        .iter()
-        .filter_map(|room| state.rooms.get(room))
-        .flatten()
-        .copied()
-        .filter(|id| Some(*id) != except)
-        .collect();
-    if targets.is_empty() {
-        return;
-    }
-    metrics::counter!("tidings_hub_events_total").increment(1);
-    metrics::counter!("tidings_hub_deliveries_total").increment(targets.len() as u64);
+    let members: Vec<&HashSet<SessionId>> = rooms.iter().filter_map(|room| state.rooms.get(room)).collect();
+    // A session in several rooms gets the frame for the first of them only. Checked against the
+    // earlier rooms rather than collected into a set: the company room may hold thousands of
+    // agents, and this runs for every event.
+    let targets = members.iter().enumerate().flat_map(|(i, room)| {
+        let earlier = &members[..i];
+        room.iter().copied().filter(move |id| !earlier.iter().any(|e| e.contains(id)))
+    });
     let frame = Arc::new(frame);
-    let mut slow = Vec::new();
-    for id in targets {
-        if let Some(session) = state.sessions.get(&id)
-            && session.frames.try_send(frame.clone()).is_err()
-        {
+    let (mut delivered, mut slow) = (0_u64, Vec::new());
+    for id in targets.filter(|id| Some(*id) != except) {
+        let Some(session) = state.sessions.get(&id) else { continue };
+        delivered += 1;
+        if session.frames.try_send(frame.clone()).is_err() {
             slow.push(id);
         }
     }
+    if delivered == 0 {
+        return;
+    }
+    metrics::counter!("tidings_hub_events_total").increment(1);
+    metrics::counter!("tidings_hub_deliveries_total").increment(delivered);
     for id in slow {
         if let Some(session) = state.sessions.get_mut(&id)
             && let Some(close) = session.close.take()
