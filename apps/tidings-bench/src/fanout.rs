@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -17,8 +17,12 @@ use crate::client::{Door, Tenant};
 use crate::server::ServerProcess;
 use crate::stats::Latency;
 
-/// How long receivers wait for the last deliveries once every message is accepted.
-const DRAIN: Duration = Duration::from_secs(60);
+/// How long receivers wait without any delivery, once every message is accepted, before the
+/// missing ones count as lost.
+const STALL: Duration = Duration::from_secs(15);
+
+/// The longest receivers wait for the last deliveries once every message is accepted.
+const DRAIN: Duration = Duration::from_secs(300);
 
 /// How the sender paces its messages.
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +73,7 @@ impl FanoutResult {
 pub struct Probe {
     tag: String,
     sent_at: Vec<OnceLock<Instant>>,
+    delivered: AtomicU64,
 }
 
 impl Probe {
@@ -77,6 +82,7 @@ impl Probe {
         Probe {
             tag: format!("\"local_id\":\"{prefix}"),
             sent_at: (0..messages).map(|_| OnceLock::new()).collect(),
+            delivered: AtomicU64::new(0),
         }
     }
 }
@@ -105,6 +111,7 @@ pub fn listen(
                 && let Some(at) = probe.sent_at.get(i).and_then(OnceLock::get)
             {
                 latencies.push(at.elapsed().as_micros() as u64);
+                probe.delivered.fetch_add(1, Ordering::Relaxed);
             } else if let Some(pong) = door.pong_for(text) {
                 let _ = ws.send(Message::text(pong)).await;
             }
@@ -197,8 +204,18 @@ pub async fn run(
         }
     };
     let accepted_per_second = messages as f64 / started.elapsed().as_secs_f64();
+    let watched = probe.clone();
     let deadline = tokio::spawn(async move {
-        tokio::time::sleep(DRAIN).await;
+        let give_up = tokio::time::Instant::now() + DRAIN;
+        let mut seen = watched.delivered.load(Ordering::Relaxed);
+        loop {
+            tokio::time::sleep(STALL).await;
+            let now = watched.delivered.load(Ordering::Relaxed);
+            if now == seen || tokio::time::Instant::now() >= give_up {
+                break;
+            }
+            seen = now;
+        }
         let _ = stop.send(true);
     });
     let mut all = Vec::new();

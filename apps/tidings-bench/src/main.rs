@@ -1,5 +1,5 @@
-//! Tidings benchmark: ingest, fan-out, memory and resume against a real server on SQLite and
-//! PostgreSQL, reported as a markdown table and JSON.
+//! Tidings benchmark: ingest, fan-out and saturation (through the native and the Socket.IO door),
+//! memory and resume against a real server on SQLite and PostgreSQL, reported as markdown and JSON.
 //!
 //! `cargo run --release -p tidings-bench -- [--quick] [--backend sqlite|postgres|both] [--json PATH]
 //! [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N]`
@@ -55,7 +55,7 @@ impl Plan {
             spreads: vec![1, 100],
             // Light load (100 receivers at 200 messages a second) shows latency without queueing.
             fanout: vec![(100, 1000, 200), (100, 100, 100), (1000, 100, 100)],
-            saturation: (100, 1000, 16),
+            saturation: (100, 500, 16),
             idle_connections: 1000,
             resume_backlog: 2000,
         }
@@ -68,7 +68,7 @@ impl Plan {
             concurrency: vec![1, 8, 64],
             spreads: vec![1, 100],
             fanout: vec![(100, 1000, 200), (100, 500, 100), (1000, 500, 100), (10_000, 50, 10)],
-            saturation: (1000, 1000, 16),
+            saturation: (1000, 500, 16),
             idle_connections: 10_000,
             resume_backlog: 10_000,
         }
@@ -147,7 +147,8 @@ fn main() -> ExitCode {
         unsafe { std::env::set_var("TIDINGS_TEST_DATABASE_URL", url) };
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Both ends of every held connection, plus the rest of the run.
+    // Each held connection is a descriptor in the server and one in the load generator, which
+    // both get this limit; the rest of the run needs a few thousand more at most.
     let most_held = options.hold.unwrap_or(0).max(plan.idle_connections).max(plan.fanout_receivers());
     let fd_limit = server::raise_fd_limit(most_held as u64 + 4096);
     // Pinned before the runtime exists, so that every worker thread inherits it.
@@ -199,6 +200,7 @@ fn usage() -> ExitCode {
 }
 
 impl Plan {
+    /// The most receivers any fan-out or saturation run connects.
     fn fanout_receivers(&self) -> usize {
         self.fanout.iter().map(|f| f.0).chain([self.saturation.0]).max().unwrap_or(0)
     }
