@@ -17,7 +17,7 @@ use crate::Socket;
 
 /// Connections from one source address: the ephemeral port range allows about 28,000 to one
 /// server port, so larger counts spread over 127.0.0.2, 127.0.0.3 and so on.
-const PER_SOURCE_ADDRESS: usize = 20_000;
+const PER_SOURCE_ADDRESS: usize = 10_000;
 
 /// The live endpoint a connection goes through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -151,6 +151,16 @@ fn main() -> ExitCode {
     // both get this limit; the rest of the run needs a few thousand more at most.
     let most_held = options.hold.unwrap_or(0).max(plan.idle_connections).max(plan.fanout_receivers());
     let fd_limit = server::raise_fd_limit(most_held as u64 + 4096);
+    if let Some(hold) = options.hold
+        && hold as u64 + 1024 > fd_limit
+    {
+        eprintln!(
+            "--hold {hold}: needs an open-file limit of at least {}, and this process can raise it only \
+             to {fd_limit} (raise the hard limit: ulimit -Hn, or LimitNOFILE for a service)",
+            hold + 1024
+        );
+        return ExitCode::from(2);
+    }
     // Pinned before the runtime exists, so that every worker thread inherits it.
     if let Some(cpu) = options.loadgen_cpu
         && let Err(e) = server::pin_to(cpu)

@@ -113,6 +113,14 @@ impl ServerProcess {
     }
 }
 
+impl Drop for ServerProcess {
+    /// A run that fails halfway leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs the server in this process (the child side of [`ServerProcess::start`]).
 pub fn serve() -> std::process::ExitCode {
     let config = match tidings_server::Config::from_env() {
