@@ -143,6 +143,19 @@ impl Tenant {
         matches!(res, Ok(r) if r.status().is_success())
     }
 
+    /// Sends `requests` authenticated requests, `parallel` at a time, so that the server's lazily
+    /// grown parts (its database pool, its HTTP workers' buffers) are grown before a measurement.
+    pub async fn warm_up(&self, requests: usize, parallel: usize) {
+        let auth = format!("Bearer {}", self.token);
+        let url = format!("{}/v1/auth/me", self.base);
+        futures_util::stream::iter(0..requests)
+            .for_each_concurrent(parallel, |_| async {
+                let res = self.http.get(&url).header("authorization", &auth).send().await;
+                assert!(res.is_ok_and(|r| r.status().is_success()), "a warm-up request failed");
+            })
+            .await;
+    }
+
     /// Opens the agent's connection number `index` through `door` and waits until it is
     /// authenticated (the `connected` frame, or the `connected` event after the CONNECT ack).
     pub async fn connect(&self, door: Door, index: usize) -> Option<Socket> {

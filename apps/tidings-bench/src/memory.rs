@@ -36,6 +36,8 @@ pub async fn run(
 ) -> MemoryResult {
     let server = ServerProcess::start(options, database_url, data_dir, &[]);
     let tenant = Arc::new(Tenant::create(&server.base, 0).await);
+    // Connections authenticate 64 at a time: what that grows once is not a cost per connection.
+    tenant.warm_up(256, 64).await;
     let idle = settled_rss(&server).await;
     let (stop, stopped) = watch::channel(false);
     let listeners = crate::fanout::connect(&tenant, door, connections, None, &stopped).await;
