@@ -18,7 +18,7 @@ pub struct BackendResult {
     pub ingest: Vec<IngestResult>,
     /// Fan-out runs at a fixed rate.
     pub fanout: Vec<FanoutResult>,
-    /// Fan-out runs with the sender as fast as the server accepts.
+    /// Fan-out runs with the senders as fast as the server accepts.
     pub saturation: Vec<FanoutResult>,
     /// Memory, per door and count of connections.
     pub memory: Vec<MemoryResult>,
@@ -187,6 +187,7 @@ impl Report {
     }
 }
 
+/// The server's CPU µs per delivery, or `n/a` where `/proc` did not tell.
 fn cpu(f: &FanoutResult) -> String {
     f.server_cpu_us_per_delivery.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.2}"))
 }
