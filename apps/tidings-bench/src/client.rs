@@ -1,9 +1,62 @@
-//! Setting up a company to load: an agent, an SDK app and conversations, through the HTTP API.
+//! Setting up a company to load: an agent, an SDK app and conversations, through the HTTP API; and
+//! the agent's live connections through either door.
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tidings_domain::{CompanyId, ConversationId};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::Socket;
+
+/// Connections from one source address: the ephemeral port range allows about 28,000 to one
+/// server port, so larger counts spread over 127.0.0.2, 127.0.0.3 and so on.
+const PER_SOURCE_ADDRESS: usize = 10_000;
+
+/// The live endpoint a connection goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Door {
+    /// `/v1/realtime`, JSON frames.
+    #[serde(rename = "native")]
+    Native,
+    /// `/v1/socket.io/`, Engine.IO 4 / Socket.IO 5 on the `/admin` namespace.
+    #[serde(rename = "socket.io")]
+    SocketIo,
+}
+
+impl Door {
+    /// Both doors, native first.
+    pub const ALL: [Door; 2] = [Door::Native, Door::SocketIo];
+
+    /// The name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Door::Native => "native",
+            Door::SocketIo => "socket.io",
+        }
+    }
+
+    /// How a frame carrying a new message starts on this door.
+    pub fn message_prefix(self) -> &'static str {
+        match self {
+            Door::Native => "{\"type\":\"message.new\"",
+            Door::SocketIo => "42/admin,[\"message:new\",",
+        }
+    }
+
+    /// The answer owed to a heartbeat frame of this door, if `text` is one: Engine.IO's ping `2`
+    /// wants a pong `3`, or the server drops the connection (WebSocket pings are answered by the
+    /// client library itself).
+    pub fn pong_for(self, text: &str) -> Option<&'static str> {
+        (self == Door::SocketIo && text == "2").then_some("3")
+    }
+}
 
 /// A company ready for load.
 pub struct Tenant {
@@ -30,7 +83,10 @@ impl Tenant {
     /// Registers a company and opens `conversations` conversations from as many devices.
     pub async fn create(base: &str, conversations: usize) -> Tenant {
         let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-        let email = format!("bench-{}@example.com", std::process::id());
+        // Several servers share one database in a run: every company needs its own owner.
+        static COMPANIES: AtomicUsize = AtomicUsize::new(0);
+        let n = COMPANIES.fetch_add(1, Ordering::Relaxed);
+        let email = format!("bench-{}-{n}@example.com", std::process::id());
         let body =
             json!({ "company_name": "Bench", "name": "Bench", "email": email, "password": "bench-password" });
         let session =
@@ -87,16 +143,93 @@ impl Tenant {
         matches!(res, Ok(r) if r.status().is_success())
     }
 
-    /// Opens a WebSocket as the agent and waits for its `connected` frame.
-    pub async fn socket(&self) -> Option<WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>> {
-        use futures_util::StreamExt;
-        let url = format!("{}/v1/realtime", self.base.replace("http://", "ws://"));
+    /// Sends `requests` authenticated requests, `parallel` at a time, so that the server's lazily
+    /// grown parts (its database pool, its HTTP workers' buffers) are grown before a measurement.
+    pub async fn warm_up(&self, requests: usize, parallel: usize) {
+        let auth = format!("Bearer {}", self.token);
+        let url = format!("{}/v1/auth/me", self.base);
+        futures_util::stream::iter(0..requests)
+            .for_each_concurrent(parallel, |_| async {
+                let res = self.http.get(&url).header("authorization", &auth).send().await;
+                assert!(res.is_ok_and(|r| r.status().is_success()), "a warm-up request failed");
+            })
+            .await;
+    }
+
+    /// Opens the agent's connection number `index` through `door` and waits until it is
+    /// authenticated (the `connected` frame, or the `connected` event after the CONNECT ack).
+    pub async fn connect(&self, door: Door, index: usize) -> Option<Socket> {
+        tokio::time::timeout(Duration::from_secs(30), self.open(door, index)).await.ok().flatten()
+    }
+
+    async fn open(&self, door: Door, index: usize) -> Option<Socket> {
+        let host = self.base.strip_prefix("http://")?;
+        let server: SocketAddr = host.parse().ok()?;
+        let tcp = tokio::net::TcpSocket::new_v4().ok()?;
+        let spread = u8::try_from(index / PER_SOURCE_ADDRESS).ok()?;
+        if spread > 0 {
+            bind_source(&tcp, Ipv4Addr::new(127, 0, 0, spread.checked_add(1)?))?;
+        }
+        let stream = tcp.connect(server).await.ok()?;
+        let url = match door {
+            Door::Native => format!("ws://{host}/v1/realtime"),
+            Door::SocketIo => format!("ws://{host}/v1/socket.io/?EIO=4&transport=websocket"),
+        };
         let mut req = url.into_client_request().ok()?;
-        req.headers_mut().insert("authorization", format!("Bearer {}", self.token).parse().ok()?);
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.ok()?;
-        match ws.next().await {
-            Some(Ok(msg)) if msg.to_text().is_ok_and(|t| t.contains("\"connected\"")) => Some(ws),
-            _ => None,
+        if door == Door::Native {
+            req.headers_mut().insert("authorization", format!("Bearer {}", self.token).parse().ok()?);
+        }
+        // Frames are small: the library's default 128 KiB read buffer would make the load
+        // generator, not the server, the limit on how many connections a run can hold.
+        let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+        let (mut ws, _) =
+            tokio_tungstenite::client_async_with_config(req, stream, Some(config)).await.ok()?;
+        match door {
+            Door::Native => {
+                let frame = ws.next().await?.ok()?;
+                frame.to_text().is_ok_and(|t| t.contains("\"connected\"")).then_some(ws)
+            }
+            Door::SocketIo => {
+                let open = ws.next().await?.ok()?;
+                if !open.to_text().is_ok_and(|t| t.starts_with('0')) {
+                    return None;
+                }
+                let connect = format!("40/admin,{}", json!({ "token": self.token }));
+                ws.send(Message::text(connect)).await.ok()?;
+                loop {
+                    let frame = ws.next().await?.ok()?;
+                    let Ok(text) = frame.to_text() else { continue };
+                    if text.starts_with("42/admin,[\"connected\"") {
+                        return Some(ws);
+                    }
+                    if text.starts_with("44/admin") {
+                        return None;
+                    }
+                    if let Some(pong) = Door::SocketIo.pong_for(text) {
+                        ws.send(Message::text(pong)).await.ok()?;
+                    }
+                }
+            }
         }
     }
+}
+
+/// Binds `tcp` to `source` and leaves the port to `connect`, which picks it per destination.
+fn bind_source(tcp: &tokio::net::TcpSocket, source: Ipv4Addr) -> Option<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads an int from a pointer valid for the call, on a socket we own.
+    let set = unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&raw const on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if set != 0 {
+        return None;
+    }
+    tcp.bind(SocketAddr::from((source, 0))).ok()
 }

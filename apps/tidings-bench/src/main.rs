@@ -1,7 +1,8 @@
-//! Tidings benchmark: ingest, fan-out, memory and resume against a real server on SQLite and
-//! PostgreSQL, reported as a markdown table and JSON.
+//! Tidings benchmark: ingest, fan-out and saturation (through the native and the Socket.IO door),
+//! memory and resume against a real server on SQLite and PostgreSQL, reported as markdown and JSON.
 //!
-//! `cargo run --release -p tidings-bench -- [--quick] [--backend sqlite|postgres|both] [--json PATH]`
+//! `cargo run --release -p tidings-bench -- [--quick] [--backend sqlite|postgres|both] [--json PATH]
+//! [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N]`
 //! PostgreSQL runs when `TIDINGS_BENCH_DATABASE_URL` (or `TIDINGS_TEST_DATABASE_URL`) names a server
 //! where a throw-away database may be created. Everything stays on loopback and ends by itself.
 #![allow(
@@ -23,12 +24,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client::Door;
+use fanout::Pace;
 use tidings_store::Backend;
 use tidings_store::test_db::TestDb;
 
 /// A WebSocket client connection.
-pub type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 /// How much to measure.
 pub struct Plan {
@@ -38,6 +40,8 @@ pub struct Plan {
     concurrency: Vec<usize>,
     spreads: Vec<usize>,
     fanout: Vec<(usize, usize, u32)>,
+    /// Receivers, messages and concurrent senders of the saturation scenario.
+    saturation: (usize, usize, usize),
     idle_connections: usize,
     resume_backlog: i64,
 }
@@ -51,6 +55,7 @@ impl Plan {
             spreads: vec![1, 100],
             // Light load (100 receivers at 200 messages a second) shows latency without queueing.
             fanout: vec![(100, 1000, 200), (100, 100, 100), (1000, 100, 100)],
+            saturation: (100, 500, 16),
             idle_connections: 1000,
             resume_backlog: 2000,
         }
@@ -63,10 +68,22 @@ impl Plan {
             concurrency: vec![1, 8, 64],
             spreads: vec![1, 100],
             fanout: vec![(100, 1000, 200), (100, 500, 100), (1000, 500, 100), (10_000, 50, 10)],
+            saturation: (1000, 500, 16),
             idle_connections: 10_000,
             resume_backlog: 10_000,
         }
     }
+}
+
+/// What the command line asked for besides the plan.
+struct Options {
+    backends: Vec<Backend>,
+    json_path: std::path::PathBuf,
+    server: server::ServerOptions,
+    /// The load generator's CPU, when pinned.
+    loadgen_cpu: Option<usize>,
+    /// An extra count of idle connections to hold in the memory scenario.
+    hold: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -75,14 +92,19 @@ fn main() -> ExitCode {
         return server::serve();
     }
     let mut plan = Plan::full();
-    let mut backends = vec![Backend::Sqlite, Backend::Postgres];
-    let mut json_path = std::path::PathBuf::from("target/bench/latest.json");
+    let mut options = Options {
+        backends: vec![Backend::Sqlite, Backend::Postgres],
+        json_path: "target/bench/latest.json".into(),
+        server: server::ServerOptions::default(),
+        loadgen_cpu: None,
+        hold: None,
+    };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => plan = Plan::quick(),
             "--backend" => {
-                backends = match it.next().map(String::as_str) {
+                options.backends = match it.next().map(String::as_str) {
                     Some("sqlite") => vec![Backend::Sqlite],
                     Some("postgres") => vec![Backend::Postgres],
                     Some("both") => vec![Backend::Sqlite, Backend::Postgres],
@@ -90,11 +112,33 @@ fn main() -> ExitCode {
                 }
             }
             "--json" => match it.next() {
-                Some(path) => json_path = path.into(),
+                Some(path) => options.json_path = path.into(),
                 None => return usage(),
+            },
+            "--pin" => {
+                let cpus = it.next().and_then(|v| v.split_once(',')).and_then(|(server, loadgen)| {
+                    Some((server.trim().parse::<usize>().ok()?, loadgen.trim().parse::<usize>().ok()?))
+                });
+                let Some((server_cpu, loadgen_cpu)) = cpus else { return usage() };
+                options.server.cpu = Some(server_cpu);
+                options.loadgen_cpu = Some(loadgen_cpu);
+            }
+            "--server-bin" => match it.next() {
+                Some(path) => options.server.bin = Some(path.into()),
+                None => return usage(),
+            },
+            "--hold" => match it.next().and_then(|n| n.parse().ok()) {
+                Some(n) if n > 0 => options.hold = Some(n),
+                _ => return usage(),
             },
             _ => return usage(),
         }
+    }
+    if let Some(bin) = &options.server.bin
+        && !bin.is_file()
+    {
+        eprintln!("--server-bin {}: no such executable", bin.display());
+        return ExitCode::from(2);
     }
     if std::env::var("TIDINGS_TEST_DATABASE_URL").is_err()
         && let Ok(url) = std::env::var("TIDINGS_BENCH_DATABASE_URL")
@@ -102,26 +146,53 @@ fn main() -> ExitCode {
         // SAFETY: set before any other thread exists.
         unsafe { std::env::set_var("TIDINGS_TEST_DATABASE_URL", url) };
     }
-    let fd_limit = server::raise_fd_limit();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each held connection is a descriptor in the server and one in the load generator, which
+    // both get this limit; the rest of the run needs a few thousand more at most.
+    let most_held = options.hold.unwrap_or(0).max(plan.idle_connections).max(plan.fanout_receivers());
+    let fd_limit = server::raise_fd_limit(most_held as u64 + 4096);
+    if let Some(hold) = options.hold
+        && hold as u64 + 1024 > fd_limit
+    {
+        eprintln!(
+            "--hold {hold}: needs an open-file limit of at least {}, and this process can raise it only \
+             to {fd_limit} (raise the hard limit: ulimit -Hn, or LimitNOFILE for a service)",
+            hold + 1024
+        );
+        return ExitCode::from(2);
+    }
+    // Pinned before the runtime exists, so that every worker thread inherits it.
+    if let Some(cpu) = options.loadgen_cpu
+        && let Err(e) = server::pin_to(cpu)
+    {
+        eprintln!("--pin: cannot pin the load generator to CPU {cpu}: {e}");
+        return ExitCode::from(2);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let results = runtime.block_on(async {
         let mut results = Vec::new();
-        for backend in backends {
+        for &backend in &options.backends {
             match TestDb::new(backend).await {
-                Some(db) => results.push(run_backend(&plan, backend, &db).await),
+                Some(db) => results.push(run_backend(&plan, &options, backend, &db).await),
                 None => eprintln!("skipping PostgreSQL: set TIDINGS_BENCH_DATABASE_URL"),
             }
         }
         results
     });
-    let report = report::Report::new(plan.name, fd_limit, results);
+    let pinning = options
+        .server
+        .cpu
+        .zip(options.loadgen_cpu)
+        .map(|(server_cpu, load_generator_cpu)| report::Pinning { server_cpu, load_generator_cpu });
+    let server_bin = options.server.bin.as_ref().map(|b| b.display().to_string());
+    let report = report::Report::new(plan.name, cores, fd_limit, server_bin, pinning, results);
     println!("{}", report.markdown());
-    if let Some(dir) = json_path.parent() {
+    if let Some(dir) = options.json_path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(&json_path, serde_json::to_string_pretty(&report).expect("json"))
+    std::fs::write(&options.json_path, serde_json::to_string_pretty(&report).expect("json"))
         .expect("write the JSON report");
-    eprintln!("JSON report: {}", json_path.display());
+    eprintln!("JSON report: {}", options.json_path.display());
     let lost = report.lost_deliveries();
     if lost > 0 {
         eprintln!("FAILED: {lost} deliveries were lost");
@@ -131,19 +202,43 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: tidings-bench [--quick] [--backend sqlite|postgres|both] [--json PATH]");
+    eprintln!(
+        "usage: tidings-bench [--quick] [--backend sqlite|postgres|both] [--json PATH] \
+         [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N]"
+    );
     ExitCode::from(2)
 }
 
-async fn run_backend(plan: &Plan, backend: Backend, db: &TestDb) -> report::BackendResult {
+impl Plan {
+    /// The most receivers any fan-out or saturation run connects.
+    fn fanout_receivers(&self) -> usize {
+        self.fanout.iter().map(|f| f.0).chain([self.saturation.0]).max().unwrap_or(0)
+    }
+}
+
+async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &TestDb) -> report::BackendResult {
     let dir = std::env::temp_dir().join(format!("tidings-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let server = server::ServerProcess::start(db.url(), &dir, &[]);
+
+    let mut memory = Vec::new();
+    let mut counts = vec![plan.idle_connections];
+    counts.extend(options.hold.filter(|&n| n != plan.idle_connections));
+    for &connections in &counts {
+        for door in Door::ALL {
+            let result = memory::run(&options.server, db.url(), &dir, door, connections).await;
+            eprintln!(
+                "{backend:?}: memory, {} x {}: {:.1} KiB/connection",
+                result.connections,
+                door.name(),
+                result.kib_per_connection
+            );
+            memory.push(result);
+        }
+    }
+
+    let server = server::ServerProcess::start(&options.server, db.url(), &dir, &[]);
     let tenant = Arc::new(client::Tenant::create(&server.base, 101).await);
     eprintln!("{backend:?}: server at {}", server.base);
-
-    let memory = memory::run(&server, &tenant, plan.idle_connections).await;
-    eprintln!("{backend:?}: memory {:.1} KiB/connection", memory.kib_per_connection);
     let duration = Duration::from_secs_f64(plan.ingest_seconds);
     let mut ingest = Vec::new();
     for &spread in &plan.spreads {
@@ -155,16 +250,42 @@ async fn run_backend(plan: &Plan, backend: Backend, db: &TestDb) -> report::Back
     eprintln!("{backend:?}: ingest done");
     let mut fanout = Vec::new();
     for &(receivers, messages, rate) in &plan.fanout {
-        let result = fanout::run(&server, &tenant, receivers, messages, rate).await;
-        eprintln!(
-            "{backend:?}: fan-out to {receivers}: p99 {:.1} ms, lost {}",
-            result.latency.p99_ms,
-            result.lost()
-        );
-        fanout.push(result);
+        for door in Door::ALL {
+            let result = fanout::run(&server, &tenant, door, receivers, messages, Pace::Rate(rate)).await;
+            eprintln!(
+                "{backend:?}: fan-out to {receivers} ({}): p99 {:.1} ms, lost {}",
+                door.name(),
+                result.latency.p99_ms,
+                result.lost()
+            );
+            fanout.push(result);
+        }
     }
     let resume = resume::run(db.store(), &tenant, plan.resume_backlog).await;
     server.stop();
+
+    let (receivers, messages, senders) = plan.saturation;
+    // Messages arrive faster than they can be fanned out: the per-connection queue holds the
+    // whole burst, so that what is measured is how fast the server drains it, not how soon it cuts
+    // a receiver off as a slow consumer.
+    let queue = (messages + 64).to_string();
+    let saturated =
+        server::ServerProcess::start(&options.server, db.url(), &dir, &[("TIDINGS_WS_QUEUE", &queue)]);
+    let tenant = Arc::new(client::Tenant::create(&saturated.base, 1).await);
+    let mut saturation = Vec::new();
+    for door in Door::ALL {
+        let result =
+            fanout::run(&saturated, &tenant, door, receivers, messages, Pace::Saturate(senders)).await;
+        eprintln!(
+            "{backend:?}: saturation to {receivers} ({}): {:.0} msg/s accepted, p99 {:.1} ms, lost {}",
+            door.name(),
+            result.accepted_per_second,
+            result.latency.p99_ms,
+            result.lost()
+        );
+        saturation.push(result);
+    }
+    saturated.stop();
     let _ = std::fs::remove_dir_all(&dir);
-    report::BackendResult { backend: format!("{backend:?}"), ingest, fanout, memory, resume }
+    report::BackendResult { backend: format!("{backend:?}"), ingest, fanout, saturation, memory, resume }
 }

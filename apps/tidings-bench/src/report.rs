@@ -16,12 +16,23 @@ pub struct BackendResult {
     pub backend: String,
     /// Ingest runs.
     pub ingest: Vec<IngestResult>,
-    /// Fan-out runs.
+    /// Fan-out runs at a fixed rate.
     pub fanout: Vec<FanoutResult>,
-    /// Memory.
-    pub memory: MemoryResult,
+    /// Fan-out runs with the senders as fast as the server accepts.
+    pub saturation: Vec<FanoutResult>,
+    /// Memory, per door and count of connections.
+    pub memory: Vec<MemoryResult>,
     /// Resume.
     pub resume: ResumeResult,
+}
+
+/// CPU affinity of the run; PostgreSQL is never pinned.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Pinning {
+    /// The CPU of the server under test (every thread).
+    pub server_cpu: usize,
+    /// The CPU of the load generator (every thread).
+    pub load_generator_cpu: usize,
 }
 
 /// The whole run.
@@ -33,27 +44,49 @@ pub struct Report {
     pub cores: usize,
     /// Open-file limit used.
     pub fd_limit: u64,
+    /// The server's executable when it was not the load generator's own.
+    pub server_bin: Option<String>,
+    /// CPU affinity, when pinned.
+    pub pinning: Option<Pinning>,
     /// Per backend.
     pub backends: Vec<BackendResult>,
 }
 
 impl Report {
     /// Assembles the report.
-    pub fn new(plan: &'static str, fd_limit: u64, backends: Vec<BackendResult>) -> Report {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Report { plan, cores, fd_limit, backends }
+    pub fn new(
+        plan: &'static str,
+        cores: usize,
+        fd_limit: u64,
+        server_bin: Option<String>,
+        pinning: Option<Pinning>,
+        backends: Vec<BackendResult>,
+    ) -> Report {
+        Report { plan, cores, fd_limit, server_bin, pinning, backends }
     }
 
-    /// Deliveries lost over every fan-out run.
+    /// Deliveries lost over every fan-out and saturation run.
     pub fn lost_deliveries(&self) -> u64 {
-        self.backends.iter().flat_map(|b| &b.fanout).map(FanoutResult::lost).sum()
+        self.backends.iter().flat_map(|b| b.fanout.iter().chain(&b.saturation)).map(FanoutResult::lost).sum()
     }
 
     /// The markdown tables.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let _ =
-            writeln!(out, "Plan `{}`, {} cores, open-file limit {}.\n", self.plan, self.cores, self.fd_limit);
+        let server =
+            self.server_bin.as_deref().map_or_else(|| "this executable".to_owned(), |b| format!("`{b}`"));
+        let pinning = match self.pinning {
+            Some(p) => format!(
+                "server pinned to CPU {}, load generator to CPU {} (PostgreSQL not pinned)",
+                p.server_cpu, p.load_generator_cpu
+            ),
+            None => "nothing pinned".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "Plan `{}`, {} cores, open-file limit {}, server {server}, {pinning}.\n",
+            self.plan, self.cores, self.fd_limit
+        );
         for b in &self.backends {
             let _ = writeln!(out, "### {}\n", b.backend);
             let _ = writeln!(
@@ -88,38 +121,63 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "\n| fan-out receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery |"
+                "\n| fan-out door | receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery |"
             );
-            let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             for f in &b.fanout {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    "| {} | {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    f.door.name(),
                     f.receivers,
-                    f.rate_per_second,
+                    f.rate_per_second.unwrap_or_default(),
                     f.delivered,
                     f.expected,
                     f.deliveries_per_second,
                     f.latency.p50_ms,
                     f.latency.p99_ms,
                     f.latency.max_ms,
-                    f.server_cpu_us_per_delivery.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.2}"))
+                    cpu(f)
                 );
             }
-            let m = &b.memory;
             let _ = writeln!(
                 out,
-                "\n| memory: idle RSS | idle connections held | RSS with them | KiB per connection |"
+                "\n| saturation door | receivers | senders | msg/s accepted | delivered | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery |"
             );
-            let _ = writeln!(out, "|---:|---:|---:|---:|");
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for f in &b.saturation {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.0} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    f.door.name(),
+                    f.receivers,
+                    f.senders,
+                    f.accepted_per_second,
+                    f.delivered,
+                    f.expected,
+                    f.deliveries_per_second,
+                    f.latency.p50_ms,
+                    f.latency.p99_ms,
+                    f.latency.max_ms,
+                    cpu(f)
+                );
+            }
             let _ = writeln!(
                 out,
-                "| {:.1} MiB | {} | {:.1} MiB | {:.1} |",
-                m.idle_rss_kib as f64 / 1024.0,
-                m.connections,
-                m.loaded_rss_kib as f64 / 1024.0,
-                m.kib_per_connection
+                "\n| memory door | idle RSS | idle connections held | RSS with them | KiB per connection |"
             );
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+            for m in &b.memory {
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.1} MiB | {} | {:.1} MiB | {:.1} |",
+                    m.door.name(),
+                    m.idle_rss_kib as f64 / 1024.0,
+                    m.connections,
+                    m.loaded_rss_kib as f64 / 1024.0,
+                    m.kib_per_connection
+                );
+            }
             let r = &b.resume;
             let _ = writeln!(out, "\n| resume: messages replayed | time | msg/s |");
             let _ = writeln!(out, "|---:|---:|---:|");
@@ -127,4 +185,9 @@ impl Report {
         }
         out
     }
+}
+
+/// The server's CPU µs per delivery, or `n/a` where `/proc` did not tell.
+fn cpu(f: &FanoutResult) -> String {
+    f.server_cpu_us_per_delivery.map_or_else(|| "n/a".to_owned(), |us| format!("{us:.2}"))
 }

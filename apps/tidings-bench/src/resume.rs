@@ -40,7 +40,7 @@ pub async fn run(store: &Store, tenant: &Tenant, backlog: i64) -> ResumeResult {
         };
         store.append_message(new).await.expect("store the backlog");
     }
-    let mut ws = tenant.socket().await.expect("connect");
+    let mut ws = tenant.connect(crate::client::Door::Native, 0).await.expect("connect");
     let started = Instant::now();
     let resume =
         serde_json::json!({ "type": "resume", "conversation_id": conversation, "after_sequence": 0 });

@@ -1,9 +1,20 @@
-//! The server under test: this same executable re-run in `serve` mode as a child process, so that its
-//! memory is measured apart from the load generator's.
+//! The server under test: this same executable (or another build of it) re-run in `serve` mode as a
+//! child process, so that its memory and CPU time are measured apart from the load generator's.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// How the server under test is started.
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {
+    /// The executable to run as `PATH serve`; `None`: this one.
+    pub bin: Option<PathBuf>,
+    /// The one CPU the server runs on; `None`: any.
+    pub cpu: Option<usize>,
+}
 
 /// A running server process.
 pub struct ServerProcess {
@@ -14,9 +25,24 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts a server over `database_url` in `data_dir`, with `extra` settings.
-    pub fn start(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> ServerProcess {
-        let exe = std::env::current_exe().expect("own executable");
-        let mut child = Command::new(exe)
+    pub fn start(
+        options: &ServerOptions,
+        database_url: &str,
+        data_dir: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> ServerProcess {
+        let exe = match &options.bin {
+            Some(bin) => bin.clone(),
+            None => std::env::current_exe().expect("own executable"),
+        };
+        let mut command = Command::new(exe);
+        if let Some(cpu) = options.cpu {
+            // SAFETY: the closure runs between fork and exec and only makes one system call.
+            unsafe {
+                command.pre_exec(move || pin_to(cpu));
+            }
+        }
+        let mut child = command
             .arg("serve")
             .env("TIDINGS_DATABASE_URL", database_url)
             .env("TIDINGS_BIND", "127.0.0.1:0")
@@ -87,6 +113,14 @@ impl ServerProcess {
     }
 }
 
+impl Drop for ServerProcess {
+    /// A run that fails halfway leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs the server in this process (the child side of [`ServerProcess::start`]).
 pub fn serve() -> std::process::ExitCode {
     let config = match tidings_server::Config::from_env() {
@@ -111,15 +145,39 @@ pub fn serve() -> std::process::ExitCode {
     }
 }
 
-/// Raises this process's open-file limit to its hard limit (children inherit it).
-pub fn raise_fd_limit() -> u64 {
+/// Raises this process's open-file limit to its hard limit, and the hard limit itself to `wanted`
+/// where it is lower and the process may (children inherit both); returns the limit in force.
+pub fn raise_fd_limit(wanted: u64) -> u64 {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            if limit.rlim_max < wanted {
+                let higher = libc::rlimit { rlim_cur: wanted, rlim_max: wanted };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &higher) == 0 {
+                    return wanted;
+                }
+            }
             limit.rlim_cur = limit.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
     limit.rlim_cur
+}
+
+/// Binds the calling thread, and the threads it starts afterwards, to `cpu`.
+pub fn pin_to(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; CPU_SET stays within it for cpu < CPU_SETSIZE (checked),
+    // and sched_setaffinity only reads the set for the duration of the call.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if cpu >= libc::CPU_SETSIZE as usize {
+            return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
