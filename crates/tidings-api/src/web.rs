@@ -58,6 +58,7 @@ static ASSETS: &[Asset] = &[
     asset!("assets/session.js", JS),
     asset!("assets/realtime.js", JS),
     asset!("assets/login.js", JS),
+    asset!("assets/notify.js", JS),
     asset!("assets/list.js", JS),
     asset!("assets/thread.js", JS),
     asset!("assets/settings.js", JS),

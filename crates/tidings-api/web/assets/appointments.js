@@ -261,16 +261,19 @@ export class Appointments {
 
   /** The free starts of the chosen day, for the booking form. */
   async loadSlots() {
+    const generation = (this.slotGeneration = (this.slotGeneration || 0) + 1);
     this.bookState.clear();
     this.slot.replaceChildren(h("option", { value: "" }, "Loading…"));
     try {
       const day = await call("GET", `/v1/appointments/availability${query({ date: this.date.value, duration: this.duration.value })}`);
+      if (generation !== this.slotGeneration) return;
       this.slot.replaceChildren(
         ...(day.slots.length
           ? day.slots.map((s) => h("option", { value: s.starts_at }, time(s.starts_at)))
           : [h("option", { value: "" }, "No free time that day")]),
       );
     } catch (error) {
+      if (generation !== this.slotGeneration) return;
       this.slot.replaceChildren(h("option", { value: "" }, "—"));
       this.bookState.fail(error);
     }

@@ -7,6 +7,7 @@ import { $, banner, initBanner, show } from "./dom.js";
 import { Integrations } from "./integrations.js";
 import { ConversationList } from "./list.js";
 import { initLogin, showLogin } from "./login.js";
+import { initNotifications } from "./notify.js";
 import { isAdmin } from "./pages.js";
 import { Realtime } from "./realtime.js";
 import * as session from "./session.js";
@@ -17,6 +18,7 @@ import { Webhooks } from "./webhooks.js";
 const QUIET_ERRORS = new Set(["TOKEN_EXPIRED", "UNAUTHENTICATED", "NOT_SUBSCRIBED"]);
 
 initBanner();
+initNotifications();
 
 const list = new ConversationList({
   onOpen: (c) => thread.open(c),
@@ -93,6 +95,9 @@ function live(frame) {
       thread.event(frame);
       break;
     case "message.updated":
+      list.edited(frame);
+      thread.event(frame);
+      break;
     case "message.status":
       thread.event(frame);
       break;
