@@ -5,7 +5,10 @@
 // error, log in; a device's message appears live in the list and in the open conversation; the
 // agent's reply reaches the device, and shows as read once the device marks it; the server is
 // killed and restarted (the script prints `restart` and waits for `restarted` on stdin) and the page
-// reconnects and shows what was sent meanwhile, once. Exits 0 when every check holds.
+// reconnects and shows what was sent meanwhile, once. Then, after a reload, the list's previews and
+// unread counts; the webhooks page against an endpoint this script serves (delivery log, test ping),
+// dead letters of a failing endpoint retried and discarded, the integrations page, the appointments
+// calendar (week, day, confirm, book, cancel), and a phone-sized screen. Exits 0 when every check holds.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -404,6 +407,21 @@ async function main() {
       return (await page.locator("#deliveries-table tbody tr:has-text('ping')").count()) === 1;
     });
     assert.ok(hook.seen.some((r) => r.event === "ping"), "the endpoint got the ping");
+    const firstSecret = await page.textContent("#webhook-secret-value");
+    await page.click(`${endpointRow} >> text=Rotate secret`);
+    await eventually("a new secret", async () => (await page.textContent("#webhook-secret-value")) !== firstSecret);
+    assert.match(await page.textContent("#webhook-secret-value"), /^whsec_/);
+    await page.click(`${endpointRow} >> text=Disable`);
+    await page.waitForSelector(`${endpointRow} >> text=disabled`);
+    await page.click(`${endpointRow} >> text=Enable`);
+    await page.waitForSelector(`${endpointRow} >> text=enabled`);
+    await page.click(`${endpointRow} >> text=Edit`);
+    assert.equal(await page.inputValue("#webhook-url"), hook.url);
+    await page.check('#webhook-form input[value="conversation.updated"]');
+    await page.click("#webhook-submit");
+    await page.waitForSelector(`${endpointRow} >> text=conversation.updated, message.created`);
+    const edited = await api("GET", `/v1/webhooks/${endpoints.body.data[0].id}`, { token });
+    assert.deepEqual(edited.body.events.sort(), ["conversation.updated", "message.created"]);
     await page.screenshot({ path: join(shots, "webhooks.png"), fullPage: true });
 
     step("dead letters: deliveries to a failing endpoint die, show in the page, are retried and discarded");

@@ -297,11 +297,11 @@ export class Appointments {
         status: this.confirmed.checked ? "confirmed" : undefined,
       });
       for (const input of [this.name, this.email, this.phone, this.inquiry]) input.value = "";
-      this.bookState.set(`Booked for ${new Date(booked.starts_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}.`);
       this.selected = booked;
       this.anchor = midnight(new Date(booked.starts_at));
-      await this.load();
-      await this.loadSlots();
+      // The slot taken leaves the free times; the confirmation comes after, as loading clears the line.
+      await Promise.all([this.load(), this.loadSlots()]);
+      this.bookState.set(`Booked for ${new Date(booked.starts_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })}.`);
     } catch (error) {
       this.bookState.fail(error);
     }
