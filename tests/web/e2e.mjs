@@ -5,10 +5,14 @@
 // error, log in; a device's message appears live in the list and in the open conversation; the
 // agent's reply reaches the device, and shows as read once the device marks it; the server is
 // killed and restarted (the script prints `restart` and waits for `restarted` on stdin) and the page
-// reconnects and shows what was sent meanwhile, once. Exits 0 when every check holds.
+// reconnects and shows what was sent meanwhile, once. Then, after a reload, the list's previews and
+// unread counts; the webhooks page against an endpoint this script serves (delivery log, test ping),
+// dead letters of a failing endpoint retried and discarded, the integrations page, the appointments
+// calendar (week, day, confirm, book, cancel), and a phone-sized screen. Exits 0 when every check holds.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
@@ -43,14 +47,57 @@ async function eventually(what, check) {
   }
 }
 
+/** A webhook endpoint on this machine: answers `status`, and records every delivery. */
+const hook = { status: 200, seen: [], url: "" };
+const receiver = createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => {
+    body += chunk;
+  });
+  req.on("end", () => {
+    hook.seen.push({
+      event: req.headers["x-tidings-event"],
+      delivery: req.headers["x-tidings-delivery"],
+      signature: req.headers["x-tidings-signature"],
+      status: hook.status,
+      body,
+    });
+    res.writeHead(hook.status, { "content-type": "text/plain" });
+    res.end();
+  });
+});
+
+let failing = null;
+
 async function main() {
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  hook.url = `http://127.0.0.1:${receiver.address().port}/hook`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(["notifications"], { origin: base });
+    // Desktop notifications are recorded rather than shown, and the test decides whether the page
+    // has the agent's attention (a headless page always has it).
+    await context.addInitScript(() => {
+      window.notes = [];
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title, options) {
+          window.notes.push({ title, body: options && options.body });
+          super(title, options);
+        }
+      };
+      window.away = false;
+      const hasFocus = Document.prototype.hasFocus;
+      Document.prototype.hasFocus = function () {
+        return !window.away && hasFocus.call(this);
+      };
+    });
     const page = await context.newPage();
+    failing = page;
     page.setDefaultTimeout(WAIT_MS);
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => {
@@ -113,7 +160,10 @@ async function main() {
     await page.waitForSelector("#inbox:not([hidden])");
     await page.waitForSelector("#live[data-state=live]");
 
-    step("a device's message appears live in the list");
+    step("a device's message appears live in the list, announced as a new conversation");
+    await page.evaluate(() => {
+      window.away = true;
+    });
     const device = { app, key, device: "browser-42" };
     const conv = await api("POST", "/v1/conversations", { sdk: device });
     assert.equal(conv.status, 200, JSON.stringify(conv.body));
@@ -127,6 +177,17 @@ async function main() {
     await page.waitForSelector(`${item} .badge`);
     assert.equal(await page.textContent(`${item} .badge`), "1");
     assert.equal(await page.textContent(`${item} .preview`), "Hello, my order never arrived");
+    const notes = await eventually("a desktop notification", () => page.evaluate(() => window.notes.length && window.notes));
+    assert.equal(notes.length, 1);
+    assert.match(notes[0].title, /^New conversation: /);
+    assert.equal(notes[0].body, "Hello, my order never arrived");
+    assert.equal(await page.evaluate(() => document.body.dataset.newConversations), "1");
+    await eventually("the title blinks", async () => (await page.title()).startsWith("● New conversation"));
+    await page.evaluate(() => {
+      window.away = false;
+      window.dispatchEvent(new Event("focus"));
+    });
+    await eventually("the title shows the unread count", async () => (await page.title()) === "(1) Tidings inbox");
 
     step("opening it shows the history and marks it read");
     await page.click(item);
@@ -259,6 +320,16 @@ async function main() {
       });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
+    step("after a reload the list shows each conversation's newest message and unread count");
+    await page.reload();
+    await page.waitForSelector("#inbox:not([hidden])");
+    const secondItem = `.conversation[data-id="${second.body.id}"]`;
+    await page.waitForSelector(secondItem);
+    assert.equal(await page.textContent(`${secondItem} .preview`), "Line 60");
+    assert.equal(await page.textContent(`${secondItem} .badge`), "60");
+    assert.equal(await page.title(), "(60) Tidings inbox");
+    await page.click(".segmented [data-status=resolved]");
+    await page.waitForSelector(`${item} .preview >> text=Are you still there?`);
     await page.click(".segmented [data-status=open]");
     await page.selectOption("#platform-filter", "ios");
     await eventually("no iOS conversation", async () => (await page.textContent("#list-state")) === "No open conversations.");
@@ -298,13 +369,195 @@ async function main() {
     await page.click("#show-inbox");
     await page.waitForSelector("#thread-view:not([hidden])");
 
-    step("a phone shows one pane at a time");
+    const token = agent.body.access_token;
+
+    step("webhooks: an endpoint added in the page gets the company's events, shown in its delivery log");
+    await page.click("#show-webhooks");
+    await page.waitForSelector("#webhooks-state >> text=No endpoint yet: add one below.");
+    await page.fill("#webhook-url", "http://hooks.example.com/tidings");
+    await page.click("#webhook-submit");
+    await page.waitForSelector("#webhooks-error:not([hidden])");
+    assert.equal(await page.textContent("#webhooks-error"), "url: must use https", "the envelope's message");
+    await page.fill("#webhook-url", hook.url);
+    await page.uncheck('#webhook-form input[value="message.updated"]');
+    await page.uncheck('#webhook-form input[value="message.status"]');
+    await page.click("#webhook-submit");
+    await page.waitForSelector("#webhook-secret:not([hidden])");
+    assert.match(await page.textContent("#webhook-secret-value"), /^whsec_/);
+    const endpoints = await api("GET", "/v1/webhooks", { token });
+    assert.deepEqual(
+      endpoints.body.data.map((e) => [e.url, e.events]),
+      [[hook.url, ["message.created"]]],
+    );
+    const endpointRow = `#webhooks tr[data-id="${endpoints.body.data[0].id}"]`;
+    await page.waitForSelector(`${endpointRow} >> text=enabled`);
+    await api("POST", `/v1/conversations/${second.body.id}/messages`, { sdk: other, body: { body: "Hooked?", local_id: "p-hook" } });
+    const delivered = await eventually("the endpoint gets the message", () => hook.seen.find((r) => r.event === "message.created"));
+    assert.match(delivered.signature, /^t=\d+,v1=[0-9a-f]{64}/);
+    assert.equal(JSON.parse(delivered.body).data.message.body, "Hooked?");
+    await page.click(`${endpointRow} >> text=Deliveries`);
+    await page.waitForSelector("#delivery-log:not([hidden])");
+    await eventually("the delivery in the log", async () => {
+      await page.click("#deliveries-refresh");
+      return (await page.locator("#deliveries-table tbody tr:has-text('message.created'):has-text('200')").count()) === 1;
+    });
+    await page.click(`${endpointRow} >> text=Send test`);
+    await eventually("the ping in the log", async () => {
+      await page.click("#deliveries-refresh");
+      return (await page.locator("#deliveries-table tbody tr:has-text('ping')").count()) === 1;
+    });
+    assert.ok(hook.seen.some((r) => r.event === "ping"), "the endpoint got the ping");
+    const firstSecret = await page.textContent("#webhook-secret-value");
+    await page.click(`${endpointRow} >> text=Rotate secret`);
+    await eventually("a new secret", async () => (await page.textContent("#webhook-secret-value")) !== firstSecret);
+    assert.match(await page.textContent("#webhook-secret-value"), /^whsec_/);
+    await page.click(`${endpointRow} >> text=Disable`);
+    await page.waitForSelector(`${endpointRow} >> text=disabled`);
+    await page.click(`${endpointRow} >> text=Enable`);
+    await page.waitForSelector(`${endpointRow} >> text=enabled`);
+    await page.click(`${endpointRow} >> text=Edit`);
+    assert.equal(await page.inputValue("#webhook-url"), hook.url);
+    await page.check('#webhook-form input[value="conversation.updated"]');
+    await page.click("#webhook-submit");
+    await page.waitForSelector(`${endpointRow} >> text=conversation.updated, message.created`);
+    const edited = await api("GET", `/v1/webhooks/${endpoints.body.data[0].id}`, { token });
+    assert.deepEqual(edited.body.events.sort(), ["conversation.updated", "message.created"]);
+    await page.screenshot({ path: join(shots, "webhooks.png"), fullPage: true });
+
+    step("dead letters: deliveries to a failing endpoint die, show in the page, are retried and discarded");
+    hook.status = 500;
+    for (const n of [1, 2]) {
+      const r = await api("POST", `/v1/conversations/${second.body.id}/messages`, { sdk: other, body: { body: `Failing ${n}`, local_id: `p-fail-${n}` } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    const dead = await eventually("two dead deliveries", async () => {
+      const r = await api("GET", "/v1/outbox?status=dead&kind=webhook.delivery", { token });
+      return r.body.data.length === 2 && r.body.data;
+    });
+    await page.click("#show-outbox");
+    await page.selectOption("#outbox-kind", "webhook.delivery");
+    const deadRow = (item) => `#outbox tr[data-id="${item.id}"]`;
+    await page.waitForSelector(deadRow(dead[0]));
+    await page.waitForSelector(deadRow(dead[1]));
+    assert.equal(await page.textContent(`${deadRow(dead[0])} .attempts`), "2");
+    assert.match(await page.textContent(`${deadRow(dead[0])} .error-cell`), /500/);
+    await page.screenshot({ path: join(shots, "dead-letters.png"), fullPage: true });
+    hook.status = 200;
+    await page.click(`${deadRow(dead[0])} >> text=Retry`);
+    await page.waitForSelector(deadRow(dead[0]), { state: "detached" });
+    await eventually("the retried delivery arrives", () =>
+      hook.seen.find((r) => r.delivery === dead[0].idempotency_key && r.status === 200),
+    );
+    await page.click(`${deadRow(dead[1])} >> text=Discard`);
+    await page.waitForSelector(deadRow(dead[1]), { state: "detached" });
+    await page.waitForSelector("#outbox-state >> text=No dead letters");
+    const left = await api("GET", "/v1/outbox?kind=webhook.delivery&limit=200", { token });
+    assert.ok(!left.body.data.some((i) => i.id === dead[1].id), "the discarded letter is gone");
+    assert.equal(left.body.data.find((i) => i.id === dead[0].id).status, "delivered");
+
+    step("integrations: a bad value shows the API's message; connect the Facebook page; disconnect");
+    await page.click("#show-integrations");
+    await page.waitForSelector("#meta-status >> text=not connected");
+    await page.waitForSelector("#calendar-status >> text=not connected");
+    await page.fill("#meta-page_id", "1001");
+    await page.fill("#meta-app_id", "1234");
+    await page.fill("#meta-page_access_token", "EAAB-page-access-token-0123456789");
+    await page.fill("#meta-verify_token", "short");
+    await page.click("#meta-form button[type=submit]");
+    await page.waitForSelector("#meta-error:not([hidden])");
+    assert.equal(await page.textContent("#meta-error"), "verify_token: at least 16 characters");
+    await page.fill("#meta-verify_token", "verify-token-0123456789");
+    await page.click("#meta-form button[type=submit]");
+    await page.waitForSelector("#meta-status >> text=page 1001");
+    const meta = await api("GET", "/v1/integrations/meta", { token });
+    assert.equal(meta.body.page_id, "1001");
+    assert.notEqual(meta.body.page_access_token, "EAAB-page-access-token-0123456789", "a secret is never shown back");
+    assert.ok((await page.getAttribute("#meta-page_access_token", "placeholder")).includes(meta.body.page_access_token));
+    assert.equal(await page.inputValue("#meta-page_access_token"), "");
+    await page.screenshot({ path: join(shots, "integrations.png"), fullPage: true });
+    await page.click("#meta-disconnect");
+    await page.waitForSelector("#meta-status >> text=not connected");
+    assert.equal((await api("GET", "/v1/integrations/meta", { token })).body.page_id, null);
+
+    step("appointments: a booking made over the API shows in the week calendar; confirm; book and cancel in the page");
+    let slot = null;
+    for (let i = 1; i <= 7 && !slot; i += 1) {
+      const date = new Date(Date.now() + i * 86400000).toISOString().slice(0, 10);
+      const r = await api("GET", `/v1/appointments/availability?date=${date}`, { token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      if (r.body.slots.length) slot = { date, ...r.body.slots[0] };
+    }
+    assert.ok(slot, "a free slot within a week");
+    const booked = await api("POST", "/v1/appointments", {
+      token,
+      body: { starts_at: slot.starts_at, duration: 30, name: "Grace Hopper", email: "grace@example.com", inquiry: "Compiler demo" },
+    });
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    await page.click("#show-appointments");
+    await page.waitForSelector("#calendar .day");
+    assert.equal(await page.locator("#calendar .day").count(), 7, "a week");
+    const chip = `.booking[data-id="${booked.body.id}"]`;
+    for (let i = 0; i < 3; i += 1) {
+      await page.waitForFunction(() => document.querySelector("#calendar-state").textContent !== "Loading appointments…");
+      if (await page.locator(chip).count()) break;
+      await page.click("#calendar-next");
+    }
+    await page.waitForSelector(chip);
+    assert.match(await page.textContent(chip), /Grace Hopper/);
+    assert.equal(await page.getAttribute(chip, "data-status"), "pending");
+    await page.screenshot({ path: join(shots, "appointments-week.png"), fullPage: true });
+    await page.click(chip);
+    await page.click("#appointment >> text=Confirm");
+    await page.waitForSelector(`${chip}[data-status=confirmed]`);
+    assert.equal((await api("GET", `/v1/appointments/${booked.body.id}`, { token })).body.status, "confirmed");
+    await page.click(`.day:has(${chip}) .day-head`);
+    await page.waitForSelector("#calendar[data-mode=day]");
+    assert.equal(await page.locator("#calendar .day").count(), 1, "a day");
+    await page.waitForSelector(`${chip} >> text=Compiler demo`);
+    await page.fill("#book-date", slot.date);
+    // The company's time zone is UTC: the day's free starts begin with its date.
+    await page.waitForSelector(`#book-slot option[value^="${slot.date}"]`, { state: "attached" });
+    await page.fill("#book-name", "Alan Turing");
+    await page.click("#book-form button[type=submit]");
+    await page.waitForSelector("#book-state >> text=Booked for");
+    const from = new Date(Date.now()).toISOString();
+    const listed = await api("GET", `/v1/appointments?from=${encodeURIComponent(from)}&limit=200`, { token });
+    const alan = listed.body.data.find((a) => a.name === "Alan Turing");
+    assert.ok(alan, JSON.stringify(listed.body));
+    const alanChip = `.booking[data-id="${alan.id}"]`;
+    await page.click(alanChip);
+    await page.click("#appointment-cancel");
+    await page.waitForSelector(alanChip, { state: "detached" });
+    assert.equal((await api("GET", `/v1/appointments/${alan.id}`, { token })).body.status, "cancelled");
+    await page.check("#calendar-cancelled");
+    await page.waitForSelector(`${alanChip}[data-status=cancelled]`);
+    await page.screenshot({ path: join(shots, "appointments-day.png"), fullPage: true });
+
+    step("a phone shows one pane at a time: the list, then the conversation, where the agent answers");
+    await page.click("#show-inbox");
+    await page.waitForSelector("#thread-view:not([hidden])");
     await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(await page.isVisible("#back"));
     assert.ok(!(await page.isVisible("#conversations")));
-    await page.screenshot({ path: join(shots, "inbox-phone.png") });
     await page.click("#back");
     assert.ok(await page.isVisible("#conversations"));
+    assert.ok(!(await page.isVisible("#thread-view")));
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(await fits(), "nothing wider than the phone");
+    await page.screenshot({ path: join(shots, "list-phone.png") });
+    await page.click(`.conversation[data-id="${second.body.id}"]`);
+    await page.waitForSelector("#thread-view:not([hidden])");
+    assert.ok(!(await page.isVisible("#conversations")));
+    await page.fill("#composer-body", "Answered from a phone");
+    await page.press("#composer-body", "Enter");
+    await page.waitForSelector(".message.out[data-sequence] >> text=Answered from a phone");
+    assert.ok(await fits(), "nothing wider than the phone");
+    await page.screenshot({ path: join(shots, "inbox-phone.png") });
+    await page.click("#show-appointments");
+    await page.waitForSelector("#calendar .day");
+    assert.ok(await fits(), "the calendar fits the phone");
+    await page.screenshot({ path: join(shots, "appointments-phone.png"), fullPage: true });
+    await page.click("#show-inbox");
 
     step("the setup page's snippets work as printed");
     const snippetContext = await browser.newContext({ bypassCSP: true });
@@ -341,8 +594,12 @@ async function main() {
     await snippetContext.close();
 
     assert.deepEqual(problems, [], "the page logged errors");
+    failing = null;
   } finally {
+    // What the page showed when a check failed.
+    if (failing) await failing.screenshot({ path: join(shots, "failure.png"), fullPage: true }).catch(() => {});
     await browser.close();
+    receiver.close();
   }
 }
 

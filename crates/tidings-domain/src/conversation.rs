@@ -8,6 +8,7 @@ use crate::device::Platform;
 use crate::error::RepoResult;
 use crate::feed::Recorded;
 use crate::ids::{AppId, CompanyId, ContactId, ConversationId, UserId};
+use crate::message::Message;
 use crate::named_enum::named_enum;
 
 named_enum!(
@@ -119,4 +120,7 @@ pub trait ConversationRepo: Send + Sync {
         company_id: CompanyId,
         ids: &[ConversationId],
     ) -> RepoResult<Vec<(ConversationId, i64)>>;
+    /// The newest message of each of the given conversations of `company_id` that has one (deleted
+    /// or not), in no particular order.
+    async fn last_messages(&self, company_id: CompanyId, ids: &[ConversationId]) -> RepoResult<Vec<Message>>;
 }

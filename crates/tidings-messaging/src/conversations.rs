@@ -6,7 +6,7 @@ use std::sync::Arc;
 use garde::Validate;
 use tidings_domain::{
     Caller, ClientPrincipal, CompanyId, Conversation, ConversationId, ConversationPatch, ConversationQuery,
-    DomainEvent, EffectList, Principal,
+    DomainEvent, EffectList, Message, Principal,
 };
 
 use crate::actor::Actor;
@@ -23,6 +23,8 @@ pub struct ConversationSummary {
     pub conversation: Conversation,
     /// Inbound messages no agent has read (`None` for SDK callers).
     pub unread_count: Option<i64>,
+    /// The newest message, which inbox lists preview (`None` for SDK callers, and before the first).
+    pub last_message: Option<Message>,
 }
 
 /// Listing, opening and updating conversations.
@@ -59,14 +61,16 @@ impl Conversations {
     pub async fn get(&self, caller: &Caller, id: ConversationId) -> MessagingResult<ConversationSummary> {
         let actor = Actor::find(&*self.repos, caller).await?;
         let conversation = visible(&*self.repos, &actor, id).await?;
-        let unread_count = match actor {
+        match actor {
             Actor::Agent(_) => {
-                let counts = self.repos.unread_counts(conversation.company_id, &[id]).await?;
-                Some(counts.first().map_or(0, |(_, n)| *n))
+                let mut summary =
+                    summaries(&*self.repos, conversation.company_id, vec![conversation]).await?;
+                summary.pop().ok_or(MessagingError::NotFound)
             }
-            Actor::Contact(_) => None,
-        };
-        Ok(ConversationSummary { conversation, unread_count })
+            Actor::Contact(_) => {
+                Ok(ConversationSummary { conversation, unread_count: None, last_message: None })
+            }
+        }
     }
 
     /// Changes status or assignee.
@@ -144,7 +148,7 @@ pub(crate) async fn open(
     Ok(conversation)
 }
 
-/// The conversations with their unread counts, for agents of `company_id`.
+/// The conversations with their unread counts and newest messages, for agents of `company_id`.
 pub(crate) async fn summaries(
     repos: &dyn MessagingRepos,
     company_id: CompanyId,
@@ -153,11 +157,14 @@ pub(crate) async fn summaries(
     let ids: Vec<ConversationId> = conversations.iter().map(|c| c.id).collect();
     let unread: HashMap<ConversationId, i64> =
         repos.unread_counts(company_id, &ids).await?.into_iter().collect();
+    let mut last: HashMap<ConversationId, Message> =
+        repos.last_messages(company_id, &ids).await?.into_iter().map(|m| (m.conversation_id, m)).collect();
     Ok(conversations
         .into_iter()
         .map(|c| {
             let unread_count = Some(unread.get(&c.id).copied().unwrap_or(0));
-            ConversationSummary { conversation: c, unread_count }
+            let last_message = last.remove(&c.id);
+            ConversationSummary { conversation: c, unread_count, last_message }
         })
         .collect())
 }

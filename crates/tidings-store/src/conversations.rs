@@ -7,12 +7,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
     AppId, ChangeKind, CompanyId, ContactId, Conversation, ConversationId, ConversationPatch,
-    ConversationQuery, ConversationRepo, ConversationStatus, Direction, Platform, Recorded, RepoError,
-    RepoResult,
+    ConversationQuery, ConversationRepo, ConversationStatus, Direction, Message, Platform, Recorded,
+    RepoError, RepoResult,
 };
 
 use crate::error::db_error;
 use crate::feed::{ChangeRow, change_time, next_position, record_change};
+use crate::messages::MessageRow;
 use crate::pool::with_conn;
 use crate::rows::{naive, now, parse_id, utc};
 use crate::schema::{conversations as c, messages as m};
@@ -271,5 +272,24 @@ impl ConversationRepo for Store {
                 .map_err(db_error)
         })?;
         rows.into_iter().map(|(id, n)| Ok((parse_id(&id)?, n))).collect()
+    }
+
+    async fn last_messages(&self, company_id: CompanyId, ids: &[ConversationId]) -> RepoResult<Vec<Message>> {
+        let company_id = company_id.to_string();
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        // A conversation's `last_sequence` is its newest message's: one indexed lookup each.
+        let rows: Vec<MessageRow> = with_conn!(self, |conn| {
+            m::table
+                .inner_join(c::table)
+                .filter(c::company_id.eq(&company_id))
+                .filter(m::company_id.eq(&company_id))
+                .filter(m::conversation_id.eq_any(&ids))
+                .filter(m::sequence.eq(c::last_sequence))
+                .select(m::all_columns)
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 }

@@ -14,7 +14,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::paging;
 
-/// A conversation; agents' listings and lookups add `unread_count`.
+/// A conversation; agents' listings, lookups and catch-ups add `unread_count` and `last_message`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationView {
     /// Identifier.
@@ -50,6 +50,44 @@ pub struct ConversationView {
     /// Inbound messages no agent has read; absent for SDK callers and in answers to changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
+    /// The newest message, as an inbox list previews it; absent for SDK callers and before the
+    /// first message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<LastMessageView>,
+}
+
+/// The most an inbox list shows of a message.
+const PREVIEW_CHARS: usize = 140;
+
+/// The start of a conversation's newest message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastMessageView {
+    /// Its place in the conversation's sequence.
+    pub sequence: i64,
+    /// `inbound` (from the contact) or `outbound`.
+    pub direction: Direction,
+    /// The first 140 characters of its text (empty once deleted).
+    pub body: String,
+    /// How many files it carries.
+    pub attachments: usize,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// When it was deleted, if it was.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl From<Message> for LastMessageView {
+    fn from(m: Message) -> Self {
+        let deleted = m.deleted_at.is_some();
+        Self {
+            sequence: m.sequence,
+            direction: m.direction,
+            body: if deleted { String::new() } else { m.body.chars().take(PREVIEW_CHARS).collect() },
+            attachments: if deleted { 0 } else { m.attachments.as_array().map_or(0, Vec::len) },
+            created_at: m.created_at,
+            deleted_at: m.deleted_at,
+        }
+    }
 }
 
 impl From<Conversation> for ConversationView {
@@ -71,13 +109,18 @@ impl From<Conversation> for ConversationView {
             last_position: c.last_position,
             changed_at: c.changed_at,
             unread_count: None,
+            last_message: None,
         }
     }
 }
 
 impl From<ConversationSummary> for ConversationView {
     fn from(s: ConversationSummary) -> Self {
-        Self { unread_count: s.unread_count, ..Self::from(s.conversation) }
+        Self {
+            unread_count: s.unread_count,
+            last_message: s.last_message.map(Into::into),
+            ..Self::from(s.conversation)
+        }
     }
 }
 

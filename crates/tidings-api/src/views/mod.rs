@@ -33,8 +33,8 @@ pub use auth::{AcceptedView, CompanyView, MeView, SessionView, SetupView, Tokens
 pub use company::RetentionView;
 pub use contacts::{ContactView, DeviceView, EventView};
 pub use conversations::{
-    ChangedView, ConversationList, ConversationListView, ConversationView, FeedEvent, FeedView, MessageView,
-    ReceiptView, SentView,
+    ChangedView, ConversationList, ConversationListView, ConversationView, FeedEvent, FeedView,
+    LastMessageView, MessageView, ReceiptView, SentView,
 };
 pub use health::{BusCheck, Check, ChecksView, HealthView, NotReadyDetails, ReadinessView};
 pub use integrations::{CalendarIntegrationView, MetaIntegrationView};

@@ -48,6 +48,9 @@ async fn a_contact_and_an_agent_converse(db: &TestDb) {
     let inbox = send(&svc, get("/v1/conversations", &acme.token)).await.expect(200);
     assert_eq!(inbox["data"][0]["id"], conv.as_str());
     assert_eq!(inbox["data"][0]["unread_count"], 1);
+    let preview = &inbox["data"][0]["last_message"];
+    assert_eq!((preview["body"].as_str(), preview["direction"].as_str()), (Some("Hello?"), Some("inbound")));
+    assert_eq!((preview["sequence"].as_i64(), preview["attachments"].as_i64()), (Some(1), Some(0)));
 
     let reply = send(&svc, post(&path, &acme.token, body("Hi, how can I help?"))).await.expect(201);
     assert_eq!((reply["sequence"].as_i64(), reply["direction"].as_str()), (Some(2), Some("outbound")));
@@ -59,6 +62,8 @@ async fn a_contact_and_an_agent_converse(db: &TestDb) {
     assert_eq!(read["updated"], 1);
     let inbox = send(&svc, get(&format!("/v1/conversations/{conv}"), &acme.token)).await.expect(200);
     assert_eq!(inbox["unread_count"], 0);
+    assert_eq!(inbox["last_message"]["body"], "Hi, how can I help?", "the newest message, the agent's");
+    assert_eq!(inbox["last_message"]["direction"], "outbound");
 
     let receipt = TestRequest::post().uri(&format!("{path}/read")).set_json(json!({ "up_to_sequence": 99 }));
     assert_eq!(send(&svc, sdk(receipt, &web, "dev-1")).await.expect(200)["updated"], 1);

@@ -279,5 +279,9 @@ async fn conversations_and_messages(db: &TestDb) {
     let changed = send(&svc, get(&format!("/v1/conversations?changed_after={cursor}"), &acme.token)).await;
     let changed = changed.expect(200);
     assert_eq!(fields(&changed), ["data", "has_more", "next_cursor"]);
-    assert_eq!(fields(&changed["data"][0]), with(CONVERSATION, &["unread_count"]));
+    assert_eq!(fields(&changed["data"][0]), with(CONVERSATION, &["last_message", "unread_count"]));
+    assert_eq!(
+        fields(&changed["data"][0]["last_message"]),
+        ["attachments", "body", "created_at", "deleted_at", "direction", "sequence"]
+    );
 }

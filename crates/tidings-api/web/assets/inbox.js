@@ -1,17 +1,24 @@
 // The inbox page (/): restores the session from its cookie or shows the login form, then wires
 // the conversation list, the open conversation and the realtime connection together.
 
+import { Appointments } from "./appointments.js";
+import { DeadLetters } from "./dead_letters.js";
 import { $, banner, initBanner, show } from "./dom.js";
+import { Integrations } from "./integrations.js";
 import { ConversationList } from "./list.js";
 import { initLogin, showLogin } from "./login.js";
+import { initNotifications } from "./notify.js";
+import { isAdmin } from "./pages.js";
 import { Realtime } from "./realtime.js";
 import * as session from "./session.js";
 import { Settings } from "./settings.js";
 import { Thread } from "./thread.js";
+import { Webhooks } from "./webhooks.js";
 
 const QUIET_ERRORS = new Set(["TOKEN_EXPIRED", "UNAUTHENTICATED", "NOT_SUBSCRIBED"]);
 
 initBanner();
+initNotifications();
 
 const list = new ConversationList({
   onOpen: (c) => thread.open(c),
@@ -29,19 +36,34 @@ const realtime = new Realtime({
   },
 });
 const thread = new Thread({ realtime, list, onError: banner });
-const settings = new Settings();
+// The views besides the inbox, each built on first use: its section and the object that fills it.
+const PAGES = {
+  settings: { section: "settings", make: () => new Settings() },
+  appointments: { section: "page-appointments", make: (root) => new Appointments(root) },
+  webhooks: { section: "page-webhooks", make: (root) => new Webhooks(root), admin: true },
+  outbox: { section: "page-outbox", make: (root) => new DeadLetters(root), admin: true },
+  integrations: { section: "page-integrations", make: (root) => new Integrations(root), admin: true },
+};
+const built = new Map();
 
-/** Switches between the inbox and the team and apps view. */
+/** Switches to the inbox or one of the other pages (kept in the address's #fragment for reloads). */
 function view(name) {
-  const inSettings = name === "settings";
-  document.body.classList.toggle("in-settings", inSettings);
-  show($("settings"), inSettings);
-  $("show-inbox").toggleAttribute("aria-current", !inSettings);
-  $("show-settings").toggleAttribute("aria-current", inSettings);
-  if (inSettings) settings.load();
+  const spec = PAGES[name];
+  const page = spec && (!spec.admin || isAdmin()) ? name : "inbox";
+  document.body.classList.toggle("in-page", page !== "inbox");
+  for (const [key, { section }] of Object.entries(PAGES)) show($(section), key === page);
+  for (const button of document.querySelectorAll(".views [data-view]")) {
+    button.toggleAttribute("aria-current", button.dataset.view === page);
+  }
+  const hash = page === "inbox" ? "" : `#${page}`;
+  if (window.location.hash !== hash) window.history.replaceState(null, "", hash || window.location.pathname);
+  if (page === "inbox") return;
+  if (!built.has(page)) built.set(page, PAGES[page].make($(PAGES[page].section)));
+  built.get(page).load();
 }
-$("show-inbox").addEventListener("click", () => view("inbox"));
-$("show-settings").addEventListener("click", () => view("settings"));
+for (const button of document.querySelectorAll(".views [data-view]")) {
+  button.addEventListener("click", () => view(button.dataset.view));
+}
 let connectedBefore = false;
 
 function live(frame) {
@@ -73,6 +95,9 @@ function live(frame) {
       thread.event(frame);
       break;
     case "message.updated":
+      list.edited(frame);
+      thread.event(frame);
+      break;
     case "message.status":
       thread.event(frame);
       break;
@@ -106,7 +131,8 @@ function enter() {
   show($("loading"), false);
   show($("login"), false);
   show($("inbox"), true);
-  view("inbox");
+  for (const el of document.querySelectorAll("[data-admin-view]")) show(el, isAdmin());
+  view(window.location.hash.slice(1) || "inbox");
   banner("");
   realtime.start();
   list.load();

@@ -3,30 +3,16 @@
 
 import { query } from "./api.js";
 import { $, h, shortTime } from "./dom.js";
+import { newConversation, setUnread } from "./notify.js";
 import { call, current } from "./session.js";
 
 const PAGE = 50;
 
-let audio = null;
-
-/** A short two-note chime for a conversation that just came in (Web Audio: no sound file to load). */
-function chime() {
-  try {
-    audio = audio || new AudioContext();
-    const now = audio.currentTime;
-    [880, 1320].forEach((frequency, i) => {
-      const osc = audio.createOscillator();
-      const gain = audio.createGain();
-      osc.frequency.value = frequency;
-      gain.gain.setValueAtTime(0.08, now + i * 0.12);
-      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.12 + 0.25);
-      osc.connect(gain).connect(audio.destination);
-      osc.start(now + i * 0.12);
-      osc.stop(now + i * 0.12 + 0.25);
-    });
-  } catch {
-    // No audio (a browser policy, no device): the badge and the title still tell.
-  }
+/** What the list shows of a conversation's newest message. */
+function previewOf(m) {
+  if (!m) return "";
+  if (m.deleted_at) return "Message deleted";
+  return m.body || (m.attachments ? "📎 attachment" : "");
 }
 
 export class ConversationList {
@@ -40,7 +26,6 @@ export class ConversationList {
     this.onError = onError;
     this.filter = { status: "open", assignee: "", platform: "" };
     this.items = new Map();
-    this.previews = new Map();
     this.contacts = new Map();
     this.online = new Set(); // contact ids connected now
     // Conversations known to be outside the filter: a message does not move a conversation into
@@ -205,24 +190,48 @@ export class ConversationList {
   /** A live message: the conversation moves to the top, and counts as unread unless it is open. */
   async message(frame) {
     const { conversation_id: id, message } = frame;
-    this.previews.set(id, message.body || (message.attachments && message.attachments.length ? "📎 attachment" : ""));
+    const last = {
+      sequence: frame.sequence,
+      direction: message.direction,
+      body: message.body,
+      attachments: (message.attachments || []).length,
+      created_at: message.created_at,
+      deleted_at: message.deleted_at,
+    };
+    // A conversation's first message from the contact: a new conversation, whatever the filter.
+    const isNew = message.direction === "inbound" && frame.sequence === 1;
     const c = this.items.get(id);
-    if (!c) {
-      if (this.outside.has(id)) return;
+    if (!c && (isNew || !this.outside.has(id))) {
       try {
         const fresh = await call("GET", `/v1/conversations/${id}`);
-        if (message.direction === "inbound" && this.matches(fresh) && !this.items.has(id)) chime();
+        if (isNew) this.announce(fresh, last);
         this.upsert(fresh);
       } catch (error) {
         this.onError(error.message);
       }
       return;
     }
+    if (!c) return;
+    if (isNew) this.announce(c, last);
+    if (!c.last_message || c.last_message.sequence <= last.sequence) c.last_message = last;
     c.updated_at = message.created_at;
     c.last_message_at = message.created_at;
     c.last_sequence = Math.max(c.last_sequence || 0, frame.sequence);
     if (message.direction === "inbound" && id !== this.selectedId) c.unread_count = (c.unread_count || 0) + 1;
     this.render();
+  }
+
+  /** An edited or deleted message: the preview follows when it is the newest. */
+  edited(frame) {
+    const c = this.items.get(frame.conversation_id);
+    const m = frame.message;
+    if (!c || !c.last_message || c.last_message.sequence !== m.sequence) return;
+    c.last_message = { ...c.last_message, body: m.body, deleted_at: m.deleted_at };
+    this.render();
+  }
+
+  announce(c, last) {
+    newConversation({ who: this.contactName(c.contact_id), text: previewOf(last), tag: c.id, open: () => this.onOpen(c) });
   }
 
   /** The open conversation was read by this agent. */
@@ -238,7 +247,6 @@ export class ConversationList {
   reset() {
     this.generation += 1;
     this.items.clear();
-    this.previews.clear();
     this.contacts.clear();
     this.outside.clear();
     this.unnamed.clear();
@@ -310,7 +318,7 @@ export class ConversationList {
               this.contactName(c.contact_id),
             ),
             h("span", { class: "when muted", text: shortTime(c.last_message_at || c.updated_at) }),
-            h("span", { class: "preview muted", text: this.previews.get(c.id) || `${c.platform} · ${c.status}` }),
+            h("span", { class: "preview muted", text: previewOf(c.last_message) || `${c.platform} · ${c.status}` }),
             unread ? h("span", { class: "badge", text: String(c.unread_count), "aria-label": "unread" }) : null,
           ),
         );
@@ -319,8 +327,7 @@ export class ConversationList {
     if (this.nextCursor) {
       this.ul.append(h("li", {}, h("button", { type: "button", class: "link more", onclick: () => this.more() }, "More…")));
     }
-    const unread = sorted.reduce((n, c) => n + (c.unread_count || 0), 0);
-    document.title = unread ? `(${unread}) Tidings inbox` : "Tidings inbox";
+    setUnread(sorted.reduce((n, c) => n + (c.unread_count || 0), 0));
     const empty = sorted.length === 0 ? `No ${this.filter.status} conversations.` : "";
     this.state.textContent = status || empty;
     this.state.classList.toggle("error", isError);

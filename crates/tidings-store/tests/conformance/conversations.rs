@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use tidings_domain::{
-    AppRepo, CompanyId, ContactFields, ContactQuery, ContactRepo, ConversationPatch, ConversationQuery,
-    ConversationRepo, ConversationStatus, DeviceRepo, Direction, MessageRepo, NewApp, NewMessage, Platform,
-    RepoErrorKind, Sender,
+    AppRepo, CompanyId, ContactFields, ContactQuery, ContactRepo, ConversationId, ConversationPatch,
+    ConversationQuery, ConversationRepo, ConversationStatus, DeviceRepo, Direction, MessageRepo, NewApp,
+    NewMessage, Platform, RepoErrorKind, Sender,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -20,6 +20,7 @@ backend_tests!(
     conversations_list_by_activity_with_filters,
     merging_contacts_moves_devices_and_conversations,
     unread_counts_follow_the_agents_read_position,
+    last_messages_are_each_conversations_newest,
 );
 
 pub async fn app(db: &TestDb, name: &str) -> tidings_domain::App {
@@ -294,4 +295,49 @@ async fn unread_counts_follow_the_agents_read_position(db: &TestDb) {
     assert_eq!(s.unread_counts(web.company_id, &[conv.id]).await.unwrap(), vec![(conv.id, 1)]);
     let other = company(db, "Globex").await;
     assert!(s.unread_counts(other.id, &[conv.id]).await.unwrap().is_empty(), "scoped by company");
+}
+
+async fn last_messages_are_each_conversations_newest(db: &TestDb) {
+    let web = app(db, "Acme").await;
+    let s = db.store();
+    let mut conversations = Vec::new();
+    for device in ["dev-1", "dev-2", "dev-3"] {
+        let d = s.device_for(web.company_id, web.id, device, Platform::Web).await.unwrap();
+        conversations.push(
+            s.open_conversation(web.company_id, d.contact_id, Some(web.id), Platform::Web).await.unwrap(),
+        );
+    }
+    let send = |conversation_id, body: &str| NewMessage {
+        company_id: web.company_id,
+        conversation_id,
+        local_id: None,
+        sender: Sender::Contact,
+        author_id: None,
+        direction: Direction::Inbound,
+        platform: Some(Platform::Web),
+        body: body.into(),
+        attachments: serde_json::json!([]),
+        awaiting_forward: false,
+        uploads: Vec::new(),
+    };
+    for body in ["first", "second", "third"] {
+        s.append_message(send(conversations[0].id, body)).await.unwrap();
+    }
+    s.append_message(send(conversations[1].id, "only")).await.unwrap();
+    let ids: Vec<_> = conversations.iter().map(|c| c.id).collect();
+    let mut last: Vec<(ConversationId, i64, String)> = s
+        .last_messages(web.company_id, &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.conversation_id, m.sequence, m.body))
+        .collect();
+    last.sort_by_key(|(id, ..)| ids.iter().position(|i| i == id));
+    assert_eq!(
+        last,
+        vec![(ids[0], 3, "third".to_owned()), (ids[1], 1, "only".to_owned())],
+        "the newest of each, none for a conversation without messages"
+    );
+    let other = company(db, "Globex").await;
+    assert!(s.last_messages(other.id, &ids).await.unwrap().is_empty(), "scoped by company");
 }
