@@ -32,8 +32,8 @@ pub struct AppState {
     pub team: Team,
     /// Apps and API keys.
     pub app_keys: AppKeys,
-    /// Contacts, conversations and messages.
-    pub messaging: Messaging,
+    /// Contacts, conversations and messages; shared, since every live session holds it.
+    pub messaging: Arc<Messaging>,
     /// Live sessions of this node.
     pub hub: Arc<Hub>,
     /// Timers and limits of live connections.
@@ -151,7 +151,7 @@ impl AppState {
             authenticator: Authenticator::new(repos.clone(), &auth),
             team: Team::new(repos, &auth, revocations, password_resets.clone()).with_audit(audit.clone()),
             password_resets,
-            messaging,
+            messaging: Arc::new(messaging),
             app_keys,
             hub,
             realtime,
@@ -213,7 +213,7 @@ impl AppState {
         signer: Arc<dyn tidings_domain::Signer>,
     ) -> Self {
         self.uploads = Uploads::new(self.upload_repos.clone(), blobs, signer, settings);
-        self.messaging = self.messaging.with_attachments(self.uploads.attachments());
+        self.messaging = Arc::new((*self.messaging).clone().with_attachments(self.uploads.attachments()));
         self.meta_webhooks =
             MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self
@@ -233,7 +233,8 @@ impl AppState {
         shared: Option<Arc<dyn tidings_domain::SharedLimiter>>,
     ) -> Self {
         self.rate_limits = crate::rate_limit::RateLimits::new(settings, shared.clone());
-        self.messaging = self.messaging.with_send_limit(settings.sends_per_15_minutes, shared);
+        self.messaging =
+            Arc::new((*self.messaging).clone().with_send_limit(settings.sends_per_15_minutes, shared));
         self.meta_webhooks =
             MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self
@@ -270,7 +271,7 @@ impl AppState {
     /// webhooks), Meta's inbound messages included.
     pub fn with_effects(mut self, effects: EffectList) -> Self {
         self.effects.0.extend(effects.0);
-        self.messaging = self.messaging.with_effects(self.effects.clone());
+        self.messaging = Arc::new((*self.messaging).clone().with_effects(self.effects.clone()));
         self.meta_webhooks =
             MetaWebhooks::new(self.integrations.clone(), Arc::new(self.messaging.social.clone()));
         self

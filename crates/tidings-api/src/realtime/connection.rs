@@ -99,15 +99,18 @@ pub async fn run(
     mut session: Session,
     mut stream: AggregatedMessageStream,
 ) {
+    // Authenticating and opening are boxed: they are large and run once, and the task keeps room
+    // for its largest step for as long as the connection is open.
     let credential = match credential {
         Some(credential) => credential,
-        None => match authenticate(&state, &mut session, &mut stream).await {
+        None => match Box::pin(authenticate(&state, &mut session, &mut stream)).await {
             Some(credential) => credential,
             None => return,
         },
     };
     let opened =
-        LiveSession::open(state.messaging.clone(), state.hub.clone(), credential.caller.clone()).await;
+        Box::pin(LiveSession::open(state.messaging.clone(), state.hub.clone(), credential.caller.clone()))
+            .await;
     let (live, handle) = match opened {
         Ok(opened) => opened,
         Err(Refusal::Caller(e)) => {

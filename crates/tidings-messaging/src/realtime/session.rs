@@ -148,7 +148,9 @@ pub enum Refusal {
 
 /// A live session of one client; registered in the hub while it exists.
 pub struct LiveSession {
-    messaging: Messaging,
+    // Shared: a session lives as long as its connection, and a copy per session would cost every
+    // idle connection the whole service's size.
+    messaging: Arc<Messaging>,
     hub: Arc<Hub>,
     caller: Caller,
     id: SessionId,
@@ -162,7 +164,7 @@ impl LiveSession {
     /// Opens a session for `caller` (registering an SDK device on first contact); the handle
     /// carries the hub's frames and signals for it.
     pub async fn open(
-        messaging: Messaging,
+        messaging: Arc<Messaging>,
         hub: Arc<Hub>,
         caller: Caller,
     ) -> Result<(LiveSession, SessionHandle), Refusal> {

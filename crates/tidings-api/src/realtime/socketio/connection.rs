@@ -257,7 +257,8 @@ impl Connection {
             }
             let handled = match next {
                 Err(closed) => return closed.into(),
-                Ok(Next::Client(Incoming::Connect { ns, auth })) => self.attach(&ns, auth).await,
+                // Boxed, as client events below: a namespace connects once.
+                Ok(Next::Client(Incoming::Connect { ns, auth })) => Box::pin(self.attach(&ns, auth)).await,
                 Ok(Next::Client(Incoming::Disconnect { ns })) => {
                     if let Some(space) = Space::named(&ns) {
                         self.spaces[index(space)] = None;
