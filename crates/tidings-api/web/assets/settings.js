@@ -2,6 +2,7 @@
 // rotate, revoke; a key is shown once). Agents see the team only; owners and admins manage both.
 
 import { $, h, show } from "./dom.js";
+import { all } from "./pages.js";
 import { call, current } from "./session.js";
 
 const RANK = { agent: 1, admin: 2, owner: 3 };
@@ -38,7 +39,7 @@ export class Settings {
   async loadTeam() {
     this.fail("team-error", null);
     try {
-      const users = await this.all("/v1/users");
+      const users = await all("/v1/users");
       const me = current.user;
       $("team").replaceChildren(
         ...users.map((u) => {
@@ -109,8 +110,8 @@ export class Settings {
   async loadApps() {
     this.fail("apps-error", null);
     try {
-      const apps = await this.all("/v1/apps");
-      const blocks = await Promise.all(apps.map(async (app) => this.appBlock(app, await this.all(`/v1/apps/${app.id}/keys`))));
+      const apps = await all("/v1/apps");
+      const blocks = await Promise.all(apps.map(async (app) => this.appBlock(app, await all(`/v1/apps/${app.id}/keys`))));
       $("apps").replaceChildren(...(blocks.length ? blocks : [h("p", { class: "muted", text: "No app yet." })]));
     } catch (error) {
       this.fail("apps-error", error);
@@ -194,18 +195,5 @@ export class Settings {
       this.fail("apps-error", error);
     }
     await this.loadApps();
-  }
-
-  /** Every page of a list (teams and apps are short). */
-  async all(path) {
-    const items = [];
-    let cursor = null;
-    do {
-      const sep = path.includes("?") ? "&" : "?";
-      const page = await call("GET", `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      items.push(...page.data);
-      cursor = page.next_cursor;
-    } while (cursor);
-    return items;
   }
 }
