@@ -19,6 +19,7 @@ use tidings_messaging::realtime::bus::LOCAL_QUEUE;
 use tidings_messaging::realtime::{Bus, Hub, LocalBus, LocalPresence, NodeId, Presence};
 use tidings_messaging::{PublishLimits, UploadSettings};
 use tidings_store::{PoolOptions, Store};
+use tidings_websocket::server::{self, Bound, ServerSettings};
 
 use crate::workers::Workers;
 
@@ -121,20 +122,11 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
-    // Live events are small frames written one at a time: without TCP_NODELAY, Nagle's algorithm
-    // holds each behind the receiver's delayed ACK of the previous one (up to 40 ms on Linux).
-    let mut server = HttpServer::new(move || tidings_api::app(state.clone()))
-        .tcp_nodelay(true)
-        .disable_signals()
-        .shutdown_timeout(config.shutdown_timeout.as_secs());
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
-    let server = server.bind(config.bind)?;
-    for addr in server.addrs() {
-        tracing::info!(%addr, "listening on http://{addr}");
-    }
-    let server = server.run();
+    // Not actix-web's HttpServer: this one hands upgraded WebSockets to the live doors.
+    let settings = ServerSettings { workers: config.workers, shutdown_timeout: config.shutdown_timeout };
+    let Bound { server, addr } =
+        server::bind(move || tidings_api::app(state.clone()), config.bind, &settings)?;
+    tracing::info!(%addr, "listening on http://{addr}");
     let handle = server.handle();
     // actix would stop at once on SIGINT; both signals get the same graceful drain here. Live
     // connections are told first (they would otherwise hold the drain until its timeout).

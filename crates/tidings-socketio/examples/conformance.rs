@@ -12,64 +12,60 @@
 
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use actix_ws::{AggregatedMessageStream, CloseCode, Session};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use tidings_socketio::engine::Received;
 use tidings_socketio::{
     Closed, EngineSettings, EngineSocket, HandshakeError, Incoming, Next, SocketIo, SocketSettings,
 };
+use tidings_websocket::server::{self, ServerSettings};
+use tidings_websocket::{CloseCode, Limits, WebSocket};
 
 const ENGINE: EngineSettings = EngineSettings {
     ping_interval: Duration::from_millis(300),
     ping_timeout: Duration::from_millis(200),
     max_payload: 1_000_000,
-    write_timeout: Duration::from_secs(5),
 };
+const LIMITS: Limits = Limits { max_message: 1_000_000, write_timeout: Duration::from_secs(5) };
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let bind = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:4100".to_owned());
+    let bind = bind.parse().map_err(|_| std::io::Error::other(format!("not an address: {bind}")))?;
     println!("conformance server on http://{bind} (/v1/socket.io/, /v1/engine.io/)");
-    HttpServer::new(|| {
+    let app = || {
         App::new()
             .route("/v1/socket.io/", web::to(socket_io))
             .route("/v1/socket.io", web::to(socket_io))
             .route("/v1/engine.io/", web::to(engine_io))
             .route("/v1/engine.io", web::to(engine_io))
-    })
-    .workers(1)
-    .bind(bind)?
-    .run()
-    .await
+    };
+    let settings = ServerSettings { workers: Some(1), ..Default::default() };
+    server::bind(app, bind, &settings)?.server.await
 }
 
-/// Upgrades a request that passes the handshake check.
-fn upgrade(
+/// Upgrades a request that passes the handshake check; `run` serves the socket.
+fn upgrade<F: Future<Output = ()> + 'static>(
     req: &HttpRequest,
-    body: web::Payload,
-) -> Result<(HttpResponse, Session, AggregatedMessageStream), HandshakeError> {
+    run: impl FnOnce(WebSocket) -> F + 'static,
+) -> HttpResponse {
     let is_upgrade = req.headers().contains_key("upgrade");
-    tidings_socketio::handshake::check(req.query_string(), is_upgrade)?;
-    let (response, session, stream) =
-        actix_ws::handle(req, body).map_err(|_| HandshakeError::TRANSPORT_UNKNOWN)?;
-    let stream = stream.max_frame_size(ENGINE.max_payload as usize).aggregate_continuations();
-    Ok((response, session, stream))
-}
-
-async fn socket_io(req: HttpRequest, body: web::Payload) -> HttpResponse {
-    match upgrade(&req, body) {
-        Ok((response, session, stream)) => {
-            let settings = SocketSettings { connect_timeout: Duration::from_secs(1), ..Default::default() };
-            actix_web::rt::spawn(async move {
-                if let Ok(mut socket) = SocketIo::open(session, stream, ENGINE, settings).await {
-                    let closed = echo(&mut socket).await;
-                    socket.close(Some(close_code(&closed).into())).await;
-                }
-            });
-            response
-        }
+    let accepted = tidings_socketio::handshake::check(req.query_string(), is_upgrade).and_then(|()| {
+        tidings_websocket::accept(req, LIMITS, run).map_err(|_| HandshakeError::TRANSPORT_UNKNOWN)
+    });
+    match accepted {
+        Ok(response) => response,
         Err(refused) => HttpResponse::BadRequest().content_type("application/json").body(refused.body()),
     }
+}
+
+async fn socket_io(req: HttpRequest) -> HttpResponse {
+    upgrade(&req, |ws| async move {
+        let settings = SocketSettings { connect_timeout: Duration::from_secs(1), ..Default::default() };
+        if let Ok(mut socket) = SocketIo::open(ws, ENGINE, settings).await {
+            let closed = echo(&mut socket).await;
+            socket.close(Some(close_code(&closed).into())).await;
+        }
+    })
 }
 
 /// The Socket.IO test mode: serves until the connection ends.
@@ -107,19 +103,13 @@ async fn echo(socket: &mut SocketIo) -> Closed {
     }
 }
 
-async fn engine_io(req: HttpRequest, body: web::Payload) -> HttpResponse {
-    match upgrade(&req, body) {
-        Ok((response, session, stream)) => {
-            actix_web::rt::spawn(async move {
-                if let Ok(mut socket) = EngineSocket::open(session, stream, ENGINE).await {
-                    let closed = echo_engine(&mut socket).await;
-                    socket.close(Some(close_code(&closed).into())).await;
-                }
-            });
-            response
+async fn engine_io(req: HttpRequest) -> HttpResponse {
+    upgrade(&req, |ws| async move {
+        if let Ok(mut socket) = EngineSocket::open(ws, ENGINE).await {
+            let closed = echo_engine(&mut socket).await;
+            socket.close(Some(close_code(&closed).into())).await;
         }
-        Err(refused) => HttpResponse::BadRequest().content_type("application/json").body(refused.body()),
-    }
+    })
 }
 
 /// The raw Engine.IO echo: every message comes back as it was.

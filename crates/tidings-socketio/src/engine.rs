@@ -6,11 +6,10 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseReason, ProtocolError, Session};
 use bytes::Bytes;
 use bytestring::ByteString;
 use engineioxide_core::{OpenPacket, Packet, ProtocolVersion, Sid, Str};
-use futures_util::StreamExt;
+use tidings_websocket::{CloseReason, Inbound, ReadError, WebSocket};
 use tokio::time::{Instant, Interval};
 
 /// Timers and limits of the Engine.IO layer, announced to the client in the open packet.
@@ -20,10 +19,8 @@ pub struct EngineSettings {
     pub ping_interval: Duration,
     /// How long the client has to answer a ping before the connection is closed.
     pub ping_timeout: Duration,
-    /// Largest message the client may send, in bytes.
+    /// Largest message the client may send, in bytes (the WebSocket's own limit).
     pub max_payload: u64,
-    /// How long one frame may take to leave before the client counts as gone (a slow consumer).
-    pub write_timeout: Duration,
 }
 
 /// A message packet the client sent.
@@ -58,15 +55,14 @@ pub enum Closed {
     /// No namespace was connected in time.
     ConnectTimeout,
     /// The WebSocket itself failed (a frame over the limit, bad UTF-8, a framing error).
-    Transport(ProtocolError),
+    Transport(ReadError),
     /// The client did not take a frame in time, or is gone.
     Gone,
 }
 
 /// One Engine.IO v4 connection over a WebSocket.
 pub struct EngineSocket {
-    session: Session,
-    stream: AggregatedMessageStream,
+    socket: WebSocket,
     settings: EngineSettings,
     sid: Sid,
     heartbeat: Interval,
@@ -75,11 +71,7 @@ pub struct EngineSocket {
 
 impl EngineSocket {
     /// Sends the open packet and starts the heartbeat.
-    pub async fn open(
-        session: Session,
-        stream: AggregatedMessageStream,
-        settings: EngineSettings,
-    ) -> Result<EngineSocket, Closed> {
+    pub async fn open(socket: WebSocket, settings: EngineSettings) -> Result<EngineSocket, Closed> {
         let sid = Sid::new();
         let open = OpenPacket {
             sid,
@@ -91,7 +83,7 @@ impl EngineSocket {
         let mut heartbeat = tokio::time::interval(settings.ping_interval);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.reset();
-        let mut socket = EngineSocket { session, stream, settings, sid, heartbeat, pong_deadline: None };
+        let mut socket = EngineSocket { socket, settings, sid, heartbeat, pong_deadline: None };
         socket.send_frame(String::from(Packet::Open(open))).await?;
         Ok(socket)
     }
@@ -109,9 +101,12 @@ impl EngineSocket {
     /// Waits for the next message from the client, answering the heartbeat on the way, or for
     /// `wake`, whichever comes first. `wake` is dropped when a message comes first, so it must be
     /// cancel-safe (a channel receive, a timer).
+    ///
+    /// Frames queued with [`queue_message`](Self::queue_message) leave first.
     pub async fn next<W>(&mut self, wake: impl Future<Output = W>) -> Result<Next<Received, W>, Closed> {
         let mut wake = pin!(wake);
         loop {
+            self.flush().await?;
             let pong_deadline = self.pong_deadline;
             let pong_overdue = async move {
                 match pong_deadline {
@@ -121,7 +116,7 @@ impl EngineSocket {
             };
             tokio::select! {
                 biased;
-                message = self.stream.next() => {
+                message = self.socket.recv() => {
                     if let Some(received) = self.on_frame(message).await? {
                         return Ok(Next::Client(received));
                     }
@@ -141,19 +136,19 @@ impl EngineSocket {
     /// Handles one WebSocket frame; a message packet is handed up, control packets are answered.
     async fn on_frame(
         &mut self,
-        message: Option<Result<AggregatedMessage, ProtocolError>>,
+        message: Option<Result<Inbound, ReadError>>,
     ) -> Result<Option<Received>, Closed> {
         let text = match message {
             None => return Err(Closed::ByClient(None)),
             Some(Err(e)) => return Err(Closed::Transport(e)),
-            Some(Ok(AggregatedMessage::Close(reason))) => return Err(Closed::ByClient(reason)),
-            Some(Ok(AggregatedMessage::Binary(bytes))) => return Ok(Some(Received::Binary(bytes))),
-            Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                within(self.settings.write_timeout, self.session.pong(&bytes)).await?;
+            Some(Ok(Inbound::Close(reason))) => return Err(Closed::ByClient(reason)),
+            Some(Ok(Inbound::Binary(bytes))) => return Ok(Some(Received::Binary(bytes))),
+            Some(Ok(Inbound::Ping(bytes))) => {
+                self.socket.pong(&bytes).await?;
                 return Ok(None);
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => return Ok(None),
-            Some(Ok(AggregatedMessage::Text(text))) => text,
+            Some(Ok(Inbound::Pong(_))) => return Ok(None),
+            Some(Ok(Inbound::Text(text))) => text,
         };
         match Packet::parse(ProtocolVersion::V4, Str::from(String::from(text))) {
             Ok(Packet::Message(message)) => Ok(Some(Received::Text(message))),
@@ -182,24 +177,37 @@ impl EngineSocket {
 
     /// Sends a complete Engine.IO packet as one text frame (for packets encoded once and shared).
     pub async fn send_frame(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
-        within(self.settings.write_timeout, self.session.text(text.into())).await
+        Ok(self.socket.text(text).await?)
+    }
+
+    /// Queues a complete Engine.IO packet as one text frame, to leave with the next flush (or
+    /// before the next wait for the client): frames queued together leave in one write.
+    pub async fn queue_frame(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
+        self.socket.queue_text(text);
+        if self.socket.queued() >= tidings_websocket::FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the frames queued.
+    pub async fn flush(&mut self) -> Result<(), Closed> {
+        Ok(self.socket.flush().await?)
     }
 
     /// Sends a binary message (one binary WebSocket frame).
     pub async fn send_binary(&mut self, bytes: Bytes) -> Result<(), Closed> {
-        within(self.settings.write_timeout, self.session.binary(bytes)).await
+        Ok(self.socket.binary(bytes).await?)
     }
 
-    /// Closes the WebSocket with `reason`, waiting at most the write timeout.
+    /// Sends what is queued and closes the WebSocket with `reason`.
     pub async fn close(self, reason: Option<CloseReason>) {
-        let _ = tokio::time::timeout(self.settings.write_timeout, self.session.close(reason)).await;
+        self.socket.close(reason).await;
     }
 }
 
-/// Waits for a frame to leave, at most `timeout`.
-async fn within<E>(timeout: Duration, sending: impl Future<Output = Result<(), E>>) -> Result<(), Closed> {
-    match tokio::time::timeout(timeout, sending).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(Closed::Gone),
+impl From<tidings_websocket::Gone> for Closed {
+    fn from(_: tidings_websocket::Gone) -> Self {
+        Closed::Gone
     }
 }

@@ -1,5 +1,5 @@
-//! Engine.IO v4 and Socket.IO v5 on actix-ws, WebSocket transport only: the protocol layer of the
-//! Socket.IO door, with no knowledge of what the events mean.
+//! Engine.IO v4 and Socket.IO v5 over a `tidings-websocket` WebSocket (no polling): the protocol
+//! layer of the Socket.IO door, with no knowledge of what the events mean.
 //!
 //! Packets are read and written by socketioxide's codec crates (`engineioxide-core`,
 //! `socketioxide-parser-common`); socketioxide's server itself is a tower service that cannot be

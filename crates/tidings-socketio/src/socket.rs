@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessageStream, CloseReason, Session};
 use bytes::Bytes;
 use bytestring::ByteString;
 use engineioxide_core::{Sid, Str};
@@ -17,6 +16,7 @@ use socketioxide_core::Value;
 use socketioxide_core::packet::{Packet, PacketData};
 use socketioxide_core::parser::{Parse, ParseConfig, ParseError, ParserState};
 use socketioxide_parser_common::CommonParser;
+use tidings_websocket::{CloseReason, WebSocket};
 use tokio::time::Instant;
 
 use crate::engine::{Closed, EngineSettings, EngineSocket, Next, Received};
@@ -72,12 +72,11 @@ pub struct SocketIo {
 impl SocketIo {
     /// Opens the Engine.IO connection (the open packet) and waits for namespaces.
     pub async fn open(
-        session: Session,
-        stream: AggregatedMessageStream,
+        socket: WebSocket,
         engine: EngineSettings,
         settings: SocketSettings,
     ) -> Result<SocketIo, Closed> {
-        let engine = EngineSocket::open(session, stream, engine).await?;
+        let engine = EngineSocket::open(socket, engine).await?;
         let parse = ParseConfig {
             max_incoming_binary_buf_size: settings.max_attachment_bytes,
             max_incoming_binaries: settings.max_attachments,
@@ -261,9 +260,10 @@ impl SocketIo {
         self.send(Packet::ack(Str::copy_from_slice(ns), text(data), id)).await
     }
 
-    /// Sends a frame made by [`encode_event`] (encoded once, sent to many).
+    /// Queues a frame made by [`encode_event`] (encoded once, sent to many); it leaves before the
+    /// next wait for the client, with any others queued meanwhile.
     pub async fn send_encoded(&mut self, frame: ByteString) -> Result<(), Closed> {
-        self.engine.send_frame(frame).await
+        self.engine.queue_frame(frame).await
     }
 
     /// Closes the connection with `reason`.

@@ -4,20 +4,18 @@
 
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session};
 use bytestring::ByteString;
-use futures_util::StreamExt;
 use serde_json::json;
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
     CloseCause, Door, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle, Stop,
 };
+use tidings_websocket::{CloseCode, CloseReason, FLUSH_AT, Inbound, WebSocket};
 
 use super::credential::{Check, Credential};
-use super::frame_limit::FrameRejected;
 use super::frame_rate::FrameRate;
 use super::protocol::{self, ClientFrame};
 use crate::error::ApiError;
@@ -30,19 +28,28 @@ const TOKEN_EXPIRED: u16 = 4401;
 /// Close code when the credentials that opened the connection were withdrawn or changed.
 const CREDENTIALS_WITHDRAWN: u16 = 4403;
 
+/// Most hub frames passed on in one turn of the loop (and one write).
+pub(super) const BATCH: usize = 64;
+
 /// The socket as the session's outlet: each item becomes one JSON text frame.
 struct Native {
-    session: Session,
-    write_timeout: Duration,
+    socket: WebSocket,
 }
 
 impl Native {
-    /// Sends one text frame, giving up when the client does not take it in time.
+    /// Queues one text frame. Queued frames leave together before the connection next waits,
+    /// or now if many are queued; the client not taking them in time makes it [`Gone`].
     async fn text(&mut self, text: impl Into<ByteString>) -> Result<(), Gone> {
-        match tokio::time::timeout(self.write_timeout, self.session.text(text.into())).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Gone),
+        self.socket.queue_text(text);
+        if self.socket.queued() >= FLUSH_AT {
+            self.flush().await?;
         }
+        Ok(())
+    }
+
+    /// Writes the frames queued.
+    async fn flush(&mut self) -> Result<(), Gone> {
+        self.socket.flush().await.map_err(|_| Gone)
     }
 }
 
@@ -93,19 +100,14 @@ impl Outlet for Native {
 }
 
 /// Runs a connection until it closes.
-pub async fn run(
-    state: Arc<AppState>,
-    credential: Option<Credential>,
-    mut session: Session,
-    mut stream: AggregatedMessageStream,
-) {
-    // Authenticating and opening are boxed: they are large and run once, and the task keeps room
-    // for its largest step for as long as the connection is open.
+pub async fn run(state: Arc<AppState>, credential: Option<Credential>, mut socket: WebSocket) {
+    // Authenticating, opening and closing are boxed: they are large and run once, and the task
+    // keeps room for its largest step for as long as the connection is open.
     let credential = match credential {
         Some(credential) => credential,
-        None => match Box::pin(authenticate(&state, &mut session, &mut stream)).await {
-            Some(credential) => credential,
-            None => return,
+        None => match Box::pin(authenticate(&state, &mut socket)).await {
+            Ok(credential) => credential,
+            Err(reason) => return Box::pin(socket.close(reason)).await,
         },
     };
     let opened =
@@ -114,23 +116,16 @@ pub async fn run(
     let (live, handle) = match opened {
         Ok(opened) => opened,
         Err(Refusal::Caller(e)) => {
-            let _ = session.text(protocol::api_error(&ApiError::from(e), json!({}))).await;
-            let _ = session.close(Some(CloseCode::Policy.into())).await;
-            return;
+            socket.queue_text(protocol::api_error(&ApiError::from(e), json!({})));
+            return Box::pin(socket.close(Some(CloseCode::Policy.into()))).await;
         }
         Err(Refusal::ShuttingDown) => {
-            let _ = session.text(protocol::control("server.shutdown", json!({}))).await;
-            let _ = session.close(Some(CloseCode::Away.into())).await;
-            return;
+            socket.queue_text(protocol::control("server.shutdown", json!({})));
+            return Box::pin(socket.close(Some(CloseCode::Away.into()))).await;
         }
     };
-    let mut conn = Connection {
-        state: state.clone(),
-        credential,
-        live,
-        out: Native { session, write_timeout: state.realtime.write_timeout },
-    };
-    let reason = conn.serve(handle, stream).await;
+    let mut conn = Connection { state: state.clone(), credential, live, out: Native { socket } };
+    let reason = conn.serve(handle).await;
     let code = reason.as_ref().map(|r| u16::from(r.code));
     tracing::debug!(
         code,
@@ -139,9 +134,10 @@ pub async fn run(
     );
     let Connection { live, out, .. } = conn;
     drop(live);
-    if let Some(reason) = reason {
-        // A slow consumer may not take even the close frame: don't wait for it forever.
-        let _ = tokio::time::timeout(state.realtime.write_timeout, out.session.close(Some(reason))).await;
+    // A slow consumer may not take even the close frame: closing waits at most the write timeout.
+    match reason {
+        Some(reason) => Box::pin(out.socket.close(Some(reason))).await,
+        None => drop(out),
     }
 }
 
@@ -153,23 +149,15 @@ struct Connection {
     out: Native,
 }
 
-/// Waits for an `auth` frame; answers anything else with an error and closes.
-async fn authenticate(
-    state: &AppState,
-    session: &mut Session,
-    stream: &mut AggregatedMessageStream,
-) -> Option<Credential> {
-    let first = tokio::time::timeout(state.realtime.auth_timeout, stream.next()).await;
+/// Waits for an `auth` frame; answers anything else with an error, and returns the close frame.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Result<Credential, Option<CloseReason>> {
+    let first = tokio::time::timeout(state.realtime.auth_timeout, socket.recv()).await;
     let text = match first {
-        Ok(Some(Ok(AggregatedMessage::Text(text)))) => text,
-        Ok(Some(Err(e))) => {
-            let _ = session.clone().close(Some(rejected_frame(&e))).await;
-            return None;
-        }
+        Ok(Some(Ok(Inbound::Text(text)))) => text,
+        Ok(Some(Err(e))) => return Err(Some(e.close_reason())),
         _ => {
-            let _ = session.text(protocol::error("UNAUTHENTICATED", "send an auth frame first")).await;
-            let _ = session.clone().close(Some(CloseCode::Policy.into())).await;
-            return None;
+            socket.queue_text(protocol::error("UNAUTHENTICATED", "send an auth frame first"));
+            return Err(Some(CloseCode::Policy.into()));
         }
     };
     let credential = match serde_json::from_str::<ClientFrame>(&text) {
@@ -192,23 +180,15 @@ async fn authenticate(
             "the first frame must be auth with a token or app_id, device_id and api_key",
         ))),
     };
-    match credential {
-        Ok(credential) => Some(credential),
-        Err(e) => {
-            let _ = session.text(protocol::api_error(&e, json!({}))).await;
-            let _ = session.clone().close(Some(CloseCode::Policy.into())).await;
-            None
-        }
-    }
+    credential.map_err(|e| {
+        socket.queue_text(protocol::api_error(&e, json!({})));
+        Some(CloseCode::Policy.into())
+    })
 }
 
 impl Connection {
     /// The main loop; returns the close frame to send, if any.
-    async fn serve(
-        &mut self,
-        mut handle: SessionHandle,
-        mut stream: AggregatedMessageStream,
-    ) -> Option<CloseReason> {
+    async fn serve(&mut self, mut handle: SessionHandle) -> Option<CloseReason> {
         let settings = self.state.realtime;
         let connected = json!({
             "session_id": handle.id,
@@ -232,6 +212,10 @@ impl Connection {
         let mut last_heard = Instant::now();
         let frame_rate = FrameRate::new(settings.client_frames_per_second);
         loop {
+            // Whatever the last turn queued leaves before the connection waits again.
+            if self.out.flush().await.is_err() {
+                return Some(slow_consumer());
+            }
             // Biased, deliveries first: most wakes are a frame to pass on, and polling the seven
             // other branches for each would cost more than the delivery itself.
             tokio::select! {
@@ -246,9 +230,16 @@ impl Connection {
                     };
                 }
                 frame = handle.frames.recv() => {
-                    let frame = frame?;
-                    if let Err(stop) = self.live.deliver(frame, &mut self.out).await {
-                        return Some(stopped(stop));
+                    // Frames already waiting go with it, in one write.
+                    let mut frame = frame?;
+                    for _ in 0..BATCH {
+                        if let Err(stop) = self.live.deliver(frame, &mut self.out).await {
+                            return Some(stopped(stop));
+                        }
+                        match handle.frames.try_recv() {
+                            Ok(next) => frame = next,
+                            Err(_) => break,
+                        }
                     }
                 }
                 () = &mut expiry => {
@@ -272,10 +263,10 @@ impl Connection {
                         return Some(reason);
                     }
                 }
-                message = stream.next() => {
+                message = self.out.socket.recv() => {
                     last_heard = Instant::now();
                     match message {
-                        Some(Ok(AggregatedMessage::Text(text))) => {
+                        Some(Ok(Inbound::Text(text))) => {
                             if !frame_rate.allow() {
                                 return Some(too_many_frames());
                             }
@@ -290,26 +281,26 @@ impl Connection {
                                 expiry.as_mut().reset(self.credential.deadline());
                             }
                         }
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
+                        Some(Ok(Inbound::Binary(_))) => {
                             let _ = self.out.text(protocol::error("BAD_FRAME", "binary frames are not supported")).await;
                         }
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                            let _ = self.out.session.pong(&bytes).await;
+                        Some(Ok(Inbound::Ping(bytes))) => {
+                            let _ = self.out.socket.pong(&bytes).await;
                         }
-                        Some(Ok(AggregatedMessage::Pong(_))) => {}
+                        Some(Ok(Inbound::Pong(_))) => {}
                         // Answer a close at once, with the client's code: clients wait for it.
-                        Some(Ok(AggregatedMessage::Close(reason))) => {
+                        Some(Ok(Inbound::Close(reason))) => {
                             return Some(reason.unwrap_or_else(|| CloseCode::Normal.into()));
                         }
                         None => return None,
-                        Some(Err(e)) => return Some(rejected_frame(&e)),
+                        Some(Err(e)) => return Some(e.close_reason()),
                     }
                 }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() >= settings.client_timeout {
                         return Some(CloseReason { code: CloseCode::Policy, description: Some("heartbeat timeout".into()) });
                     }
-                    if self.out.session.ping(b"").await.is_err() {
+                    if self.out.socket.ping(b"").await.is_err() {
                         return None;
                     }
                 }
@@ -410,23 +401,4 @@ pub(super) fn too_many_frames() -> CloseReason {
 /// The close frame of a client that does not keep up.
 pub(super) fn slow_consumer() -> CloseReason {
     CloseReason { code: CloseCode::Again, description: Some("slow consumer: reconnect and resume".into()) }
-}
-
-/// The close frame for a frame the codec or the size guard refused: too big (1009), not UTF-8
-/// (1007), or any other breach of the protocol (1002).
-pub(super) fn rejected_frame(error: &ProtocolError) -> CloseReason {
-    let (code, description) = match (FrameRejected::within(error), error) {
-        (Some(FrameRejected::TooLarge), _) | (None, ProtocolError::Overflow) => {
-            (CloseCode::Size, "frame too large")
-        }
-        (Some(FrameRejected::ReservedBits), _) => (CloseCode::Protocol, "reserved bits set"),
-        (None, ProtocolError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
-            (CloseCode::Invalid, "text frame is not valid UTF-8")
-        }
-        (None, ProtocolError::Io(e)) if e.to_string().contains("continuation size") => {
-            (CloseCode::Size, "message too large")
-        }
-        _ => (CloseCode::Protocol, "protocol violation"),
-    };
-    CloseReason { code, description: Some(description.into()) }
 }

@@ -3,13 +3,13 @@
 
 mod connection;
 mod credential;
-mod frame_limit;
 mod frame_rate;
 mod protocol;
 mod settings;
 pub mod socketio;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use tidings_websocket::{AcceptError, Limits, WebSocket};
 use tracing::Instrument;
 
 pub use credential::Credential;
@@ -37,47 +37,37 @@ use crate::state::AppState;
         (status = 400, description = "`VALIDATION_ERROR`: not a WebSocket upgrade, or a malformed query", body = ErrorEnvelope),
     ),
 )]
-pub async fn connect(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn connect(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let credential = credentials(&req, &state).await?;
-    let (response, session, stream) = upgrade(&req, body, &state).await?;
-    let run = connection::run(state.into_inner(), credential, session, stream);
-    spawn_session(&req, "native", run);
-    Ok(response)
+    let state = state.into_inner();
+    accept(&req, &state.clone(), "native", move |socket| connection::run(state, credential, socket))
 }
 
-/// Runs a door's live session on a task of its own, counted per door while it lives, in a span
-/// that carries the request id of its upgrade, so that a session's lines can be followed from the
-/// request that opened it.
-fn spawn_session(req: &HttpRequest, door: &'static str, run: impl Future<Output = ()> + 'static) {
+/// Accepts the WebSocket upgrade of a door: once the `101` is sent, `run` serves the socket in
+/// the connection's task, counted per door while it lives, in a span that carries the request id
+/// of its upgrade, so that a session's lines can be followed from the request that opened it.
+fn accept<F: Future<Output = ()> + 'static>(
+    req: &HttpRequest,
+    state: &AppState,
+    door: &'static str,
+    run: impl FnOnce(WebSocket) -> F + 'static,
+) -> Result<HttpResponse, ApiError> {
     let id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
     let span = tracing::info_span!("live session", request_id = %id, door);
-    let counted = crate::metrics::LiveConnection::open(door);
-    actix_web::rt::spawn(
+    let limits =
+        Limits { max_message: state.realtime.max_frame_bytes, write_timeout: state.realtime.write_timeout };
+    let served = move |socket| {
+        let counted = crate::metrics::LiveConnection::open(door);
         async move {
             let _counted = counted;
-            run.await;
+            run(socket).await;
         }
-        .instrument(span),
-    );
-}
-
-/// The WebSocket upgrade of every door, with the frame limit enforced as bytes arrive.
-async fn upgrade(
-    req: &HttpRequest,
-    body: web::Payload,
-    state: &AppState,
-) -> Result<(HttpResponse, actix_ws::Session, actix_ws::AggregatedMessageStream), ApiError> {
-    let max = state.realtime.max_frame_bytes;
-    let mut guarded = frame_limit::limit(body.into_inner(), max);
-    let body = web::Payload::from_request(req, &mut guarded).await.map_err(ApiError::internal)?;
-    let (response, session, stream) =
-        actix_ws::handle(req, body).map_err(|e| ApiError::validation(e.to_string()))?;
-    let stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
-    Ok((response, session, stream))
+        .instrument(span)
+    };
+    tidings_websocket::accept(req, limits, served).map_err(|e| match e {
+        AcceptError::Handshake(e) => ApiError::validation(e.to_string()),
+        AcceptError::NoHook => ApiError::internal(e),
+    })
 }
 
 async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Credential>, ApiError> {

@@ -10,20 +10,18 @@ use std::time::Duration;
 use serde_json::Value;
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
+use tidings_websocket::server::{self, ServerSettings};
 
 backend_tests!(unreadable_requests_are_refused_by_the_parser, odd_but_parsable_paths_get_the_envelope);
 
 /// A server on a free port over `db`; returns its address.
 fn start(db: &TestDb) -> SocketAddr {
     let state = super::state(db);
-    let server = actix_web::HttpServer::new(move || tidings_api::app(state.clone()))
-        .workers(1)
-        .disable_signals()
-        .bind(("127.0.0.1", 0))
-        .unwrap();
-    let addr = server.addrs()[0];
-    tokio::spawn(server.run());
-    addr
+    let settings = ServerSettings { workers: Some(1), ..Default::default() };
+    let app = move || tidings_api::app(state.clone());
+    let bound = server::bind(app, "127.0.0.1:0".parse().unwrap(), &settings).unwrap();
+    tokio::spawn(bound.server);
+    bound.addr
 }
 
 /// Sends `request` as raw bytes and reads until the server closes: (status, headers, body).

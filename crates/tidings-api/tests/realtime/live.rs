@@ -8,6 +8,7 @@ use tidings_api::{AppState, RealtimeSettings, app};
 use tidings_auth::AuthSettings;
 use tidings_domain::EffectList;
 use tidings_store::test_db::TestDb;
+use tidings_websocket::server::{self, ServerSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -45,13 +46,11 @@ impl Live {
 
     async fn serve(state: AppState) -> Live {
         let shared = state.clone();
-        let server = actix_web::HttpServer::new(move || app(shared.clone()))
-            .workers(2)
-            .disable_signals()
-            .bind(("127.0.0.1", 0))
-            .unwrap();
-        let base = format!("http://{}", server.addrs()[0]);
-        let server = server.run();
+        let settings = ServerSettings { workers: Some(2), ..Default::default() };
+        let bound =
+            server::bind(move || app(shared.clone()), "127.0.0.1:0".parse().unwrap(), &settings).unwrap();
+        let base = format!("http://{}", bound.addr);
+        let server = bound.server;
         let handle = server.handle();
         tokio::spawn(server);
         Live { base, state, http: reqwest::Client::new(), handle }

@@ -7,7 +7,6 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_ws::{AggregatedMessageStream, CloseCode, CloseReason, Session};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tidings_auth::AuthError;
@@ -17,13 +16,14 @@ use tidings_messaging::realtime::{
 };
 use tidings_messaging::{Receipt, ReceiptInput};
 use tidings_socketio::{Closed, EngineSettings, Event, Incoming, Next, SocketIo, SocketSettings};
+use tidings_websocket::{CloseCode, CloseReason, WebSocket};
 use tokio::sync::futures::OwnedNotified;
 use tokio::time::Sleep;
 
 use super::events::{self, ClientEvent, Space};
 use crate::error::{ApiError, ErrorCode};
 use crate::paging;
-use crate::realtime::connection::{rejected_frame, slow_consumer, stopped, too_many_frames};
+use crate::realtime::connection::{BATCH, slow_consumer, stopped, too_many_frames};
 use crate::realtime::credential::{Check, Credential};
 use crate::realtime::frame_rate::FrameRate;
 use crate::state::AppState;
@@ -39,7 +39,7 @@ impl From<Closed> for End {
             Closed::PingTimeout => Some(reason(CloseCode::Policy, "ping timeout")),
             Closed::InvalidPacket(why) => Some(reason(CloseCode::Protocol, why)),
             Closed::ConnectTimeout => Some(reason(CloseCode::Policy, "no namespace connected in time")),
-            Closed::Transport(e) => Some(rejected_frame(&e)),
+            Closed::Transport(e) => Some(e.close_reason()),
             Closed::Gone => Some(slow_consumer()),
         })
     }
@@ -210,20 +210,19 @@ fn index(space: Space) -> usize {
 }
 
 /// Runs a connection until it closes.
-pub async fn run(state: Arc<AppState>, session: Session, stream: AggregatedMessageStream) {
+pub async fn run(state: Arc<AppState>, socket: WebSocket) {
     let settings = state.realtime;
     let engine = EngineSettings {
         ping_interval: settings.ping_interval,
         ping_timeout: settings.client_timeout,
         max_payload: settings.max_frame_bytes as u64,
-        write_timeout: settings.write_timeout,
     };
     let limits = SocketSettings {
         connect_timeout: settings.auth_timeout,
         max_attachments: 10,
         max_attachment_bytes: settings.max_frame_bytes,
     };
-    let Ok(socket) = SocketIo::open(session, stream, engine, limits).await else { return };
+    let Ok(socket) = SocketIo::open(socket, engine, limits).await else { return };
     let mut conn = Connection { state, socket, spaces: [None, None] };
     let End(reason) = conn.serve().await;
     let code = reason.as_ref().map(|r| u16::from(r.code));
@@ -288,9 +287,16 @@ impl Connection {
     async fn on_wake(&mut self, space: Space, woken: SessionWake) -> Result<(), End> {
         let Some(attached) = self.spaces[index(space)].as_mut() else { return Ok(()) };
         match woken {
-            SessionWake::Frame(Some(frame)) => {
+            SessionWake::Frame(Some(mut frame)) => {
+                // Frames already waiting go with it, in one write.
                 let mut out = Emitter { socket: &mut self.socket, space, ack: None };
-                attached.live.deliver(frame, &mut out).await?;
+                for _ in 0..BATCH {
+                    attached.live.deliver(frame, &mut out).await?;
+                    match attached.handle.frames.try_recv() {
+                        Ok(next) => frame = next,
+                        Err(_) => break,
+                    }
+                }
                 Ok(())
             }
             SessionWake::Frame(None) => Err(End(Some(slow_consumer()))),

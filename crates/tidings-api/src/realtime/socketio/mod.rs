@@ -30,11 +30,7 @@ use crate::views::EngineIoError;
         (status = 400, description = "Engine.IO's error: not a WebSocket upgrade of Engine.IO 4", body = EngineIoError),
     ),
 )]
-pub async fn connect(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn connect(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let upgrade =
         req.headers().get("upgrade").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if let Err(refused) = handshake::check(req.query_string(), upgrade) {
@@ -42,10 +38,8 @@ pub async fn connect(
         res.extensions_mut().insert(OwnFormat);
         return Ok(res);
     }
-    let (response, session, stream) = super::upgrade(&req, body, &state).await?;
-    let run = connection::run(state.into_inner(), session, stream);
-    super::spawn_session(&req, "socket.io", run);
-    Ok(response)
+    let state = state.into_inner();
+    super::accept(&req, &state.clone(), "socket.io", move |socket| connection::run(state, socket))
 }
 
 /// The Socket.IO door without the trailing slash (a client's `path: "/v1/socket.io"`).
@@ -62,8 +56,7 @@ pub async fn connect(
 )]
 pub async fn connect_without_slash(
     req: HttpRequest,
-    body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    connect(req, body, state).await
+    connect(req, state).await
 }

@@ -1,22 +1,12 @@
-//! Enforces the frame size limit on the bytes as they arrive, for every WebSocket door.
+//! Checks frame headers as bytes arrive, before a frame's payload is buffered.
 //!
 //! actix-http's codec compares a frame's declared length with its limit only once the whole frame
-//! is buffered, so a client (authenticated or not) that declares a huge frame and streams it makes
-//! the server hold all of it. This guard reads each frame header as it passes and fails the stream
-//! as soon as a declared length, or the running size of a fragmented message, is over the limit,
-//! before the payload is buffered. It also refuses reserved bits, so that every other invalid-data
-//! error the codec reports is bad UTF-8 (close code 1007).
+//! is buffered, so a client (authenticated or not) that declares a huge frame and streams it would
+//! make the server hold all of it. The guard reads each frame header as it passes and fails as soon
+//! as a declared length, or the running size of a fragmented message, is over the limit. It also
+//! refuses reserved bits, which the codec lets through.
 
 use std::fmt;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use actix_web::dev::Payload;
-use actix_web::error::PayloadError;
-use actix_web::web::Bytes;
-use actix_ws::ProtocolError;
-use futures_util::Stream;
 
 /// Why the guard stopped a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,30 +26,17 @@ impl fmt::Display for FrameRejected {
     }
 }
 
-impl std::error::Error for FrameRejected {}
-
-impl FrameRejected {
-    /// The guard's verdict inside an error of the WebSocket stream, if it was the guard's.
-    pub fn within(error: &ProtocolError) -> Option<FrameRejected> {
-        let ProtocolError::Io(io) = error else { return None };
-        match io.get_ref()?.downcast_ref::<PayloadError>()? {
-            PayloadError::Io(inner) => inner.get_ref()?.downcast_ref::<FrameRejected>().copied(),
-            _ => None,
-        }
-    }
-}
-
-/// The request payload of a WebSocket, checked frame by frame against `max` bytes.
-pub fn limit(payload: Payload, max: usize) -> Payload {
-    let guarded = FrameLimit { inner: payload, max: max as u64, header: Header::default(), failed: false };
-    Payload::Stream { payload: Box::pin(guarded) }
-}
-
-struct FrameLimit {
-    inner: Payload,
-    max: u64,
+/// The guard over one connection's incoming bytes: where the parser is in the byte stream.
+#[derive(Default)]
+pub(crate) struct FrameGuard {
     header: Header,
-    failed: bool,
+}
+
+impl FrameGuard {
+    /// Feeds the bytes just read; fails at the first frame over `max` bytes.
+    pub(crate) fn check(&mut self, bytes: &[u8], max: u64) -> Result<(), FrameRejected> {
+        self.header.feed(bytes, max)
+    }
 }
 
 /// Where the parser is in the byte stream.
@@ -136,27 +113,6 @@ impl Header {
         self.skip = length;
         self.have = 0;
         Ok(())
-    }
-}
-
-impl Stream for FrameLimit {
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        if this.failed {
-            return Poll::Ready(None);
-        }
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(bytes))) => match this.header.feed(&bytes, this.max) {
-                Ok(()) => Poll::Ready(Some(Ok(bytes))),
-                Err(rejected) => {
-                    this.failed = true;
-                    Poll::Ready(Some(Err(PayloadError::Io(io::Error::other(rejected)))))
-                }
-            },
-            other => other,
-        }
     }
 }
 

@@ -1,0 +1,327 @@
+//! One WebSocket over a TCP stream the server owns once the upgrade is answered.
+//!
+//! Written by hand around actix-http's frame codec because no library holds a connection in
+//! almost nothing while it is idle: actix-ws keeps the HTTP dispatcher's 8 KiB read and write
+//! buffers, a channel and a second task per connection for as long as it lives, and tungstenite
+//! keeps its own buffers. Here bytes are read into the stack and kept only while a frame is
+//! incomplete, frames to send are written at once and buffered only while the client is not
+//! taking them, and frames queued together leave in one write.
+
+use std::io;
+use std::time::Duration;
+
+use actix_codec::{Decoder, Encoder};
+use actix_http::ws::{Codec, Frame, Item, Message, ProtocolError};
+use bytes::{Buf, Bytes, BytesMut};
+use bytestring::ByteString;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+pub use actix_http::ws::{CloseCode, CloseReason};
+
+use crate::frame_guard::{FrameGuard, FrameRejected};
+
+/// How much a read takes from the socket at once (on the stack, not held between reads).
+const READ_CHUNK: usize = 4096;
+/// Queued bytes past which [`WebSocket::queue_text`] callers should flush before queuing more.
+pub const FLUSH_AT: usize = 64 * 1024;
+/// How long a closing connection waits for the client's end before letting go of the socket.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// The limits of one connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest message (a frame, or a fragmented message whole) a client may send, in bytes.
+    pub max_message: usize,
+    /// How long queued frames may take to leave before the client counts as gone.
+    pub write_timeout: Duration,
+}
+
+/// A complete message from the client (fragments already put together).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inbound {
+    /// A text message, valid UTF-8.
+    Text(ByteString),
+    /// A binary message.
+    Binary(Bytes),
+    /// A ping; [`WebSocket::pong`] answers it.
+    Ping(Bytes),
+    /// A pong.
+    Pong(Bytes),
+    /// The client's close frame.
+    Close(Option<CloseReason>),
+}
+
+/// Why reading from the client failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A frame or fragmented message is over the limit.
+    #[error("frame too large")]
+    TooLarge,
+    /// A frame sets reserved bits.
+    #[error("reserved bits set")]
+    ReservedBits,
+    /// A text message is not valid UTF-8.
+    #[error("text frame is not valid UTF-8")]
+    InvalidUtf8,
+    /// Any other breach of the protocol (an unmasked frame, a bad opcode, a stray continuation).
+    #[error("protocol violation: {0}")]
+    Protocol(ProtocolError),
+    /// The connection failed.
+    #[error(transparent)]
+    Io(io::Error),
+}
+
+impl ReadError {
+    /// The close frame that answers the error: 1009 too large, 1007 bad UTF-8, 1002 otherwise.
+    pub fn close_reason(&self) -> CloseReason {
+        let (code, description) = match self {
+            ReadError::TooLarge => (CloseCode::Size, "frame too large"),
+            ReadError::ReservedBits => (CloseCode::Protocol, "reserved bits set"),
+            ReadError::InvalidUtf8 => (CloseCode::Invalid, "text frame is not valid UTF-8"),
+            ReadError::Protocol(_) | ReadError::Io(_) => (CloseCode::Protocol, "protocol violation"),
+        };
+        CloseReason { code, description: Some(description.into()) }
+    }
+}
+
+impl From<FrameRejected> for ReadError {
+    fn from(rejected: FrameRejected) -> Self {
+        match rejected {
+            FrameRejected::TooLarge => ReadError::TooLarge,
+            FrameRejected::ReservedBits => ReadError::ReservedBits,
+        }
+    }
+}
+
+/// The client did not take what was sent in time, or is gone.
+#[derive(Debug, thiserror::Error)]
+#[error("the client did not take the frames in time, or is gone")]
+pub struct Gone;
+
+/// A fragmented message being put together.
+struct Partial {
+    text: bool,
+    bytes: BytesMut,
+}
+
+/// A server-side WebSocket that owns its stream.
+pub struct WebSocket {
+    io: TcpStream,
+    codec: Codec,
+    guard: FrameGuard,
+    /// Bytes of a frame not complete yet; empty and without capacity between frames.
+    read: BytesMut,
+    /// Frames queued and not written yet; empty and without capacity once they left.
+    write: BytesMut,
+    partial: Option<Partial>,
+    limits: Limits,
+}
+
+impl WebSocket {
+    /// A WebSocket over `io`, whose handshake was answered; `early` holds bytes the client sent
+    /// after its upgrade request that were already read.
+    pub fn new(io: TcpStream, early: BytesMut, limits: Limits) -> Result<WebSocket, ReadError> {
+        let mut guard = FrameGuard::default();
+        guard.check(&early, limits.max_message as u64)?;
+        let read = if early.is_empty() { BytesMut::new() } else { early };
+        Ok(WebSocket {
+            io,
+            codec: Codec::new().max_size(limits.max_message),
+            guard,
+            read,
+            write: BytesMut::new(),
+            partial: None,
+            limits,
+        })
+    }
+
+    /// The connection's limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The next message from the client; `None` once the client hung up.
+    ///
+    /// Cancel-safe: bytes read stay in the socket, so a `select!` may drop the call and call again.
+    pub async fn recv(&mut self) -> Option<Result<Inbound, ReadError>> {
+        loop {
+            match self.decode() {
+                Ok(Some(message)) => return Some(Ok(message)),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            if let Err(e) = self.io.readable().await {
+                return Some(Err(ReadError::Io(e)));
+            }
+            let mut chunk = [0u8; READ_CHUNK];
+            match self.io.try_read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => {
+                    if let Err(rejected) = self.guard.check(&chunk[..n], self.limits.max_message as u64) {
+                        return Some(Err(rejected.into()));
+                    }
+                    self.read.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Some(Err(ReadError::Io(e))),
+            }
+        }
+    }
+
+    /// Takes the next complete message out of the bytes read, if there is one.
+    fn decode(&mut self) -> Result<Option<Inbound>, ReadError> {
+        loop {
+            let frame = match self.codec.decode(&mut self.read) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => {
+                    if self.read.is_empty() {
+                        self.read = BytesMut::new();
+                    }
+                    return Ok(None);
+                }
+                Err(ProtocolError::Overflow) => return Err(ReadError::TooLarge),
+                Err(e) => return Err(ReadError::Protocol(e)),
+            };
+            let message = match frame {
+                Frame::Text(bytes) => text(bytes)?,
+                Frame::Binary(bytes) => Inbound::Binary(bytes),
+                Frame::Ping(bytes) => Inbound::Ping(bytes),
+                Frame::Pong(bytes) => Inbound::Pong(bytes),
+                Frame::Close(reason) => Inbound::Close(reason),
+                Frame::Continuation(Item::FirstText(bytes)) => {
+                    self.partial = Some(Partial { text: true, bytes: BytesMut::from(bytes) });
+                    continue;
+                }
+                Frame::Continuation(Item::FirstBinary(bytes)) => {
+                    self.partial = Some(Partial { text: false, bytes: BytesMut::from(bytes) });
+                    continue;
+                }
+                Frame::Continuation(Item::Continue(bytes)) => {
+                    self.append(&bytes)?;
+                    continue;
+                }
+                Frame::Continuation(Item::Last(bytes)) => {
+                    self.append(&bytes)?;
+                    let Some(Partial { text: is_text, bytes }) = self.partial.take() else {
+                        return Err(ReadError::Protocol(ProtocolError::ContinuationNotStarted));
+                    };
+                    match is_text {
+                        true => text(bytes.freeze())?,
+                        false => Inbound::Binary(bytes.freeze()),
+                    }
+                }
+            };
+            return Ok(Some(message));
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
+        let Some(partial) = self.partial.as_mut() else {
+            return Err(ReadError::Protocol(ProtocolError::ContinuationNotStarted));
+        };
+        if partial.bytes.len() + bytes.len() > self.limits.max_message {
+            return Err(ReadError::TooLarge);
+        }
+        partial.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Queues a text frame; it leaves with the next [`flush`](Self::flush).
+    pub fn queue_text(&mut self, text: impl Into<ByteString>) {
+        self.queue(Message::Text(text.into()));
+    }
+
+    /// Queues a binary frame; it leaves with the next [`flush`](Self::flush).
+    pub fn queue_binary(&mut self, bytes: Bytes) {
+        self.queue(Message::Binary(bytes));
+    }
+
+    /// Bytes queued and not written yet.
+    pub fn queued(&self) -> usize {
+        self.write.len()
+    }
+
+    fn queue(&mut self, message: Message) {
+        // Encoding into a buffer cannot fail: the codec only reports errors of the sink.
+        let _ = self.codec.encode(message, &mut self.write);
+    }
+
+    /// Writes what is queued, giving up after the write timeout.
+    pub async fn flush(&mut self) -> Result<(), Gone> {
+        if self.write.is_empty() {
+            return Ok(());
+        }
+        match tokio::time::timeout(self.limits.write_timeout, self.write_all()).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    /// Cancel-safe: what was written is taken off the queue as it goes.
+    async fn write_all(&mut self) -> io::Result<()> {
+        while !self.write.is_empty() {
+            match self.io.try_write(&self.write) {
+                Ok(n) => self.write.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        self.write = BytesMut::new();
+        Ok(())
+    }
+
+    /// Sends a text frame now.
+    pub async fn text(&mut self, text: impl Into<ByteString>) -> Result<(), Gone> {
+        self.queue_text(text);
+        self.flush().await
+    }
+
+    /// Sends a binary frame now.
+    pub async fn binary(&mut self, bytes: Bytes) -> Result<(), Gone> {
+        self.queue_binary(bytes);
+        self.flush().await
+    }
+
+    /// Sends a ping now.
+    pub async fn ping(&mut self, bytes: &[u8]) -> Result<(), Gone> {
+        self.queue(Message::Ping(Bytes::copy_from_slice(bytes)));
+        self.flush().await
+    }
+
+    /// Answers a ping now.
+    pub async fn pong(&mut self, bytes: &[u8]) -> Result<(), Gone> {
+        self.queue(Message::Pong(Bytes::copy_from_slice(bytes)));
+        self.flush().await
+    }
+
+    /// Sends what is queued and the close frame, then ends the connection: the client's last
+    /// bytes are read and dropped for a moment, so that its close frame or a frame it sent
+    /// meanwhile does not turn the socket's end into a reset that could lose ours.
+    pub async fn close(mut self, reason: Option<CloseReason>) {
+        self.queue(Message::Close(reason));
+        if self.flush().await.is_err() {
+            return;
+        }
+        let _ = self.io.shutdown().await;
+        let _ = tokio::time::timeout(LINGER, async {
+            loop {
+                if self.io.readable().await.is_err() {
+                    return;
+                }
+                let mut chunk = [0u8; READ_CHUNK];
+                match self.io.try_read(&mut chunk) {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => return,
+                }
+            }
+        })
+        .await;
+    }
+}
+
+fn text(bytes: Bytes) -> Result<Inbound, ReadError> {
+    ByteString::try_from(bytes).map(Inbound::Text).map_err(|_| ReadError::InvalidUtf8)
+}
