@@ -21,7 +21,6 @@ use actix_service::{
 };
 use actix_web::HttpMessage;
 use actix_web::dev::AppConfig;
-use bytes::BytesMut;
 use futures_util::future::LocalBoxFuture;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -176,14 +175,12 @@ where
         return refuse(framed, head.set_body(body)).await;
     };
     let mut parts = framed.into_parts();
-    let mut out = BytesMut::new();
+    // Answers to requests pipelined before the upgrade may still be waiting to leave: first.
+    let mut out = std::mem::take(&mut parts.write_buf);
     parts.codec.encode(h1::Message::Item((head, BodySize::None)), &mut out)?;
     parts.io.write_all(&out).await?;
     drop(out);
-    match WebSocket::new(parts.io, parts.read_buf, upgrade.limits) {
-        Ok(socket) => (upgrade.run)(socket).await,
-        Err(e) => tracing::debug!(error = %e, "refused the first bytes after the upgrade"),
-    }
+    (upgrade.run)(WebSocket::new(parts.io, parts.read_buf, upgrade.limits)).await;
     Ok(())
 }
 
@@ -196,7 +193,7 @@ async fn refuse<B: MessageBody>(
     let body = actix_http::body::to_bytes(body).await.map_err(|e| io::Error::other(e.into().to_string()))?;
     head.head_mut().set_connection_type(ConnectionType::Close);
     let mut parts = framed.into_parts();
-    let mut out = BytesMut::new();
+    let mut out = std::mem::take(&mut parts.write_buf);
     parts.codec.encode(h1::Message::Item((head, BodySize::Sized(body.len() as u64))), &mut out)?;
     parts.codec.encode(h1::Message::Chunk(Some(body)), &mut out)?;
     parts.codec.encode(h1::Message::Chunk(None), &mut out)?;

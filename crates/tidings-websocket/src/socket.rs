@@ -115,25 +115,29 @@ pub struct WebSocket {
     /// Frames queued and not written yet; empty and without capacity once they left.
     write: BytesMut,
     partial: Option<Partial>,
+    /// The guard's verdict on the bytes that came with the upgrade request, given by the first
+    /// [`recv`](Self::recv).
+    refused: Option<FrameRejected>,
     limits: Limits,
 }
 
 impl WebSocket {
     /// A WebSocket over `io`, whose handshake was answered; `early` holds bytes the client sent
     /// after its upgrade request that were already read.
-    pub fn new(io: TcpStream, early: BytesMut, limits: Limits) -> Result<WebSocket, ReadError> {
+    pub fn new(io: TcpStream, early: BytesMut, limits: Limits) -> WebSocket {
         let mut guard = FrameGuard::default();
-        guard.check(&early, limits.max_message as u64)?;
-        let read = if early.is_empty() { BytesMut::new() } else { early };
-        Ok(WebSocket {
+        let refused = guard.check(&early, limits.max_message as u64).err();
+        let read = if early.is_empty() || refused.is_some() { BytesMut::new() } else { early };
+        WebSocket {
             io,
             codec: Codec::new().max_size(limits.max_message),
             guard,
             read,
             write: BytesMut::new(),
             partial: None,
+            refused,
             limits,
-        })
+        }
     }
 
     /// The connection's limits.
@@ -145,6 +149,9 @@ impl WebSocket {
     ///
     /// Cancel-safe: bytes read stay in the socket, so a `select!` may drop the call and call again.
     pub async fn recv(&mut self) -> Option<Result<Inbound, ReadError>> {
+        if let Some(refused) = self.refused.take() {
+            return Some(Err(refused.into()));
+        }
         loop {
             match self.decode() {
                 Ok(Some(message)) => return Some(Ok(message)),

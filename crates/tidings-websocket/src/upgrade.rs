@@ -28,9 +28,10 @@ pub enum AcceptError {
     /// Not a valid WebSocket handshake (RFC 6455 section 4.2.1).
     #[error("{0}")]
     Handshake(HandshakeError),
-    /// The server was not built with [`crate::server::Server`], so nothing would take the socket.
-    #[error("this server does not hand off WebSocket connections")]
-    NoHook,
+    /// The request did not come through the upgrade hook of [`crate::server`] (a server built
+    /// without it), so nothing would take the socket.
+    #[error("this server does not hand WebSocket connections over")]
+    NotHandedOff,
 }
 
 /// Accepts a WebSocket upgrade: the `101` response to return, with `run` to serve the socket
@@ -42,7 +43,7 @@ where
 {
     let mut builder = actix_http::ws::handshake(req.head()).map_err(AcceptError::Handshake)?;
     if req.extensions().get::<Hooked>().is_none() {
-        return Err(AcceptError::NoHook);
+        return Err(AcceptError::NotHandedOff);
     }
     let mut response = HttpResponse::from(builder.finish().map_into_boxed_body());
     let run: Box<dyn FnOnce(WebSocket) -> LocalBoxFuture<'static, ()>> =

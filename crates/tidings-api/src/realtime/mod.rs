@@ -66,7 +66,7 @@ fn accept<F: Future<Output = ()> + 'static>(
     };
     tidings_websocket::accept(req, limits, served).map_err(|e| match e {
         AcceptError::Handshake(e) => ApiError::validation(e.to_string()),
-        AcceptError::NoHook => ApiError::internal(e),
+        AcceptError::NotHandedOff => ApiError::internal(e),
     })
 }
 

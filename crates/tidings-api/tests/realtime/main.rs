@@ -16,3 +16,4 @@ mod robustness;
 mod security;
 mod socketio;
 mod socketio_limits;
+mod upgrade;
