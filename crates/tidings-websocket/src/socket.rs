@@ -332,3 +332,74 @@ impl WebSocket {
 fn text(bytes: Bytes) -> Result<Inbound, ReadError> {
     ByteString::try_from(bytes).map(Inbound::Text).map_err(|_| ReadError::InvalidUtf8)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    const LIMITS: Limits = Limits { max_message: 100, write_timeout: Duration::from_secs(5) };
+
+    /// A server socket and the client's end of it.
+    async fn pair() -> (WebSocket, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (WebSocket::new(server, BytesMut::new(), LIMITS), client)
+    }
+
+    /// A client frame (masked with a zero key, which leaves the payload as it is).
+    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 126);
+        let mut out = vec![first, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[tokio::test]
+    async fn fragments_make_one_message_and_control_frames_may_come_between() {
+        let (mut socket, mut client) = pair().await;
+        let mut bytes = frame(0x01, b"hel");
+        bytes.extend(frame(0x89, b"p"));
+        bytes.extend(frame(0x80, b"lo"));
+        client.write_all(&bytes).await.unwrap();
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Inbound::Ping(Bytes::from_static(b"p")));
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Inbound::Text("hello".into()));
+    }
+
+    #[tokio::test]
+    async fn bad_utf8_and_oversized_messages_are_refused() {
+        let (mut socket, mut client) = pair().await;
+        client.write_all(&frame(0x81, &[0xff, 0xfe])).await.unwrap();
+        assert!(matches!(socket.recv().await, Some(Err(ReadError::InvalidUtf8))));
+
+        let (mut socket, mut client) = pair().await;
+        let mut bytes = frame(0x02, &[0; 60]);
+        bytes.extend(frame(0x80, &[0; 60]));
+        client.write_all(&bytes).await.unwrap();
+        assert!(matches!(socket.recv().await, Some(Err(ReadError::TooLarge))));
+    }
+
+    #[tokio::test]
+    async fn an_idle_socket_keeps_no_buffer() {
+        let (mut socket, mut client) = pair().await;
+        client.write_all(&frame(0x81, b"hi")).await.unwrap();
+        assert_eq!(socket.recv().await.unwrap().unwrap(), Inbound::Text("hi".into()));
+        assert_eq!(socket.read.capacity(), 0, "the read buffer is let go once a frame is complete");
+        socket.queue_text("one");
+        socket.queue_text("two");
+        socket.flush().await.unwrap();
+        assert_eq!(socket.write.capacity(), 0, "the write buffer is let go once it left");
+        let mut sent = [0u8; 10];
+        client.read_exact(&mut sent).await.unwrap();
+        assert_eq!(&sent, b"\x81\x03one\x81\x03two");
+    }
+
+    #[tokio::test]
+    async fn the_client_hanging_up_ends_the_stream() {
+        let (mut socket, client) = pair().await;
+        drop(client);
+        assert!(socket.recv().await.is_none());
+    }
+}
