@@ -160,28 +160,49 @@ where
     S::Response: Into<Response<B>>,
     B: MessageBody,
 {
+    // Boxed: answering is large (the application's future, the HTTP codec) and done with before
+    // the session starts; unboxed, the connection's task would keep room for it while it lives.
+    if let Some((socket, run)) = Box::pin(answer(app, req, framed)).await? {
+        run(socket).await;
+    }
+    Ok(())
+}
+
+/// The session an accepted upgrade runs, and its socket.
+type Accepted = (WebSocket, Box<dyn FnOnce(WebSocket) -> LocalBoxFuture<'static, ()>>);
+
+/// Sends the application's answer to an upgrade request: `101` and the socket when a door
+/// accepted it, otherwise the answer and a closed connection (`None`).
+async fn answer<S, B>(
+    app: &S,
+    req: Request,
+    framed: Framed<TcpStream, h1::Codec>,
+) -> io::Result<Option<Accepted>>
+where
+    S: Service<Request>,
+    S::Error: Into<actix_web::Error>,
+    S::Response: Into<Response<B>>,
+    B: MessageBody,
+{
     req.extensions_mut().insert(Hooked);
-    // Boxed: the application's future is large and done with before the session starts.
-    let response: Response<B> = match Box::pin(app.call(req)).await {
+    let response: Response<B> = match app.call(req).await {
         Ok(response) => response.into(),
         Err(e) => {
             let error: actix_web::Error = e.into();
-            return refuse(framed, error.error_response().into()).await;
+            return refuse(framed, error.error_response().into()).await.map(|()| None);
         }
     };
     let (mut head, body) = response.into_parts();
     let upgrade = head.extensions_mut().remove::<Upgrade>();
     let Some(upgrade) = upgrade.filter(|_| head.status() == StatusCode::SWITCHING_PROTOCOLS) else {
-        return refuse(framed, head.set_body(body)).await;
+        return refuse(framed, head.set_body(body)).await.map(|()| None);
     };
     let mut parts = framed.into_parts();
     // Answers to requests pipelined before the upgrade may still be waiting to leave: first.
     let mut out = std::mem::take(&mut parts.write_buf);
     parts.codec.encode(h1::Message::Item((head, BodySize::None)), &mut out)?;
     parts.io.write_all(&out).await?;
-    drop(out);
-    (upgrade.run)(WebSocket::new(parts.io, parts.read_buf, upgrade.limits)).await;
-    Ok(())
+    Ok(Some((WebSocket::new(parts.io, parts.read_buf, upgrade.limits), upgrade.run)))
 }
 
 /// Sends a response that is not a switch of protocols, then closes the connection.
