@@ -195,6 +195,10 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Result<Creden
 
 impl Connection {
     /// Serves the connection until it ends, then closes the socket.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep `self` twice in the future: as its argument and as the body's"
+    )]
     fn serve_and_close(mut self, handle: SessionHandle) -> impl Future<Output = ()> {
         async move {
             let reason = self.serve(handle).await;
