@@ -124,7 +124,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     // Not actix-web's HttpServer: this one hands upgraded WebSockets to the live doors.
     let settings = ServerSettings { workers: config.workers, shutdown_timeout: config.shutdown_timeout };
-    let Bound { server, addr } =
+    let Bound { server, addr, sessions } =
         server::bind(move || tidings_api::app(state.clone()), config.bind, &settings)?;
     tracing::info!(%addr, "listening on http://{addr}");
     let handle = server.handle();
@@ -134,6 +134,11 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         shutdown_signal().await;
         tracing::info!(sessions = hub.session_count(), "shutdown requested; closing live connections");
         hub.shutdown(Duration::from_secs(5)).await;
+        // Out of the hub, a connection still sends its close frame: stopping the server would
+        // drop the sockets of those that have not.
+        if !sessions.ended(Duration::from_secs(2)).await {
+            tracing::warn!(open = sessions.len(), "live connections dropped without their close frame");
+        }
         tracing::info!("finishing in-flight requests");
         if let Some(metrics) = metrics {
             metrics.stop(true).await;

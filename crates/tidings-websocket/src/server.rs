@@ -4,8 +4,8 @@
 //! buffers, a payload channel and a second task per WebSocket, for the connection's whole life).
 //! This server is built from the same parts (actix-server, actix-http) with an upgrade hook:
 //! upgrade requests are answered by the application as any other, and when a door accepted one
-//! ([`crate::accept`]) the hook takes the TCP stream back and runs the door's session on it, in
-//! the connection's own task.
+//! ([`crate::accept`]) the hook takes the TCP stream back and runs the door's session on it in a
+//! task of its own, so that the HTTP connection's task, sized for HTTP/1 (about 2.3 KB), ends.
 
 use std::fmt;
 use std::io;
@@ -24,6 +24,7 @@ use actix_web::dev::AppConfig;
 use futures_util::future::LocalBoxFuture;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio_util::task::TaskTracker;
 
 use crate::socket::WebSocket;
 use crate::upgrade::{Hooked, Upgrade};
@@ -60,6 +61,34 @@ pub struct Bound {
     pub server: actix_server::Server,
     /// The address it listens on (the port chosen when bound to port 0).
     pub addr: SocketAddr,
+    /// The WebSocket sessions handed off, which the server's graceful stop does not wait for.
+    pub sessions: Sessions,
+}
+
+/// The WebSocket sessions a server runs beside its HTTP connections. Stopping the server drops
+/// those still open: ask them to close first (the live doors' hub does) and wait here.
+#[derive(Clone, Debug, Default)]
+pub struct Sessions(TaskTracker);
+
+impl Sessions {
+    /// Sessions running now.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no session runs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Waits until every session has ended, or `within` has passed; returns whether they all did.
+    pub async fn ended(&self, within: Duration) -> bool {
+        self.0.close();
+        let ended = tokio::time::timeout(within, self.0.wait()).await.is_ok();
+        // Sessions may still be accepted until the server stops: keep counting them.
+        self.0.reopen();
+        ended
+    }
 }
 
 /// Binds `addr` and serves the application `factory` builds (once per worker) on it, with
@@ -78,6 +107,8 @@ where
 {
     let listener = listen(addr)?;
     let addr = listener.local_addr()?;
+    let sessions = Sessions::default();
+    let tracker = sessions.clone();
     let mut builder = actix_server::Server::build()
         .disable_signals()
         .backlog(BACKLOG)
@@ -95,11 +126,11 @@ where
             .client_disconnect_timeout(DISCONNECT)
             .tcp_nodelay(true)
             .local_addr(addr)
-            .upgrade(hook(factory.clone()))
+            .upgrade(hook(factory.clone(), tracker.clone()))
             .finish(map_config(app, |_| AppConfig::default()))
             .tcp()
     })?;
-    Ok(Bound { server: builder.run(), addr })
+    Ok(Bound { server: builder.run(), addr, sessions })
 }
 
 /// A listening socket with the server's backlog.
@@ -114,9 +145,10 @@ fn listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
 }
 
 /// The upgrade service of a worker: its own instance of the application, through which every
-/// upgrade request goes.
+/// upgrade request goes; accepted sessions run in `sessions`.
 fn hook<F, I, S, B>(
     factory: F,
+    sessions: Sessions,
 ) -> impl ServiceFactory<
     (Request, Framed<TcpStream, h1::Codec>),
     Config = (),
@@ -136,34 +168,40 @@ where
 {
     fn_factory(move || {
         let app = factory().into_factory();
+        let sessions = sessions.clone();
         async move {
             let app = app.new_service(AppConfig::default()).await.map_err(|e| {
                 tracing::error!(error = ?e, "the application did not start for the upgrade hook");
             })?;
             let app = Rc::new(app);
             Ok(fn_service(move |(req, framed): (Request, Framed<TcpStream, h1::Codec>)| {
-                let app = app.clone();
+                let (app, sessions) = (app.clone(), sessions.clone());
                 let upgraded: LocalBoxFuture<'static, Result<(), actix_web::Error>> =
-                    Box::pin(async move { Ok(upgraded(&*app, req, framed).await?) });
+                    Box::pin(async move { Ok(upgraded(&*app, req, framed, &sessions).await?) });
                 upgraded
             }))
         }
     })
 }
 
-/// Answers an upgrade request through the application; runs the accepting door's session on the
-/// socket, or sends the answer and closes the connection.
-async fn upgraded<S, B>(app: &S, req: Request, framed: Framed<TcpStream, h1::Codec>) -> io::Result<()>
+/// Answers an upgrade request through the application; starts the accepting door's session on
+/// the socket, or sends the answer and closes the connection.
+async fn upgraded<S, B>(
+    app: &S,
+    req: Request,
+    framed: Framed<TcpStream, h1::Codec>,
+    sessions: &Sessions,
+) -> io::Result<()>
 where
     S: Service<Request>,
     S::Error: Into<actix_web::Error>,
     S::Response: Into<Response<B>>,
     B: MessageBody,
 {
-    // Boxed: answering is large (the application's future, the HTTP codec) and done with before
-    // the session starts; unboxed, the connection's task would keep room for it while it lives.
-    if let Some((socket, run)) = Box::pin(answer(app, req, framed)).await? {
-        run(socket).await;
+    if let Some((socket, run)) = answer(app, req, framed).await? {
+        // A task of its own on this worker: the HTTP connection's task (the dispatcher, sized
+        // for HTTP/1) ends here instead of living as long as the WebSocket.
+        sessions.0.spawn_local(run(socket));
     }
     Ok(())
 }

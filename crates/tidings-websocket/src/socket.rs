@@ -158,7 +158,10 @@ impl WebSocket {
                 Ok(None) => {}
                 Err(e) => return Some(Err(e)),
             }
-            if let Err(e) = self.io.readable().await {
+            // The stream's own reader slot rather than `readable()`: it holds one waker, this
+            // task's, and so lets go of the waker the HTTP connection's task left there (that
+            // waker would keep the task's memory, about 1.3 KB, for the WebSocket's whole life).
+            if let Err(e) = std::future::poll_fn(|cx| self.io.poll_read_ready(cx)).await {
                 return Some(Err(ReadError::Io(e)));
             }
             let mut chunk = [0u8; READ_CHUNK];

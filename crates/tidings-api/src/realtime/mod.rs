@@ -9,6 +9,7 @@ mod settings;
 pub mod socketio;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::FutureExt;
 use tidings_websocket::{AcceptError, Limits, WebSocket};
 use tracing::Instrument;
 
@@ -56,18 +57,22 @@ fn accept<F: Future<Output = ()> + 'static>(
     let span = tracing::info_span!("live session", request_id = %id, door);
     let limits =
         Limits { max_message: state.realtime.max_frame_bytes, write_timeout: state.realtime.write_timeout };
+    // Combinators rather than an `async` block, which would keep room for `run` and the socket
+    // beside the session they become, for as long as the connection lives.
     let served = move |socket| {
         let counted = crate::metrics::LiveConnection::open(door);
-        async move {
-            let _counted = counted;
-            run(socket).await;
-        }
-        .instrument(span)
+        run(socket).map(move |()| drop(counted)).instrument(span)
     };
     tidings_websocket::accept(req, limits, served).map_err(|e| match e {
         AcceptError::Handshake(e) => ApiError::validation(e.to_string()),
         AcceptError::NotHandedOff => ApiError::internal(e),
     })
+}
+
+/// Logs why a live session ended (`None`: the client hung up).
+fn log_closed(reason: Option<&tidings_websocket::CloseReason>) {
+    let code = reason.map(|r| u16::from(r.code));
+    tracing::debug!(code, why = reason.and_then(|r| r.description.as_deref()), "live session closed");
 }
 
 async fn credentials(req: &HttpRequest, state: &AppState) -> Result<Option<Credential>, ApiError> {

@@ -8,7 +8,7 @@ use tidings_api::{AppState, RealtimeSettings, app};
 use tidings_auth::AuthSettings;
 use tidings_domain::EffectList;
 use tidings_store::test_db::TestDb;
-use tidings_websocket::server::{self, ServerSettings};
+use tidings_websocket::server::{self, ServerSettings, Sessions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -23,6 +23,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub struct Live {
     pub base: String,
     pub state: AppState,
+    /// The WebSocket sessions the server runs.
+    pub sessions: Sessions,
     http: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
 }
@@ -53,7 +55,7 @@ impl Live {
         let server = bound.server;
         let handle = server.handle();
         tokio::spawn(server);
-        Live { base, state, http: reqwest::Client::new(), handle }
+        Live { base, state, sessions: bound.sessions, http: reqwest::Client::new(), handle }
     }
 
     /// A JSON request; returns status and body.

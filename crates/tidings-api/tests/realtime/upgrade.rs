@@ -2,6 +2,7 @@
 //! bytes the client sends right behind its upgrade request, answers to requests pipelined before
 //! it, upgrade requests the doors must not take.
 
+use std::ops::Not;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -17,6 +18,7 @@ backend_tests!(
     frames_sent_with_the_upgrade_request_are_not_lost,
     answers_pipelined_before_an_upgrade_leave_first,
     upgrade_requests_no_door_takes_get_their_answer_and_a_closed_connection,
+    a_session_runs_in_a_task_of_its_own_until_it_closes,
 );
 
 const UPGRADE: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -141,4 +143,38 @@ async fn upgrade_requests_no_door_takes_get_their_answer_and_a_closed_connection
     assert_eq!(close[0], 0x88, "a close frame: {close:?}");
     assert_eq!(u16::from_be_bytes([close[2], close[3]]), 1002, "a protocol error");
     live.stop().await;
+}
+
+async fn a_session_runs_in_a_task_of_its_own_until_it_closes(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings::default()).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let auth = format!("Bearer {owner}");
+    assert!(live.sessions.is_empty());
+    // Refused upgrades start no session.
+    assert_eq!(live.try_ws(&[("authorization", "Bearer nope")]).await.err(), Some(401));
+    assert!(live.sessions.is_empty());
+    let mut first = live.ws(&[("authorization", &auth)]).await;
+    let mut second = live.ws(&[("authorization", &auth)]).await;
+    first.until("connected").await;
+    second.until("connected").await;
+    assert_eq!(live.sessions.len(), 2, "each accepted upgrade runs apart from its HTTP connection");
+    first.close_with(1000).await;
+    assert!(live.sessions.ended(Duration::from_millis(1)).await.not(), "one is still open");
+    assert_eq!(until_count(&live, 1).await, 1, "the closed one ended");
+    second.close_with(1000).await;
+    assert!(live.sessions.ended(WAIT).await, "every session ends when its client leaves");
+    // The count goes on after a wait: later sessions are counted too.
+    let mut third = live.ws(&[("authorization", &auth)]).await;
+    third.until("connected").await;
+    assert_eq!(live.sessions.len(), 1);
+    live.stop().await;
+}
+
+/// Waits until `live` runs `n` sessions (or the test's patience ends); returns how many run.
+async fn until_count(live: &Live, n: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while live.sessions.len() != n && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    live.sessions.len()
 }
