@@ -143,6 +143,25 @@ impl Tenant {
         matches!(res, Ok(r) if r.status().is_success())
     }
 
+    /// Posts a message, retrying what the server refused for now (a full pool, a limit) with the
+    /// same `local_id`, so that a retry never doubles a message; returns whether it was accepted.
+    pub async fn post_until_accepted(
+        &self,
+        conversation: ConversationId,
+        body: &str,
+        local_id: String,
+    ) -> bool {
+        for attempt in 0..10_u32 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(20 << attempt.min(5))).await;
+            }
+            if self.post(conversation, body, Some(local_id.clone())).await {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Sends `requests` authenticated requests, `parallel` at a time, so that the server's lazily
     /// grown parts (its database pool, its HTTP workers' buffers) are grown before a measurement.
     pub async fn warm_up(&self, requests: usize, parallel: usize) {

@@ -169,8 +169,10 @@ pub async fn run(
                 ticker.tick().await;
                 let _ = probe.sent_at[i].set(Instant::now());
                 assert!(
-                    tenant.post(conversation, &format!("fanout {i}"), Some(format!("{prefix}{i}"))).await,
-                    "a message was refused"
+                    tenant
+                        .post_until_accepted(conversation, &format!("fanout {i}"), format!("{prefix}{i}"))
+                        .await,
+                    "a message was refused ten times"
                 );
             }
             1
@@ -190,8 +192,8 @@ pub async fn run(
                             let _ = probe.sent_at[i].set(Instant::now());
                             let body = format!("saturation {i}");
                             assert!(
-                                tenant.post(conversation, &body, Some(format!("{prefix}{i}"))).await,
-                                "a message was refused"
+                                tenant.post_until_accepted(conversation, &body, format!("{prefix}{i}")).await,
+                                "a message was refused ten times"
                             );
                         }
                     })

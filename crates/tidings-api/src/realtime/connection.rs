@@ -202,12 +202,7 @@ impl Connection {
     fn serve_and_close(mut self, handle: SessionHandle) -> impl Future<Output = ()> {
         async move {
             let reason = self.serve(handle).await;
-            let code = reason.as_ref().map(|r| u16::from(r.code));
-            tracing::debug!(
-                code,
-                why = reason.as_ref().and_then(|r| r.description.as_deref()),
-                "live session closed"
-            );
+            super::log_closed(reason.as_ref());
             let Connection { live, out, .. } = self;
             // Out of the hub before waiting on the client.
             drop(live);

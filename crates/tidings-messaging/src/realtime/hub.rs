@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tidings_domain::{CompanyId, ConversationId};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use crate::realtime::event::{
     Envelope, Frame, NodeId, Participant, PresenceStatus, Room, ServerEvent, TypingState,
 };
 use crate::realtime::presence::{LocalPresence, Presence};
+use crate::realtime::queue;
 
 /// Identifies a session on this node.
 pub type SessionId = u64;
@@ -50,7 +51,7 @@ pub struct SessionHandle {
     /// The session id.
     pub id: SessionId,
     /// Frames to send, in order.
-    pub frames: mpsc::Receiver<Arc<Frame>>,
+    pub frames: queue::Receiver<Arc<Frame>>,
     /// Fires when the hub closes the session.
     pub closed: oneshot::Receiver<CloseCause>,
     /// Signalled when credentials of the session's company were withdrawn: check yours again.
@@ -63,7 +64,7 @@ pub struct SessionHandle {
 struct Session {
     company_id: CompanyId,
     participant: Participant,
-    frames: mpsc::Sender<Arc<Frame>>,
+    frames: queue::Sender<Arc<Frame>>,
     close: Option<oneshot::Sender<CloseCause>>,
     recheck: Arc<Notify>,
     catch_up: Arc<Notify>,
@@ -121,7 +122,7 @@ impl Hub {
 
     /// Registers a connection. Agents join their company's room. Returns `None` while stopping.
     pub fn connect(&self, company_id: CompanyId, participant: Participant) -> Option<SessionHandle> {
-        let (frames_tx, frames) = mpsc::channel(self.settings.queue_capacity);
+        let (frames_tx, frames) = queue::bounded(self.settings.queue_capacity);
         let (close_tx, closed) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut state = self.lock();

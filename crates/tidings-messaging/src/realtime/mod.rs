@@ -10,6 +10,7 @@ pub mod follow;
 pub mod grant;
 pub mod hub;
 pub mod presence;
+pub mod queue;
 pub mod session;
 
 pub use bus::{Bus, BusState, Dispatcher, LocalBus};

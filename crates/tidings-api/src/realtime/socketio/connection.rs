@@ -245,12 +245,7 @@ impl Connection {
     fn serve_and_close(mut self) -> impl Future<Output = ()> {
         async move {
             let End(reason) = self.serve().await;
-            let code = reason.as_ref().map(|r| u16::from(r.code));
-            tracing::debug!(
-                code,
-                why = reason.as_ref().and_then(|r| r.description.as_deref()),
-                "live session closed"
-            );
+            crate::realtime::log_closed(reason.as_ref());
             let Connection { socket, spaces, .. } = self;
             drop(spaces);
             Box::pin(socket.close(reason)).await;
