@@ -259,26 +259,41 @@ impl WebSocket {
 
     /// Writes what is queued, giving up after the write timeout.
     pub async fn flush(&mut self) -> Result<(), Gone> {
-        if self.write.is_empty() {
-            return Ok(());
-        }
-        match tokio::time::timeout(self.limits.write_timeout, self.write_all()).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Gone),
+        match self.write_now() {
+            Ok(true) => Ok(()),
+            // Boxed: only a client not taking its frames gets here, and waiting on it with a
+            // timer takes room that every connection's task would otherwise keep.
+            Ok(false) => Box::pin(self.flush_in_time()).await,
+            Err(_) => Err(Gone),
         }
     }
 
-    /// Cancel-safe: what was written is taken off the queue as it goes.
-    async fn write_all(&mut self) -> io::Result<()> {
+    /// Writes what the socket takes now; returns whether everything left.
+    fn write_now(&mut self) -> io::Result<bool> {
         while !self.write.is_empty() {
             match self.io.try_write(&self.write) {
                 Ok(n) => self.write.advance(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
         self.write = BytesMut::new();
-        Ok(())
+        Ok(true)
+    }
+
+    /// Writes the rest as the client takes it, within the write timeout.
+    async fn flush_in_time(&mut self) -> Result<(), Gone> {
+        let written = tokio::time::timeout(self.limits.write_timeout, async {
+            // Cancel-safe: what was written is taken off the queue as it goes.
+            while !self.write_now()? {
+                self.io.writable().await?;
+            }
+            io::Result::Ok(())
+        });
+        match written.await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
     }
 
     /// Sends a text frame now.

@@ -503,8 +503,9 @@ mod tests {
 
     #[test]
     fn an_idle_connections_task_keeps_little_room() {
-        // It was 4.5 KB before the moved values' second slots went and the namespaces were boxed.
+        // It was 4.5 KB before the moved values' second slots went and the namespaces were boxed,
+        // 2.6 KB before a write's timer was boxed.
         let size = future_size(|s: Arc<AppState>, w: WebSocket| run(s, w));
-        assert!(size <= 3000, "a Socket.IO connection's future takes {size} bytes");
+        assert!(size <= 2500, "a Socket.IO connection's future takes {size} bytes");
     }
 }
