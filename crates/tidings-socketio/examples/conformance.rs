@@ -71,7 +71,7 @@ async fn socket_io(req: HttpRequest) -> HttpResponse {
 /// The Socket.IO test mode: serves until the connection ends.
 async fn echo(socket: &mut SocketIo) -> Closed {
     loop {
-        let incoming = match socket.next(std::future::pending::<()>()).await {
+        let incoming = match socket.next(std::pin::pin!(std::future::pending::<()>())).await {
             Ok(Next::Client(incoming)) => incoming,
             Ok(Next::Wake(())) => continue,
             Err(closed) => return closed,
@@ -115,7 +115,7 @@ async fn engine_io(req: HttpRequest) -> HttpResponse {
 /// The raw Engine.IO echo: every message comes back as it was.
 async fn echo_engine(socket: &mut EngineSocket) -> Closed {
     loop {
-        let sent = match socket.next(std::future::pending::<()>()).await {
+        let sent = match socket.next(std::pin::pin!(std::future::pending::<()>())).await {
             Ok(Next::Client(Received::Text(text))) => socket.send_message(&text).await,
             Ok(Next::Client(Received::Binary(bytes))) => socket.send_binary(bytes).await,
             Ok(Next::Wake(())) => Ok(()),

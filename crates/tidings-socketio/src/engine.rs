@@ -108,9 +108,11 @@ impl EngineSocket {
         loop {
             self.flush().await?;
             let pong_deadline = self.pong_deadline;
+            // Boxed: a pong is awaited for a moment every heartbeat, and an inline timer would take
+            // room in every connection's task for as long as it lives.
             let pong_overdue = async move {
                 match pong_deadline {
-                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    Some(deadline) => Box::pin(tokio::time::sleep_until(deadline)).await,
                     None => std::future::pending().await,
                 }
             };

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -105,14 +106,21 @@ impl SocketIo {
     /// Waits for the next packet from the client or for `wake`, whichever comes first (`wake` must
     /// be cancel-safe). Packets for namespaces the client has not connected, acks of the client
     /// and repeated CONNECTs are dropped here, as the reference server does.
-    pub async fn next<W>(&mut self, wake: impl Future<Output = W>) -> Result<Next<Incoming, W>, Closed> {
+    ///
+    /// `wake` is pinned by the caller, so that this call's future keeps only a reference to it.
+    pub async fn next<W, F>(&mut self, wake: Pin<&mut F>) -> Result<Next<Incoming, W>, Closed>
+    where
+        F: Future<Output = W>,
+    {
         let deadline = self.connect_deadline;
         let mut wake = std::pin::pin!(async move {
             match deadline {
                 None => Some(wake.await),
+                // Boxed: the timer runs only until a namespace connects, and inline it would take
+                // room in every connection's task for as long as it lives.
                 Some(deadline) => tokio::select! {
                     woken = wake => Some(woken),
-                    () = tokio::time::sleep_until(deadline) => None,
+                    () = Box::pin(tokio::time::sleep_until(deadline)) => None,
                 },
             }
         });
