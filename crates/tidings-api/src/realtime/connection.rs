@@ -13,7 +13,8 @@ use serde_json::json;
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
-    CloseCause, Door, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle, Stop,
+    CloseCause, Door, Gone, Intent, LiveSession, Next, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle,
+    Stop,
 };
 use tidings_websocket::{CloseCode, CloseReason, FLUSH_AT, Inbound, WebSocket};
 
@@ -231,12 +232,6 @@ impl Connection {
         let mut recheck = tokio::time::interval(settings.recheck_interval);
         recheck.tick().await;
         let mut expiry = pin!(tokio::time::sleep_until(self.credential.deadline()));
-        // Made once and re-armed after it fires: a fresh `notified()` per loop turn would register
-        // with the hub's signal for every frame delivered.
-        let signal = handle.recheck.clone();
-        let mut revoked = pin!(signal.notified());
-        let missed = handle.catch_up.clone();
-        let mut catch_up = pin!(missed.notified());
         let mut last_heard = Instant::now();
         let frame_rate = FrameRate::new(settings.client_frames_per_second);
         // Only what the loop reads: a copy of every setting would stay in the task.
@@ -245,47 +240,42 @@ impl Connection {
             if self.out.flush().await.is_err() {
                 return Some(slow_consumer());
             }
-            // Biased, deliveries first: most wakes are a frame to pass on, and polling the seven
+            // Biased, the hub's queue first: most wakes are a frame to pass on, and polling the
             // other branches for each would cost more than the delivery itself.
             tokio::select! {
                 biased;
-                cause = &mut handle.closed => {
-                    return match cause {
-                        Ok(CloseCause::Shutdown) => {
-                            let _ = self.out.text(protocol::control("server.shutdown", json!({}))).await;
-                            Some(CloseCode::Normal.into())
-                        }
-                        _ => Some(slow_consumer()),
-                    };
-                }
-                frame = handle.frames.recv() => {
-                    // Frames already waiting go with it, in one write.
-                    let mut frame = frame?;
-                    for _ in 0..BATCH {
-                        if let Err(stop) = self.live.deliver(frame, &mut self.out).await {
-                            return Some(stopped(stop));
-                        }
-                        match handle.frames.try_recv() {
-                            Ok(next) => frame = next,
-                            Err(_) => break,
+                next = handle.queue.next() => match next {
+                    Next::Frame(mut frame) => {
+                        // Frames already waiting go with it, in one write.
+                        for _ in 0..BATCH {
+                            if let Err(stop) = self.live.deliver(frame, &mut self.out).await {
+                                return Some(stopped(stop));
+                            }
+                            match handle.queue.try_recv() {
+                                Ok(next) => frame = next,
+                                Err(_) => break,
+                            }
                         }
                     }
-                }
+                    Next::Closed(Some(CloseCause::Shutdown)) => {
+                        let _ = self.out.text(protocol::control("server.shutdown", json!({}))).await;
+                        return Some(CloseCode::Normal.into());
+                    }
+                    Next::Closed(_) => return Some(slow_consumer()),
+                    Next::CatchUp => {
+                        if let Err(stop) = Box::pin(self.live.catch_up(&mut self.out)).await {
+                            return Some(stopped(stop));
+                        }
+                    }
+                    Next::Recheck => {
+                        if let Some(reason) = Box::pin(self.recheck()).await {
+                            return Some(reason);
+                        }
+                    }
+                },
                 () = &mut expiry => {
                     let _ = self.out.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
                     return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
-                }
-                () = &mut catch_up => {
-                    catch_up.set(missed.notified());
-                    if let Err(stop) = Box::pin(self.live.catch_up(&mut self.out)).await {
-                        return Some(stopped(stop));
-                    }
-                }
-                () = &mut revoked => {
-                    revoked.set(signal.notified());
-                    if let Some(reason) = Box::pin(self.recheck()).await {
-                        return Some(reason);
-                    }
                 }
                 _ = recheck.tick() => {
                     if let Some(reason) = Box::pin(self.recheck()).await {
@@ -445,8 +435,9 @@ mod tests {
     fn an_idle_connections_task_keeps_little_room() {
         // What an idle connection's task holds for as long as it lives (docs/benchmarks.md): it was
         // 5.5 KB with everything inline, 3.3 KB with opening boxed, 2 KB without the second slots
-        // of moved values, 1.7 KB with a write's timer boxed (it waits only on slow clients).
+        // of moved values, 1.7 KB with a write's timer boxed (it waits only on slow clients), 1.5 KB
+        // with the hub's signals in its queue rather than futures of their own.
         let size = future_size(|s: Arc<AppState>, c: Option<Credential>, w: WebSocket| run(s, c, w));
-        assert!(size <= 1800, "a native connection's future takes {size} bytes");
+        assert!(size <= 1500, "a native connection's future takes {size} bytes");
     }
 }

@@ -157,7 +157,7 @@ mod tests {
         let (stop_tx, stop) = watch::channel(false);
         let running = tokio::spawn(dispatcher.run(stop));
         let mut seen = 0;
-        while tokio::time::timeout(Duration::from_secs(5), agent.frames.recv()).await.unwrap().is_some() {
+        while tokio::time::timeout(Duration::from_secs(5), agent.queue.recv()).await.unwrap().is_some() {
             seen += 1;
             if seen == 5 {
                 break;

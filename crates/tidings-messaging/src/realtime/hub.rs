@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tidings_domain::{CompanyId, ConversationId};
-use tokio::sync::{Notify, oneshot};
 
 use crate::realtime::event::{
     Envelope, Frame, NodeId, Participant, PresenceStatus, Room, ServerEvent, TypingState,
 };
 use crate::realtime::presence::{LocalPresence, Presence};
-use crate::realtime::queue;
+use crate::realtime::queue::{self, Signal};
 
 /// Identifies a session on this node.
 pub type SessionId = u64;
@@ -46,28 +45,19 @@ impl Default for HubSettings {
     }
 }
 
-/// What a connection gets from the hub: its id, its queue, and the signal that it must close.
+/// What a connection gets from the hub: its id, and its queue of frames and signals.
 pub struct SessionHandle {
     /// The session id.
     pub id: SessionId,
-    /// Frames to send, in order.
-    pub frames: queue::Receiver<Arc<Frame>>,
-    /// Fires when the hub closes the session.
-    pub closed: oneshot::Receiver<CloseCause>,
-    /// Signalled when credentials of the session's company were withdrawn: check yours again.
-    pub recheck: Arc<Notify>,
-    /// Signalled when events may have been missed (the bus to other nodes came back after a cut):
-    /// fill the followed conversations from the store.
-    pub catch_up: Arc<Notify>,
+    /// Frames to send, in order, and what else the hub asks of the session (close, re-check
+    /// credentials, catch up).
+    pub queue: queue::Receiver<Arc<Frame>>,
 }
 
 struct Session {
     company_id: CompanyId,
     participant: Participant,
-    frames: queue::Sender<Arc<Frame>>,
-    close: Option<oneshot::Sender<CloseCause>>,
-    recheck: Arc<Notify>,
-    catch_up: Arc<Notify>,
+    queue: queue::Sender<Arc<Frame>>,
     rooms: HashSet<Room>,
 }
 
@@ -122,24 +112,13 @@ impl Hub {
 
     /// Registers a connection. Agents join their company's room. Returns `None` while stopping.
     pub fn connect(&self, company_id: CompanyId, participant: Participant) -> Option<SessionHandle> {
-        let (frames_tx, frames) = queue::bounded(self.settings.queue_capacity);
-        let (close_tx, closed) = oneshot::channel();
+        let (sender, queue) = queue::bounded(self.settings.queue_capacity);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut state = self.lock();
         if state.stopping {
             return None;
         }
-        let recheck = Arc::new(Notify::new());
-        let catch_up = Arc::new(Notify::new());
-        let session = Session {
-            company_id,
-            participant,
-            frames: frames_tx,
-            close: Some(close_tx),
-            recheck: recheck.clone(),
-            catch_up: catch_up.clone(),
-            rooms: HashSet::new(),
-        };
+        let session = Session { company_id, participant, queue: sender, rooms: HashSet::new() };
         state.sessions.insert(id, session);
         if matches!(participant, Participant::Agent(_)) {
             join(&mut state, id, Room::Company(company_id));
@@ -150,7 +129,7 @@ impl Hub {
                 ServerEvent::Presence { participant, status: PresenceStatus::Online, last_seen_at: now };
             deliver(&mut state, &[Room::Company(company_id)], Frame::new(company_id, event), Some(id));
         }
-        Some(SessionHandle { id, frames, closed, recheck, catch_up })
+        Some(SessionHandle { id, queue })
     }
 
     /// Removes a connection from every room; the last connection of a participant makes them offline.
@@ -272,8 +251,8 @@ impl Hub {
     pub fn recheck(&self, company_id: CompanyId) {
         let state = self.lock();
         for session in state.sessions.values().filter(|s| s.company_id == company_id) {
-            // A permit is stored when the session is busy, so the request is never lost.
-            session.recheck.notify_one();
+            // The signal waits in the queue when the session is busy, so it is never lost.
+            session.queue.signal(Signal::Recheck);
         }
     }
 
@@ -282,7 +261,7 @@ impl Hub {
     pub fn catch_up_all(&self) {
         let state = self.lock();
         for session in state.sessions.values() {
-            session.catch_up.notify_one();
+            session.queue.signal(Signal::CatchUp);
         }
     }
 
@@ -297,10 +276,8 @@ impl Hub {
         {
             let mut state = self.lock();
             state.stopping = true;
-            for session in state.sessions.values_mut() {
-                if let Some(close) = session.close.take() {
-                    let _ = close.send(CloseCause::Shutdown);
-                }
+            for session in state.sessions.values() {
+                session.queue.close(CloseCause::Shutdown);
             }
         }
         let deadline = Instant::now() + grace;
@@ -344,7 +321,7 @@ fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<Sessi
     for id in targets.filter(|id| Some(*id) != except) {
         let Some(session) = state.sessions.get(&id) else { continue };
         delivered += 1;
-        if session.frames.try_send(frame.clone()).is_err() {
+        if session.queue.try_send(frame.clone()).is_err() {
             slow.push(id);
         }
     }
@@ -354,12 +331,12 @@ fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<Sessi
     metrics::counter!("tidings_hub_events_total").increment(1);
     metrics::counter!("tidings_hub_deliveries_total").increment(delivered);
     for id in slow {
-        if let Some(session) = state.sessions.get_mut(&id)
-            && let Some(close) = session.close.take()
+        // Counted once: a closed session refuses every later frame.
+        if let Some(session) = state.sessions.get(&id)
+            && session.queue.close(CloseCause::SlowConsumer)
         {
             tracing::info!(session = id, "closing a slow consumer");
             metrics::counter!("tidings_hub_slow_consumers_total").increment(1);
-            let _ = close.send(CloseCause::SlowConsumer);
         }
     }
 }
@@ -369,6 +346,7 @@ mod tests {
     use tidings_domain::{ContactId, UserId};
 
     use super::*;
+    use crate::realtime::queue::{Next, TryRecvError};
 
     trait Json {
         fn json(&self) -> String;
@@ -407,12 +385,12 @@ mod tests {
         let mut contact = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
         let mut stranger = hub.connect(globex, Participant::Agent(UserId::new())).unwrap();
         // The agent saw the contact come online.
-        assert!(agent.frames.recv().await.unwrap().json().contains("\"online\""));
+        assert!(agent.queue.recv().await.unwrap().json().contains("\"online\""));
         hub.dispatch(status(acme, conv, 1));
-        assert!(agent.frames.recv().await.unwrap().json().contains("message.status"));
-        assert!(agent.frames.try_recv().is_err(), "once, though in two rooms");
-        assert!(contact.frames.try_recv().is_err(), "a contact hears only conversations it follows");
-        assert!(stranger.frames.try_recv().is_err(), "another company hears nothing");
+        assert!(agent.queue.recv().await.unwrap().json().contains("message.status"));
+        assert!(agent.queue.try_recv().is_err(), "once, though in two rooms");
+        assert!(contact.queue.try_recv().is_err(), "a contact hears only conversations it follows");
+        assert!(stranger.queue.try_recv().is_err(), "another company hears nothing");
     }
 
     #[tokio::test]
@@ -421,13 +399,13 @@ mod tests {
         let (acme, conv) = (CompanyId::new(), ConversationId::new());
         let mut slow = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
         let mut fast = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
-        let _ = slow.frames.try_recv();
+        let _ = slow.queue.try_recv();
         for n in 1..=5 {
             hub.dispatch(status(acme, conv, n));
-            while fast.frames.try_recv().is_ok() {}
+            while fast.queue.try_recv().is_ok() {}
         }
-        assert_eq!(slow.closed.try_recv().unwrap(), CloseCause::SlowConsumer);
-        assert!(fast.closed.try_recv().is_err());
+        assert!(matches!(slow.queue.next().await, Next::Closed(Some(CloseCause::SlowConsumer))));
+        assert!(matches!(fast.queue.try_recv(), Err(TryRecvError::Empty)), "the other one is still open");
     }
 
     #[tokio::test]
@@ -437,17 +415,17 @@ mod tests {
             (CompanyId::new(), ConversationId::new(), Participant::Contact(ContactId::new()));
         let mut agent = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
         let contact = hub.connect(acme, ada).unwrap();
-        let _online = agent.frames.recv().await.unwrap();
+        let _online = agent.queue.recv().await.unwrap();
         hub.typing(contact.id, acme, conv, ada, true);
         hub.typing(contact.id, acme, conv, ada, true);
-        assert!(agent.frames.recv().await.unwrap().json().contains("\"start\""));
-        assert!(agent.frames.try_recv().is_err(), "a refresh is not news");
+        assert!(agent.queue.recv().await.unwrap().json().contains("\"start\""));
+        assert!(agent.queue.try_recv().is_err(), "a refresh is not news");
         tokio::time::sleep(Duration::from_millis(60)).await;
         hub.expire_typing();
-        assert!(agent.frames.recv().await.unwrap().json().contains("\"stop\""));
+        assert!(agent.queue.recv().await.unwrap().json().contains("\"stop\""));
         assert_eq!(hub.presence().online(acme, None, 10).await.len(), 2);
         hub.disconnect(contact.id);
-        assert!(agent.frames.recv().await.unwrap().json().contains("\"offline\""));
+        assert!(agent.queue.recv().await.unwrap().json().contains("\"offline\""));
         let presence = hub.presence().online(acme, None, 10).await;
         assert!(presence.iter().all(|p| p.participant != ada), "offline entries are not kept");
         assert_eq!(presence.len(), 1);
@@ -457,12 +435,12 @@ mod tests {
     async fn shutdown_closes_every_session_and_refuses_new_ones() {
         let hub = hub(16);
         let acme = CompanyId::new();
-        let session = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
+        let mut session = hub.connect(acme, Participant::Agent(UserId::new())).unwrap();
         let waiter = {
             let hub = hub.clone();
             tokio::spawn(async move { hub.shutdown(Duration::from_secs(5)).await })
         };
-        assert_eq!(session.closed.await.unwrap(), CloseCause::Shutdown);
+        assert!(matches!(session.queue.next().await, Next::Closed(Some(CloseCause::Shutdown))));
         hub.disconnect(session.id);
         waiter.await.unwrap();
         assert!(hub.connect(acme, Participant::Agent(UserId::new())).is_none());

@@ -19,4 +19,5 @@ pub use follow::{Followed, Step};
 pub use grant::Grant;
 pub use hub::{CloseCause, Hub, HubSettings, SessionHandle, SessionId};
 pub use presence::{LocalPresence, Presence, PresenceEntry};
+pub use queue::{Next, Signal};
 pub use session::{Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, Stop};

@@ -1,21 +1,53 @@
-//! A session's queue of frames: bounded, filled by the hub, emptied by the session's connection.
+//! A session's queue: the frames the hub fills it with, and the hub's word on the session (close,
+//! check your credentials again, catch up), emptied by the session's connection.
 //!
 //! Written by hand because an idle session should hold almost nothing: tokio's bounded channel
 //! takes about 800 bytes per session before its first frame (two cache-padded halves and a block
 //! of 32 slots), and the lighter crates allocate on every wait. This one is a mutex over a
-//! `VecDeque` that gives its buffer back once a burst is drained, and one waker: about 100 bytes.
+//! `VecDeque` that gives its buffer back once a burst is drained, three flags and one waker: about
+//! 100 bytes. The signals live here rather than in a channel and two `Notify`s of their own so
+//! that a connection waits on one thing, and an idle session keeps one allocation, not four.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use crate::realtime::hub::CloseCause;
+
 /// Room a drained queue keeps for the next frames; a larger buffer, grown by a burst, is let go.
 const KEEP: usize = 8;
+
+/// What the hub asks of a session besides passing frames on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Credentials of the session's company were withdrawn: check yours again.
+    Recheck,
+    /// Events may have been missed (the bus to other nodes came back after a cut): fill the
+    /// followed conversations from the store.
+    CatchUp,
+}
+
+/// What a session must do next, most urgent first.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<T> {
+    /// The hub closed the session; `None` when the hub let go of it without a word.
+    Closed(Option<CloseCause>),
+    /// A frame to pass on.
+    Frame(T),
+    /// See [`Signal::Recheck`].
+    Recheck,
+    /// See [`Signal::CatchUp`].
+    CatchUp,
+}
 
 struct State<T> {
     items: VecDeque<T>,
     waker: Option<Waker>,
+    /// Either end is gone.
     closed: bool,
+    cause: Option<CloseCause>,
+    recheck: bool,
+    catch_up: bool,
 }
 
 struct Shared<T> {
@@ -29,11 +61,16 @@ impl<T> Shared<T> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Marks the queue closed and wakes the receiver, who sees it.
-    fn close(&self) -> Option<Waker> {
-        let mut state = self.lock();
-        state.closed = true;
-        state.waker.take()
+    /// Applies `change` and wakes the receiver, who sees it.
+    fn update(&self, change: impl FnOnce(&mut State<T>)) {
+        let waker = {
+            let mut state = self.lock();
+            change(&mut state);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -48,24 +85,29 @@ pub struct Receiver<T>(Arc<Shared<T>>);
 pub enum TryRecvError {
     /// Nothing queued now.
     Empty,
-    /// Nothing queued, and the sender is gone.
+    /// Nothing queued, and the session is closed.
     Closed,
 }
 
-/// A queue holding at most `capacity` items.
+/// A queue holding at most `capacity` frames.
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State { items: VecDeque::new(), waker: None, closed: false }),
-        capacity,
-    });
+    let state = State {
+        items: VecDeque::new(),
+        waker: None,
+        closed: false,
+        cause: None,
+        recheck: false,
+        catch_up: false,
+    };
+    let shared = Arc::new(Shared { state: Mutex::new(state), capacity });
     (Sender(shared.clone()), Receiver(shared))
 }
 
 impl<T> Sender<T> {
-    /// Queues `item` without waiting; gives it back when the queue is full or the receiver gone.
+    /// Queues `item` without waiting; gives it back when the queue is full or the session closed.
     pub fn try_send(&self, item: T) -> Result<(), T> {
         let mut state = self.0.lock();
-        if state.closed || state.items.len() >= self.0.capacity {
+        if state.closed || state.cause.is_some() || state.items.len() >= self.0.capacity {
             return Err(item);
         }
         state.items.push_back(item);
@@ -76,30 +118,57 @@ impl<T> Sender<T> {
         }
         Ok(())
     }
+
+    /// Closes the session for `cause`; true unless it was closed already (the first cause stays).
+    pub fn close(&self, cause: CloseCause) -> bool {
+        let mut first = false;
+        self.0.update(|state| {
+            if state.cause.is_none() && !state.closed {
+                state.cause = Some(cause);
+                first = true;
+            }
+        });
+        first
+    }
+
+    /// Raises `signal`; raised again before the session saw it, it still counts once.
+    pub fn signal(&self, signal: Signal) {
+        self.0.update(|state| match signal {
+            Signal::Recheck => state.recheck = true,
+            Signal::CatchUp => state.catch_up = true,
+        });
+    }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(waker) = self.0.close() {
-            waker.wake();
-        }
+        self.0.update(|state| state.closed = true);
     }
 }
 
 impl<T> Receiver<T> {
-    /// The next item; `None` once the sender is gone and every item was taken. Cancel-safe.
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    /// What to do next: a close first, then frames in order, then signals. Cancel-safe.
+    pub async fn next(&mut self) -> Next<T> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
     }
 
-    /// Polls for the next item, keeping `cx`'s waker to be woken by the next one.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    /// Polls for what to do next, keeping `cx`'s waker to be woken by the next change.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Next<T>> {
         let mut state = self.0.lock();
+        if let Some(cause) = state.cause {
+            return Poll::Ready(Next::Closed(Some(cause)));
+        }
         if let Some(item) = pop(&mut state) {
-            return Poll::Ready(Some(item));
+            return Poll::Ready(Next::Frame(item));
+        }
+        if std::mem::take(&mut state.recheck) {
+            return Poll::Ready(Next::Recheck);
+        }
+        if std::mem::take(&mut state.catch_up) {
+            return Poll::Ready(Next::CatchUp);
         }
         if state.closed {
-            return Poll::Ready(None);
+            return Poll::Ready(Next::Closed(None));
         }
         match &mut state.waker {
             Some(waker) if waker.will_wake(cx.waker()) => {}
@@ -108,9 +177,23 @@ impl<T> Receiver<T> {
         Poll::Pending
     }
 
-    /// The next item if one is queued now.
+    /// The next frame, passing over signals; `None` once the session is closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<T> {
+        loop {
+            match self.next().await {
+                Next::Frame(item) => return Some(item),
+                Next::Closed(_) => return None,
+                Next::Recheck | Next::CatchUp => {}
+            }
+        }
+    }
+
+    /// The next frame if one is queued now and the session is not closed.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.0.lock();
+        if state.cause.is_some() {
+            return Err(TryRecvError::Closed);
+        }
         match pop(&mut state) {
             Some(item) => Ok(item),
             None if state.closed => Err(TryRecvError::Closed),
@@ -143,6 +226,8 @@ fn pop<T>(state: &mut State<T>) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use futures_util::FutureExt;
 
     use super::*;
 
@@ -198,5 +283,35 @@ mod tests {
         drop(rx);
         assert_eq!(Arc::strong_count(&item), 1, "the queued item was let go");
         assert!(tx.try_send(item).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_close_comes_before_queued_frames_and_the_first_cause_stays() {
+        let (tx, mut rx) = bounded(4);
+        tx.try_send(1).unwrap();
+        assert!(tx.close(CloseCause::SlowConsumer));
+        assert!(!tx.close(CloseCause::Shutdown), "closed already");
+        assert_eq!(tx.try_send(2), Err(2), "a closed session takes no more frames");
+        assert_eq!(rx.next().await, Next::Closed(Some(CloseCause::SlowConsumer)));
+        assert_eq!(rx.next().await, Next::Closed(Some(CloseCause::SlowConsumer)), "it stays closed");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[tokio::test]
+    async fn signals_come_after_queued_frames_and_count_once() {
+        let (tx, mut rx) = bounded(4);
+        tx.signal(Signal::CatchUp);
+        tx.signal(Signal::Recheck);
+        tx.signal(Signal::Recheck);
+        tx.try_send(1).unwrap();
+        assert_eq!(rx.next().await, Next::Frame(1));
+        assert_eq!(rx.next().await, Next::Recheck);
+        assert_eq!(rx.next().await, Next::CatchUp);
+        assert!(rx.next().now_or_never().is_none(), "each signal was taken once");
+        let waiting = tokio::spawn(async move { rx.next().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tx.signal(Signal::Recheck);
+        let woken = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+        assert_eq!(woken, Next::Recheck, "a signal wakes a waiting receiver");
     }
 }

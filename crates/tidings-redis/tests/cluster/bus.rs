@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tidings_domain::{CompanyId, ConversationId, Direction, MessageStatus, Revocations, UserId};
 use tidings_messaging::realtime::{
-    Bus, Envelope, Hub, HubSettings, LocalBus, LocalPresence, NodeId, Participant, ServerEvent,
+    Bus, Envelope, Hub, HubSettings, LocalBus, LocalPresence, Next, NodeId, Participant, ServerEvent,
 };
 use tidings_redis::RedisBus;
 use tokio::sync::watch;
@@ -66,14 +66,14 @@ async fn events_cross_nodes_in_order_and_each_session_hears_them_once() {
     }
     for handle in [&mut on_a, &mut on_b] {
         for n in 1..=20 {
-            let frame = tokio::time::timeout(WAIT, handle.frames.recv()).await.unwrap().unwrap();
+            let frame = tokio::time::timeout(WAIT, handle.queue.recv()).await.unwrap().unwrap();
             let ServerEvent::MessageStatus { up_to_sequence, .. } = frame.event else { panic!("{frame:?}") };
             assert_eq!(up_to_sequence, n);
         }
-        let echo = tokio::time::timeout(Duration::from_millis(300), handle.frames.recv()).await;
+        let echo = tokio::time::timeout(Duration::from_millis(300), handle.queue.recv()).await;
         assert!(echo.is_err(), "an event arrived twice: {echo:?}");
     }
-    assert!(other_company.frames.try_recv().is_err(), "another company heard it");
+    assert!(other_company.queue.try_recv().is_err(), "another company heard it");
     assert!(b.bus.stats().received() >= 20 && a.bus.stats().published() >= 20);
 }
 
@@ -84,10 +84,10 @@ async fn a_revocation_on_one_node_makes_every_node_check_again() {
     subscribed(&a).await;
     subscribed(&b).await;
     let company = CompanyId::new();
-    let on_b = b.hub.connect(company, Participant::Agent(UserId::new())).unwrap();
-    let asked = on_b.recheck.clone().notified_owned();
+    let mut on_b = b.hub.connect(company, Participant::Agent(UserId::new())).unwrap();
     a.bus.withdrawn(company);
-    tokio::time::timeout(WAIT, asked).await.expect("node B was asked to re-check");
+    let asked = tokio::time::timeout(WAIT, on_b.queue.next()).await.expect("node B was asked in time");
+    assert!(matches!(asked, Next::Recheck), "node B was asked to re-check");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +104,7 @@ async fn without_redis_a_node_serves_its_own_sessions_and_never_waits() {
     // A publish that waited for a connection attempt (1 s each) would take far longer.
     assert!(started.elapsed() < Duration::from_secs(5), "publishing waited for Redis");
     for _ in 1..=50 {
-        tokio::time::timeout(WAIT, here.frames.recv()).await.unwrap().unwrap();
+        tokio::time::timeout(WAIT, here.queue.recv()).await.unwrap().unwrap();
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     while lonely.bus.stats().dropped() == 0 {

@@ -140,7 +140,7 @@ async fn presence_event(session: &mut tidings_messaging::realtime::SessionHandle
     use tidings_messaging::realtime::event::PresenceStatus;
     loop {
         let frame =
-            tokio::time::timeout(WAIT, session.frames.recv()).await.expect("an event in time").unwrap();
+            tokio::time::timeout(WAIT, session.queue.recv()).await.expect("an event in time").unwrap();
         if let ServerEvent::Presence { participant, status, .. } = frame.event {
             return (participant, status == PresenceStatus::Online);
         }
@@ -168,12 +168,12 @@ async fn every_nodes_agents_hear_who_comes_and_goes_once_for_the_cluster() {
     leases_reach(&url, company, device, 2).await;
     a.hub.disconnect(on_a.id);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(watcher.frames.try_recv().is_err(), "nothing changed for the cluster");
+    assert!(watcher.queue.try_recv().is_err(), "nothing changed for the cluster");
     // The last connection goes: offline, once.
     b.hub.disconnect(on_b.id);
     assert_eq!(presence_event(&mut watcher).await, (Participant::Contact(device), false));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(watcher.frames.try_recv().is_err(), "announced once");
+    assert!(watcher.queue.try_recv().is_err(), "announced once");
 }
 
 /// Waits until `n` nodes hold a lease for the contact.

@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
-    CloseCause, Frame, Gone, Intent, LiveSession, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle, Stop,
+    CloseCause, Frame, Gone, Intent, LiveSession, Next as Queued, Outbound, Outlet, Refusal, ResumeFrom,
+    SessionHandle, Stop,
 };
 use tidings_messaging::{Receipt, ReceiptInput};
 use tidings_socketio::{Closed, EngineSettings, Event, Incoming, Next, SocketIo, SocketSettings};
 use tidings_websocket::{CloseCode, CloseReason, WebSocket};
-use tokio::sync::futures::OwnedNotified;
 use tokio::time::Sleep;
 
 use super::events::{self, ClientEvent, Space};
@@ -69,17 +69,14 @@ struct Attached {
     live: LiveSession,
     handle: SessionHandle,
     expiry: Pin<Box<Sleep>>,
-    revoked: Pin<Box<OwnedNotified>>,
-    catch_up: Pin<Box<OwnedNotified>>,
 }
 
 /// What woke a namespace's session.
 enum SessionWake {
-    Frame(Option<Arc<Frame>>),
-    Closed(Option<CloseCause>),
+    /// The hub's queue: a frame, a close, a signal.
+    Queued(Queued<Arc<Frame>>),
+    /// The access token expired.
     Expired,
-    Revoked,
-    CatchUp,
 }
 
 /// What woke the connection.
@@ -91,20 +88,15 @@ enum Wake {
 impl Attached {
     fn new(credential: Credential, live: LiveSession, handle: SessionHandle) -> Attached {
         let expiry = Box::pin(tokio::time::sleep_until(credential.deadline()));
-        let revoked = Box::pin(handle.recheck.clone().notified_owned());
-        let catch_up = Box::pin(handle.catch_up.clone().notified_owned());
-        Attached { credential, live, handle, expiry, revoked, catch_up }
+        Attached { credential, live, handle, expiry }
     }
 
-    /// Cancel-safe: every branch is a channel receive or a timer.
+    /// Cancel-safe: every branch is a queue receive or a timer.
     async fn wake(&mut self) -> SessionWake {
         tokio::select! {
             biased;
-            cause = &mut self.handle.closed => SessionWake::Closed(cause.ok()),
-            frame = self.handle.frames.recv() => SessionWake::Frame(frame),
+            next = self.handle.queue.next() => SessionWake::Queued(next),
             () = self.expiry.as_mut() => SessionWake::Expired,
-            () = self.revoked.as_mut() => SessionWake::Revoked,
-            () = self.catch_up.as_mut() => SessionWake::CatchUp,
         }
     }
 }
@@ -306,20 +298,19 @@ impl Connection {
     async fn on_wake(&mut self, space: Space, woken: SessionWake) -> Result<(), End> {
         let Some(attached) = self.spaces[index(space)].as_mut() else { return Ok(()) };
         match woken {
-            SessionWake::Frame(Some(mut frame)) => {
+            SessionWake::Queued(Queued::Frame(mut frame)) => {
                 // Frames already waiting go with it, in one write.
                 let mut out = Emitter { socket: &mut self.socket, space, ack: None };
                 for _ in 0..BATCH {
                     attached.live.deliver(frame, &mut out).await?;
-                    match attached.handle.frames.try_recv() {
+                    match attached.handle.queue.try_recv() {
                         Ok(next) => frame = next,
                         Err(_) => break,
                     }
                 }
                 Ok(())
             }
-            SessionWake::Frame(None) => Err(End(Some(slow_consumer()))),
-            SessionWake::Closed(Some(CloseCause::Shutdown)) => {
+            SessionWake::Queued(Queued::Closed(Some(CloseCause::Shutdown))) => {
                 for space in [Space::Client, Space::Admin] {
                     if self.spaces[index(space)].is_some() {
                         let _ = self.socket.emit(space.ns(), "server:shutdown", &json!({})).await;
@@ -327,21 +318,17 @@ impl Connection {
                 }
                 Err(End(Some(CloseCode::Normal.into())))
             }
-            SessionWake::Closed(_) => Err(End(Some(slow_consumer()))),
+            SessionWake::Queued(Queued::Closed(_)) => Err(End(Some(slow_consumer()))),
             SessionWake::Expired => {
                 let error = events::error(ErrorCode::TokenExpired, "the access token has expired", None);
                 self.detach(space, error).await
             }
-            SessionWake::CatchUp => {
-                attached.catch_up.set(attached.handle.catch_up.clone().notified_owned());
+            SessionWake::Queued(Queued::CatchUp) => {
                 let mut out = Emitter { socket: &mut self.socket, space, ack: None };
                 Box::pin(attached.live.catch_up(&mut out)).await?;
                 Ok(())
             }
-            SessionWake::Revoked => {
-                attached.revoked.set(attached.handle.recheck.clone().notified_owned());
-                Box::pin(self.recheck(space)).await
-            }
+            SessionWake::Queued(Queued::Recheck) => Box::pin(self.recheck(space)).await,
         }
     }
 
