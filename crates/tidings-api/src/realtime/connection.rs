@@ -2,7 +2,6 @@
 //! transport-neutral [`LiveSession`]; what it sends back is encoded as JSON text frames. The door
 //! also keeps the socket's own business: authentication, heartbeat, credential checks, close codes.
 
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -131,8 +130,13 @@ async fn open(
             }
         },
     };
-    let opened =
-        LiveSession::open(state.messaging.clone(), state.hub.clone(), credential.caller.clone()).await;
+    let opened = LiveSession::open(
+        state.messaging.clone(),
+        state.hub.clone(),
+        credential.caller.clone(),
+        credential.expires_at,
+    )
+    .await;
     let (live, handle) = match opened {
         Ok(opened) => opened,
         Err(Refusal::Caller(e)) => {
@@ -229,9 +233,6 @@ impl Connection {
         }
         let mut heartbeat = tokio::time::interval(settings.ping_interval);
         heartbeat.tick().await;
-        let mut recheck = tokio::time::interval(settings.recheck_interval);
-        recheck.tick().await;
-        let mut expiry = pin!(tokio::time::sleep_until(self.credential.deadline()));
         let mut last_heard = Instant::now();
         let frame_rate = FrameRate::new(settings.client_frames_per_second);
         // Only what the loop reads: a copy of every setting would stay in the task.
@@ -262,6 +263,10 @@ impl Connection {
                         return Some(CloseCode::Normal.into());
                     }
                     Next::Closed(_) => return Some(slow_consumer()),
+                    Next::Expired => {
+                        let _ = self.out.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
+                        return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
+                    }
                     Next::CatchUp => {
                         if let Err(stop) = Box::pin(self.live.catch_up(&mut self.out)).await {
                             return Some(stopped(stop));
@@ -273,15 +278,6 @@ impl Connection {
                         }
                     }
                 },
-                () = &mut expiry => {
-                    let _ = self.out.text(protocol::error("TOKEN_EXPIRED", "the access token has expired")).await;
-                    return Some(close(TOKEN_EXPIRED, "access token expired: reconnect with a fresh one"));
-                }
-                _ = recheck.tick() => {
-                    if let Some(reason) = Box::pin(self.recheck()).await {
-                        return Some(reason);
-                    }
-                }
                 message = self.out.socket.recv() => {
                     last_heard = Instant::now();
                     match message {
@@ -289,15 +285,11 @@ impl Connection {
                             if !frame_rate.allow() {
                                 return Some(too_many_frames());
                             }
-                            let before = self.credential.expires_at;
                             // Boxed: client frames are rare next to deliveries, and their futures
                             // (subscribe, resume) are large; unboxed, every idle connection would
                             // carry room for them.
                             if let Err(stop) = Box::pin(self.on_frame(&text)).await {
                                 return Some(stopped(stop));
-                            }
-                            if self.credential.expires_at != before {
-                                expiry.as_mut().reset(self.credential.deadline());
                             }
                         }
                         Some(Ok(Inbound::Binary(_))) => {
@@ -389,7 +381,7 @@ impl Connection {
     async fn reauthenticate(&mut self, token: &str) -> Result<(), Gone> {
         match self.credential.renew(&self.state.authenticator, token).await {
             Ok(expires_at) => {
-                self.live.renew(self.credential.caller.clone());
+                self.live.renew(self.credential.caller.clone(), self.credential.expires_at);
                 self.out.text(protocol::control("authenticated", json!({ "expires_at": expires_at }))).await
             }
             Err(e) => self.out.text(protocol::api_error(&e, json!({}))).await,
@@ -436,8 +428,9 @@ mod tests {
         // What an idle connection's task holds for as long as it lives (docs/benchmarks.md): it was
         // 5.5 KB with everything inline, 3.3 KB with opening boxed, 2 KB without the second slots
         // of moved values, 1.7 KB with a write's timer boxed (it waits only on slow clients), 1.5 KB
-        // with the hub's signals in its queue rather than futures of their own.
+        // with the hub's signals in its queue rather than futures of their own, 1.3 KB with the
+        // re-check and expiry timers kept by the hub.
         let size = future_size(|s: Arc<AppState>, c: Option<Credential>, w: WebSocket| run(s, c, w));
-        assert!(size <= 1500, "a native connection's future takes {size} bytes");
+        assert!(size <= 1350, "a native connection's future takes {size} bytes");
     }
 }

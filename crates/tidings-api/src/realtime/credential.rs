@@ -32,16 +32,6 @@ impl Credential {
         Ok(Credential { caller: Caller::User(principal), expires_at: Some(expires_at) })
     }
 
-    /// When the connection must close unless renewed; far away for API keys.
-    pub fn deadline(&self) -> tokio::time::Instant {
-        const FAR: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
-        let now = tokio::time::Instant::now();
-        match self.expires_at {
-            Some(at) => now + (at - Utc::now()).to_std().unwrap_or_default(),
-            None => now + FAR,
-        }
-    }
-
     /// Checks the credentials again. A store failure proves nothing either way: it is logged and
     /// the credentials count as standing until the next check.
     pub async fn check(&self, authenticator: &Authenticator) -> Check {

@@ -50,6 +50,10 @@ impl Default for RealtimeSettings {
 impl RealtimeSettings {
     /// The hub's part of the settings.
     pub fn hub_settings(&self) -> HubSettings {
-        HubSettings { queue_capacity: self.queue_capacity, typing_ttl: self.typing_ttl }
+        HubSettings {
+            queue_capacity: self.queue_capacity,
+            typing_ttl: self.typing_ttl,
+            recheck_interval: self.recheck_interval,
+        }
     }
 }

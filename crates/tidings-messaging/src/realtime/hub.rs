@@ -1,5 +1,9 @@
 //! The hub: live sessions, the rooms they are in, presence and typing, on one node.
 //!
+//! The hub also keeps each session's clock: it asks the session to check its credentials again
+//! every re-check interval, and tells it when its access token lapses. One timer for every session
+//! rather than two or three per connection: an idle connection then holds no timer of its own.
+//!
 //! Each session has a bounded queue. Delivery never waits: a session whose queue is full is a slow
 //! consumer and is closed (it resumes from its last sequence), so memory stays bounded whatever the
 //! clients do. Locks are held only for map updates, never across an await.
@@ -9,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tidings_domain::{CompanyId, ConversationId};
 
 use crate::realtime::event::{
@@ -37,11 +41,24 @@ pub struct HubSettings {
     pub queue_capacity: usize,
     /// A typing indicator without refresh stops after this long.
     pub typing_ttl: Duration,
+    /// How often each session is asked to check its credentials again.
+    pub recheck_interval: Duration,
 }
 
 impl Default for HubSettings {
     fn default() -> Self {
-        Self { queue_capacity: 256, typing_ttl: Duration::from_secs(5) }
+        Self {
+            queue_capacity: 256,
+            typing_ttl: Duration::from_secs(5),
+            recheck_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl HubSettings {
+    /// How often the hub's timer runs: every second, or more often for a shorter re-check.
+    pub fn tick(&self) -> Duration {
+        self.recheck_interval.clamp(Duration::from_millis(10), Duration::from_secs(1))
     }
 }
 
@@ -59,6 +76,10 @@ struct Session {
     participant: Participant,
     queue: queue::Sender<Arc<Frame>>,
     rooms: HashSet<Room>,
+    /// When to ask the session to check its credentials again.
+    recheck_at: Instant,
+    /// When the session's access token lapses, if it has one.
+    lapses_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -118,7 +139,14 @@ impl Hub {
         if state.stopping {
             return None;
         }
-        let session = Session { company_id, participant, queue: sender, rooms: HashSet::new() };
+        let session = Session {
+            company_id,
+            participant,
+            queue: sender,
+            rooms: HashSet::new(),
+            recheck_at: Instant::now() + self.settings.recheck_interval,
+            lapses_at: None,
+        };
         state.sessions.insert(id, session);
         if matches!(participant, Participant::Agent(_)) {
             join(&mut state, id, Room::Company(company_id));
@@ -130,6 +158,14 @@ impl Hub {
             deliver(&mut state, &[Room::Company(company_id)], Frame::new(company_id, event), Some(id));
         }
         Some(SessionHandle { id, queue })
+    }
+
+    /// Sets when a session's access token lapses (`None`: it has none); the hub signals
+    /// [`Signal::Expired`] to it then.
+    pub fn lapses_at(&self, id: SessionId, at: Option<DateTime<Utc>>) {
+        if let Some(session) = self.lock().sessions.get_mut(&id) {
+            session.lapses_at = at;
+        }
     }
 
     /// Removes a connection from every room; the last connection of a participant makes them offline.
@@ -222,12 +258,34 @@ impl Hub {
         }
     }
 
-    /// Runs the hub's timer (typing expiry, every second) until `stop` turns true.
+    /// Signals the sessions whose credentials are due for a check or whose access token lapsed.
+    pub fn signal_due_sessions(&self) {
+        let mut state = self.lock();
+        let (now, wall) = (Instant::now(), Utc::now());
+        for session in state.sessions.values_mut() {
+            if session.lapses_at.is_some_and(|at| at <= wall) {
+                session.lapses_at = None;
+                session.queue.signal(Signal::Expired);
+            }
+            if session.recheck_at <= now {
+                session.recheck_at = now + self.settings.recheck_interval;
+                session.queue.signal(Signal::Recheck);
+            }
+        }
+    }
+
+    /// One turn of the hub's timer: typing expiry and the sessions' clocks.
+    pub fn tick(&self) {
+        self.expire_typing();
+        self.signal_due_sessions();
+    }
+
+    /// Runs the hub's timer (see [`HubSettings::tick`]) until `stop` turns true.
     pub async fn run_timers(hub: Arc<Hub>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(hub.settings.tick());
         loop {
             tokio::select! {
-                _ = tick.tick() => hub.expire_typing(),
+                _ = tick.tick() => hub.tick(),
                 _ = stop.wait_for(|stopping| *stopping) => return,
             }
         }
@@ -237,12 +295,13 @@ impl Hub {
     /// and embedding, where nobody owns background tasks.
     pub fn start_timers(hub: &Arc<Hub>) {
         let weak = Arc::downgrade(hub);
+        let period = hub.settings.tick();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(period);
             loop {
                 tick.tick().await;
                 let Some(hub) = weak.upgrade() else { break };
-                hub.expire_typing();
+                hub.tick();
             }
         });
     }
@@ -345,6 +404,8 @@ fn deliver(state: &mut State, rooms: &[Room], frame: Frame, except: Option<Sessi
 mod tests {
     use tidings_domain::{ContactId, UserId};
 
+    use futures_util::FutureExt;
+
     use super::*;
     use crate::realtime::queue::{Next, TryRecvError};
 
@@ -359,7 +420,11 @@ mod tests {
     }
 
     fn hub(capacity: usize) -> Arc<Hub> {
-        Hub::new(HubSettings { queue_capacity: capacity, typing_ttl: Duration::from_millis(50) })
+        Hub::new(HubSettings {
+            queue_capacity: capacity,
+            typing_ttl: Duration::from_millis(50),
+            recheck_interval: Duration::from_millis(50),
+        })
     }
 
     fn status(company: CompanyId, conversation: ConversationId, n: i64) -> Envelope {
@@ -444,5 +509,29 @@ mod tests {
         hub.disconnect(session.id);
         waiter.await.unwrap();
         assert!(hub.connect(acme, Participant::Agent(UserId::new())).is_none());
+    }
+
+    #[tokio::test]
+    async fn the_hub_asks_each_session_to_recheck_in_its_turn_and_tells_it_when_its_token_lapses() {
+        let interval = Duration::from_secs(1);
+        let hub = Hub::new(HubSettings { recheck_interval: interval, ..HubSettings::default() });
+        let acme = CompanyId::new();
+        let mut early = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
+        let mut lapsed = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
+        hub.lapses_at(lapsed.id, Some(Utc::now() - chrono::Duration::seconds(1)));
+        hub.lapses_at(early.id, Some(Utc::now() + chrono::Duration::hours(1)));
+        hub.signal_due_sessions();
+        assert!(matches!(lapsed.queue.next().await, Next::Expired));
+        assert!(early.queue.next().now_or_never().is_none(), "neither its token nor its check is due");
+        tokio::time::sleep(interval * 6 / 10).await;
+        let mut late = hub.connect(acme, Participant::Contact(ContactId::new())).unwrap();
+        tokio::time::sleep(interval / 2).await;
+        hub.signal_due_sessions();
+        assert!(matches!(early.queue.next().await, Next::Recheck), "its interval has passed");
+        assert!(late.queue.next().now_or_never().is_none(), "the later one's has not");
+        hub.signal_due_sessions();
+        assert!(early.queue.next().now_or_never().is_none(), "the next check waits a whole interval");
+        assert!(matches!(lapsed.queue.next().await, Next::Recheck), "a lapse is told once");
+        assert!(lapsed.queue.next().now_or_never().is_none());
     }
 }

@@ -1,12 +1,12 @@
 //! A session's queue: the frames the hub fills it with, and the hub's word on the session (close,
-//! check your credentials again, catch up), emptied by the session's connection.
+//! your token lapsed, check your credentials again, catch up), emptied by the session's connection.
 //!
 //! Written by hand because an idle session should hold almost nothing: tokio's bounded channel
 //! takes about 800 bytes per session before its first frame (two cache-padded halves and a block
 //! of 32 slots), and the lighter crates allocate on every wait. This one is a mutex over a
-//! `VecDeque` that gives its buffer back once a burst is drained, three flags and one waker: about
-//! 100 bytes. The signals live here rather than in a channel and two `Notify`s of their own so
-//! that a connection waits on one thing, and an idle session keeps one allocation, not four.
+//! `VecDeque` that gives its buffer back once a burst is drained, a few flags and one waker: about
+//! 100 bytes. The signals live here rather than in a channel, `Notify`s and timers of their own so
+//! that a connection waits on one thing, and an idle session keeps one allocation, not six.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,6 +20,8 @@ const KEEP: usize = 8;
 /// What the hub asks of a session besides passing frames on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
+    /// The session's access token lapsed.
+    Expired,
     /// Credentials of the session's company were withdrawn: check yours again.
     Recheck,
     /// Events may have been missed (the bus to other nodes came back after a cut): fill the
@@ -27,15 +29,18 @@ pub enum Signal {
     CatchUp,
 }
 
-/// What a session must do next, most urgent first.
+/// What a session must do next, most urgent first: what ends it or may end it comes before
+/// frames, so that a steady stream of them cannot keep a lapsed session alive.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next<T> {
     /// The hub closed the session; `None` when the hub let go of it without a word.
     Closed(Option<CloseCause>),
-    /// A frame to pass on.
-    Frame(T),
+    /// See [`Signal::Expired`].
+    Expired,
     /// See [`Signal::Recheck`].
     Recheck,
+    /// A frame to pass on.
+    Frame(T),
     /// See [`Signal::CatchUp`].
     CatchUp,
 }
@@ -46,6 +51,7 @@ struct State<T> {
     /// Either end is gone.
     closed: bool,
     cause: Option<CloseCause>,
+    expired: bool,
     recheck: bool,
     catch_up: bool,
 }
@@ -96,6 +102,7 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         waker: None,
         closed: false,
         cause: None,
+        expired: false,
         recheck: false,
         catch_up: false,
     };
@@ -134,6 +141,7 @@ impl<T> Sender<T> {
     /// Raises `signal`; raised again before the session saw it, it still counts once.
     pub fn signal(&self, signal: Signal) {
         self.0.update(|state| match signal {
+            Signal::Expired => state.expired = true,
             Signal::Recheck => state.recheck = true,
             Signal::CatchUp => state.catch_up = true,
         });
@@ -147,7 +155,7 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
-    /// What to do next: a close first, then frames in order, then signals. Cancel-safe.
+    /// What to do next, in the order of [`Next`]. Cancel-safe.
     pub async fn next(&mut self) -> Next<T> {
         std::future::poll_fn(|cx| self.poll_next(cx)).await
     }
@@ -158,11 +166,14 @@ impl<T> Receiver<T> {
         if let Some(cause) = state.cause {
             return Poll::Ready(Next::Closed(Some(cause)));
         }
-        if let Some(item) = pop(&mut state) {
-            return Poll::Ready(Next::Frame(item));
+        if std::mem::take(&mut state.expired) {
+            return Poll::Ready(Next::Expired);
         }
         if std::mem::take(&mut state.recheck) {
             return Poll::Ready(Next::Recheck);
+        }
+        if let Some(item) = pop(&mut state) {
+            return Poll::Ready(Next::Frame(item));
         }
         if std::mem::take(&mut state.catch_up) {
             return Poll::Ready(Next::CatchUp);
@@ -183,7 +194,7 @@ impl<T> Receiver<T> {
             match self.next().await {
                 Next::Frame(item) => return Some(item),
                 Next::Closed(_) => return None,
-                Next::Recheck | Next::CatchUp => {}
+                Next::Expired | Next::Recheck | Next::CatchUp => {}
             }
         }
     }
@@ -298,14 +309,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn signals_come_after_queued_frames_and_count_once() {
+    async fn signals_that_may_end_a_session_pass_frames_and_each_counts_once() {
         let (tx, mut rx) = bounded(4);
+        tx.try_send(1).unwrap();
         tx.signal(Signal::CatchUp);
         tx.signal(Signal::Recheck);
         tx.signal(Signal::Recheck);
-        tx.try_send(1).unwrap();
-        assert_eq!(rx.next().await, Next::Frame(1));
+        tx.signal(Signal::Expired);
+        assert_eq!(rx.next().await, Next::Expired);
         assert_eq!(rx.next().await, Next::Recheck);
+        assert_eq!(rx.next().await, Next::Frame(1));
         assert_eq!(rx.next().await, Next::CatchUp);
         assert!(rx.next().now_or_never().is_none(), "each signal was taken once");
         let waiting = tokio::spawn(async move { rx.next().await });

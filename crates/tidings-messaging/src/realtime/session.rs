@@ -6,6 +6,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use tidings_domain::{Caller, ChangeCursor, CompanyId, ConversationId};
 
 use crate::Messaging;
@@ -161,16 +163,19 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
-    /// Opens a session for `caller` (registering an SDK device on first contact); the handle
-    /// carries the hub's frames and signals for it.
+    /// Opens a session for `caller` (registering an SDK device on first contact), whose access
+    /// token lapses at `lapses_at` (`None`: an API key); the handle carries the hub's frames and
+    /// signals for it.
     pub async fn open(
         messaging: Arc<Messaging>,
         hub: Arc<Hub>,
         caller: Caller,
+        lapses_at: Option<DateTime<Utc>>,
     ) -> Result<(LiveSession, SessionHandle), Refusal> {
         let actor = messaging.actor(&caller).await.map_err(Refusal::Caller)?;
         let (company_id, participant) = (actor.company_id(), actor.participant());
         let handle = hub.connect(company_id, participant).ok_or(Refusal::ShuttingDown)?;
+        hub.lapses_at(handle.id, lapses_at);
         let session = LiveSession {
             messaging,
             hub,
@@ -199,9 +204,11 @@ impl LiveSession {
         &self.caller
     }
 
-    /// Replaces the caller after a renewal of the same principal's credentials (a fresh token).
-    pub fn renew(&mut self, caller: Caller) {
+    /// Replaces the caller after a renewal of the same principal's credentials (a fresh token
+    /// that lapses at `lapses_at`).
+    pub fn renew(&mut self, caller: Caller, lapses_at: Option<DateTime<Utc>>) {
         self.caller = caller;
+        self.hub.lapses_at(self.id, lapses_at);
     }
 
     /// Passes a frame from the hub on, in order and once for followed conversations, and only when

@@ -4,7 +4,6 @@
 //! it asked for one). Credentials are re-checked as on the native door; a namespace whose
 //! credentials expire or are withdrawn is disconnected.
 
-use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
@@ -20,7 +19,6 @@ use tidings_messaging::realtime::{
 use tidings_messaging::{Receipt, ReceiptInput};
 use tidings_socketio::{Closed, EngineSettings, Event, Incoming, Next, SocketIo, SocketSettings};
 use tidings_websocket::{CloseCode, CloseReason, WebSocket};
-use tokio::time::Sleep;
 
 use super::events::{self, ClientEvent, Space};
 use crate::error::{ApiError, ErrorCode};
@@ -63,47 +61,21 @@ fn reason(code: CloseCode, description: &str) -> CloseReason {
     CloseReason { code, description: Some(description.into()) }
 }
 
-/// A namespace's live session and what can wake it.
+/// A namespace's live session. Its timers (the periodic re-check, the token's lapse) are the
+/// hub's, which signals them through the session's queue.
 struct Attached {
     credential: Credential,
     live: LiveSession,
     handle: SessionHandle,
-    expiry: Pin<Box<Sleep>>,
 }
 
-/// What woke a namespace's session.
-enum SessionWake {
-    /// The hub's queue: a frame, a close, a signal.
-    Queued(Queued<Arc<Frame>>),
-    /// The access token expired.
-    Expired,
-}
+/// What woke the connection: a namespace's queue (a frame, a close, a signal).
+struct Wake(Space, Queued<Arc<Frame>>);
 
-/// What woke the connection.
-enum Wake {
-    Session(Space, SessionWake),
-    Recheck,
-}
-
-impl Attached {
-    fn new(credential: Credential, live: LiveSession, handle: SessionHandle) -> Attached {
-        let expiry = Box::pin(tokio::time::sleep_until(credential.deadline()));
-        Attached { credential, live, handle, expiry }
-    }
-
-    /// Cancel-safe: every branch is a queue receive or a timer.
-    async fn wake(&mut self) -> SessionWake {
-        tokio::select! {
-            biased;
-            next = self.handle.queue.next() => SessionWake::Queued(next),
-            () = self.expiry.as_mut() => SessionWake::Expired,
-        }
-    }
-}
-
+/// Cancel-safe: a queue receive.
 async fn wake_of(space: Space, slot: &mut Option<Box<Attached>>) -> Wake {
     match slot {
-        Some(attached) => Wake::Session(space, attached.wake().await),
+        Some(attached) => Wake(space, attached.handle.queue.next().await),
         None => std::future::pending().await,
     }
 }
@@ -247,8 +219,6 @@ impl Connection {
 
 impl Connection {
     async fn serve(&mut self) -> End {
-        let mut recheck = tokio::time::interval(self.state.realtime.recheck_interval);
-        recheck.tick().await;
         let frame_rate = FrameRate::new(self.state.realtime.client_frames_per_second);
         loop {
             let next = {
@@ -257,7 +227,6 @@ impl Connection {
                     tokio::select! {
                         woken = wake_of(Space::Client, client) => woken,
                         woken = wake_of(Space::Admin, admin) => woken,
-                        _ = recheck.tick() => Wake::Recheck,
                     }
                 });
                 self.socket.next(wake).await
@@ -278,8 +247,7 @@ impl Connection {
                 // Boxed: client events are rare next to deliveries, and their futures (join,
                 // replay) are large; unboxed, every idle connection would carry room for them.
                 Ok(Next::Client(Incoming::Event(event))) => Box::pin(self.on_event(event)).await,
-                Ok(Next::Wake(Wake::Recheck)) => Box::pin(self.recheck_all()).await,
-                Ok(Next::Wake(Wake::Session(space, woken))) => self.on_wake(space, woken).await,
+                Ok(Next::Wake(Wake(space, woken))) => self.on_wake(space, woken).await,
             };
             if let Err(end) = handled {
                 return end;
@@ -287,18 +255,11 @@ impl Connection {
         }
     }
 
-    async fn recheck_all(&mut self) -> Result<(), End> {
-        for space in [Space::Client, Space::Admin] {
-            self.recheck(space).await?;
-        }
-        Ok(())
-    }
-
     /// Something for one namespace's session: a frame, the hub closing it, its credentials.
-    async fn on_wake(&mut self, space: Space, woken: SessionWake) -> Result<(), End> {
+    async fn on_wake(&mut self, space: Space, woken: Queued<Arc<Frame>>) -> Result<(), End> {
         let Some(attached) = self.spaces[index(space)].as_mut() else { return Ok(()) };
         match woken {
-            SessionWake::Queued(Queued::Frame(mut frame)) => {
+            Queued::Frame(mut frame) => {
                 // Frames already waiting go with it, in one write.
                 let mut out = Emitter { socket: &mut self.socket, space, ack: None };
                 for _ in 0..BATCH {
@@ -310,7 +271,7 @@ impl Connection {
                 }
                 Ok(())
             }
-            SessionWake::Queued(Queued::Closed(Some(CloseCause::Shutdown))) => {
+            Queued::Closed(Some(CloseCause::Shutdown)) => {
                 for space in [Space::Client, Space::Admin] {
                     if self.spaces[index(space)].is_some() {
                         let _ = self.socket.emit(space.ns(), "server:shutdown", &json!({})).await;
@@ -318,17 +279,17 @@ impl Connection {
                 }
                 Err(End(Some(CloseCode::Normal.into())))
             }
-            SessionWake::Queued(Queued::Closed(_)) => Err(End(Some(slow_consumer()))),
-            SessionWake::Expired => {
+            Queued::Closed(_) => Err(End(Some(slow_consumer()))),
+            Queued::Expired => {
                 let error = events::error(ErrorCode::TokenExpired, "the access token has expired", None);
                 self.detach(space, error).await
             }
-            SessionWake::Queued(Queued::CatchUp) => {
+            Queued::CatchUp => {
                 let mut out = Emitter { socket: &mut self.socket, space, ack: None };
                 Box::pin(attached.live.catch_up(&mut out)).await?;
                 Ok(())
             }
-            SessionWake::Queued(Queued::Recheck) => Box::pin(self.recheck(space)).await,
+            Queued::Recheck => Box::pin(self.recheck(space)).await,
         }
     }
 
@@ -365,6 +326,7 @@ impl Connection {
             self.state.messaging.clone(),
             self.state.hub.clone(),
             credential.caller.clone(),
+            credential.expires_at,
         )
         .await;
         let (live, handle) = match opened {
@@ -382,7 +344,7 @@ impl Connection {
             "expires_at": credential.expires_at,
         });
         self.socket.emit(ns, "connected", &connected).await?;
-        let attached = self.spaces[index(space)].insert(Box::new(Attached::new(credential, live, handle)));
+        let attached = self.spaces[index(space)].insert(Box::new(Attached { credential, live, handle }));
         let mut out = Emitter { socket: &mut self.socket, space, ack: None };
         Box::pin(attached.live.follow_own_conversation(&mut out)).await?;
         Ok(())
@@ -467,8 +429,9 @@ impl Connection {
                 };
                 let answered = match renewed {
                     Ok(expires_at) => {
-                        attached.live.renew(attached.credential.caller.clone());
-                        attached.expiry.as_mut().reset(attached.credential.deadline());
+                        attached
+                            .live
+                            .renew(attached.credential.caller.clone(), attached.credential.expires_at);
                         out.reply("authenticated", json!({ "expires_at": expires_at })).await
                     }
                     Err(e) => out.fail(events::api_error(&e, None)).await,
@@ -494,8 +457,9 @@ mod tests {
     fn an_idle_connections_task_keeps_little_room() {
         // It was 4.5 KB before the moved values' second slots went and the namespaces were boxed,
         // 2.6 KB before a write's timer was boxed, 2.3 KB before the wake future was pinned by
-        // the loop (not copied into the socket's) and the connect and pong timers boxed.
+        // the loop (not copied into the socket's) and the connect and pong timers boxed; 1.9 KB
+        // without the re-check timer (the hub keeps it).
         let size = future_size(|s: Arc<AppState>, w: WebSocket| run(s, w));
-        assert!(size <= 2100, "a Socket.IO connection's future takes {size} bytes");
+        assert!(size <= 2000, "a Socket.IO connection's future takes {size} bytes");
     }
 }
