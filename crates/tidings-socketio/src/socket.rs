@@ -183,6 +183,9 @@ impl SocketIo {
             sid: Sid,
         }
         let payload = serde_json::to_string(&Ack { sid: Sid::new() }).map_err(|_| Closed::Gone)?;
+        // Exactly as many as connected (most clients connect one): a growing vector would keep
+        // room for four for the connection's life.
+        self.namespaces.reserve_exact(1);
         self.namespaces.push(Str::copy_from_slice(ns));
         self.connect_deadline = None;
         self.send(Packet::connect(Str::copy_from_slice(ns), Some(text(payload)))).await

@@ -1,5 +1,6 @@
-//! The credentials a live connection was opened with, for every door: when they expire, whether
-//! they still stand, and their renewal in band.
+//! The credentials a live connection is opened with, for every door: who, until when, whether
+//! they still stand, and their renewal in band. Once the session is open it keeps the caller; the
+//! door keeps only the expiry.
 
 use chrono::{DateTime, Utc};
 use tidings_auth::{AuthError, Authenticator};
@@ -32,27 +33,14 @@ impl Credential {
         Ok(Credential { caller: Caller::User(principal), expires_at: Some(expires_at) })
     }
 
-    /// Checks the credentials again. A store failure proves nothing either way: it is logged and
-    /// the credentials count as standing until the next check.
-    pub async fn check(&self, authenticator: &Authenticator) -> Check {
-        match authenticator.still_valid(&self.caller).await {
-            Ok(()) => Check::Valid,
-            Err(AuthError::Unauthenticated(why)) => Check::Withdrawn(why),
-            Err(e) => {
-                tracing::warn!(error = %tidings_domain::ErrorChain(&e), "could not re-check a live connection's credentials");
-                Check::Valid
-            }
-        }
-    }
-
-    /// Renews a user's credential with a fresh access token of the same user; answers the new
-    /// expiry. API-key credentials have nothing to renew.
-    pub async fn renew(
-        &mut self,
+    /// A fresh credential of `current`'s user from a new access token, to renew a connection in
+    /// band. API-key callers have nothing to renew; another user's token is refused.
+    pub async fn renewal(
         authenticator: &Authenticator,
+        current: &Caller,
         token: &str,
-    ) -> Result<DateTime<Utc>, ApiError> {
-        let Caller::User(current) = &self.caller else {
+    ) -> Result<Credential, ApiError> {
+        let Caller::User(current) = current else {
             return Err(ApiError::validation("already authenticated"));
         };
         let fresh = Credential::user(authenticator, token).await?;
@@ -65,8 +53,19 @@ impl Credential {
                 "a connection keeps the user that opened it",
             ));
         }
-        let expires_at = fresh.expires_at.unwrap_or_else(Utc::now);
-        *self = fresh;
-        Ok(expires_at)
+        Ok(fresh)
+    }
+}
+
+/// Checks a live session's caller's credentials again. A store failure proves nothing either
+/// way: it is logged and the credentials count as standing until the next check.
+pub async fn check(authenticator: &Authenticator, caller: &Caller) -> Check {
+    match authenticator.still_valid(caller).await {
+        Ok(()) => Check::Valid,
+        Err(AuthError::Unauthenticated(why)) => Check::Withdrawn(why),
+        Err(e) => {
+            tracing::warn!(error = %tidings_domain::ErrorChain(&e), "could not re-check a live connection's credentials");
+            Check::Valid
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::OptionFuture;
 use serde_json::value::RawValue;
@@ -24,7 +25,7 @@ use super::events::{self, ClientEvent, Space};
 use crate::error::{ApiError, ErrorCode};
 use crate::paging;
 use crate::realtime::connection::{BATCH, slow_consumer, stopped, too_many_frames};
-use crate::realtime::credential::{Check, Credential};
+use crate::realtime::credential::{self, Check, Credential};
 use crate::realtime::frame_rate::FrameRate;
 use crate::state::AppState;
 use crate::views::ChangedView;
@@ -64,7 +65,8 @@ fn reason(code: CloseCode, description: &str) -> CloseReason {
 /// A namespace's live session. Its timers (the periodic re-check, the token's lapse) are the
 /// hub's, which signals them through the session's queue.
 struct Attached {
-    credential: Credential,
+    /// When the access token expires; `None` for API keys.
+    expires_at: Option<DateTime<Utc>>,
     live: LiveSession,
     handle: SessionHandle,
 }
@@ -296,7 +298,7 @@ impl Connection {
     /// Checks a namespace's credentials again; disconnects it when they no longer stand.
     async fn recheck(&mut self, space: Space) -> Result<(), End> {
         let Some(attached) = self.spaces[index(space)].as_ref() else { return Ok(()) };
-        match attached.credential.check(&self.state.authenticator).await {
+        match credential::check(&self.state.authenticator, attached.live.caller()).await {
             Check::Valid => Ok(()),
             Check::Withdrawn(why) => {
                 self.detach(space, events::error(ErrorCode::Unauthenticated, why, None)).await
@@ -322,13 +324,9 @@ impl Connection {
             Ok(credential) => credential,
             Err(e) => return Ok(self.refuse(ns, &e).await?),
         };
-        let opened = LiveSession::open(
-            self.state.messaging.clone(),
-            self.state.hub.clone(),
-            credential.caller.clone(),
-            credential.expires_at,
-        )
-        .await;
+        let Credential { caller, expires_at } = credential;
+        let opened =
+            LiveSession::open(self.state.messaging.clone(), self.state.hub.clone(), caller, expires_at).await;
         let (live, handle) = match opened {
             Ok(opened) => opened,
             Err(Refusal::Caller(e)) => return Ok(self.refuse(ns, &ApiError::from(e)).await?),
@@ -341,10 +339,10 @@ impl Connection {
         let connected = json!({
             "session_id": handle.id,
             "participant": live.participant(),
-            "expires_at": credential.expires_at,
+            "expires_at": expires_at,
         });
         self.socket.emit(ns, "connected", &connected).await?;
-        let attached = self.spaces[index(space)].insert(Box::new(Attached { credential, live, handle }));
+        let attached = self.spaces[index(space)].insert(Box::new(Attached { expires_at, live, handle }));
         let mut out = Emitter { socket: &mut self.socket, space, ack: None };
         Box::pin(attached.live.follow_own_conversation(&mut out)).await?;
         Ok(())
@@ -423,15 +421,16 @@ impl Connection {
                 return Ok(answered?);
             }
             Ok(ClientEvent::Auth { token }) => {
-                let renewed = match attached.credential.expires_at {
-                    Some(_) => attached.credential.renew(&self.state.authenticator, &token).await,
+                let renewed = match attached.expires_at {
+                    Some(_) => {
+                        Credential::renewal(&self.state.authenticator, attached.live.caller(), &token).await
+                    }
                     None => Err(ApiError::validation("already authenticated")),
                 };
                 let answered = match renewed {
-                    Ok(expires_at) => {
-                        attached
-                            .live
-                            .renew(attached.credential.caller.clone(), attached.credential.expires_at);
+                    Ok(Credential { caller, expires_at }) => {
+                        attached.live.renew(caller, expires_at);
+                        attached.expires_at = expires_at;
                         out.reply("authenticated", json!({ "expires_at": expires_at })).await
                     }
                     Err(e) => out.fail(events::api_error(&e, None)).await,
