@@ -69,6 +69,9 @@ pub struct Config {
     /// `TIDINGS_WS_RECHECK_SECS`: how often live connections check that their credentials still
     /// stand (default 60); revocations on this node are applied at once.
     pub ws_recheck: Duration,
+    /// `TIDINGS_WS_MAX_CONNECTIONS`: live connections this node holds at most, every door together
+    /// (default 50,000); keep it under the process's open-file limit.
+    pub ws_max_connections: usize,
     /// `TIDINGS_PUBLISH_PER_SECOND`: custom live events a company's services may publish per second
     /// (default 50, with bursts of twice as many).
     pub publish_per_second: u32,
@@ -383,6 +386,12 @@ impl Config {
                 "a number of seconds from 1 to 3600",
                 |s| (1..=3600).contains(s),
             )?),
+            ws_max_connections: vars.parse(
+                "WS_MAX_CONNECTIONS",
+                50_000,
+                "a number of connections from 1 to 10000000",
+                |n| (1..=10_000_000).contains(n),
+            )?,
             presence_lease: Duration::from_secs(vars.parse(
                 "PRESENCE_LEASE_SECS",
                 30,
@@ -635,6 +644,7 @@ const KNOWN: &[&str] = &[
     "WS_QUEUE",
     "WS_FRAMES_PER_SECOND",
     "WS_RECHECK_SECS",
+    "WS_MAX_CONNECTIONS",
     "PUBLISH_PER_SECOND",
     "REDIS_URL",
     "PRESENCE_LEASE_SECS",
@@ -882,6 +892,7 @@ mod tests {
             ("TIDINGS_ENCRYPTION_KEY", "not-hex"),
             ("TIDINGS_ENCRYPTION_KEY", "abcd"),
             ("TIDINGS_WS_RECHECK_SECS", "0"),
+            ("TIDINGS_WS_MAX_CONNECTIONS", "0"),
             ("TIDINGS_PUBLISH_PER_SECOND", "0"),
             ("TIDINGS_REDIS_URL", "http://cache:6379"),
             ("TIDINGS_PRESENCE_LEASE_SECS", "1"),

@@ -43,6 +43,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         queue_capacity: config.ws_queue,
         client_frames_per_second: config.ws_frames_per_second,
         recheck_interval: config.ws_recheck,
+        max_connections: config.ws_max_connections,
         publish: PublishLimits::per_second(config.publish_per_second),
         ..RealtimeSettings::default()
     };

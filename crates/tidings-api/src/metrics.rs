@@ -2,7 +2,8 @@
 //! `metrics-exporter-prometheus`), the middleware that counts and times every request by its route
 //! template, and the gauges read when `/metrics` is scraped (live sessions, the outbox).
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -93,20 +94,35 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(handle.render())
 }
 
-/// One open live connection of a door, counted in `tidings_live_connections{door}` for as long as it
-/// lives (dropped with the connection's task, however it ends).
-pub(crate) struct LiveConnection(&'static str);
+/// The live connections open on this node, every door: what its limit is checked against.
+#[derive(Debug, Default)]
+pub struct LiveConnections(AtomicUsize);
 
-impl LiveConnection {
-    /// Counts a connection of `door` (`native` or `socket.io`).
-    pub(crate) fn open(door: &'static str) -> Self {
-        metrics::gauge!("tidings_live_connections", "door" => door).increment(1.0);
-        Self(door)
+impl LiveConnections {
+    /// Connections open now (and upgrades accepted but not started yet).
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
     }
+
+    /// Counts a connection of `door` (`native` or `socket.io`), unless `limit` are open already.
+    pub(crate) fn open(self: &Arc<Self>, door: &'static str, limit: usize) -> Option<LiveConnection> {
+        self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).ok()?;
+        metrics::gauge!("tidings_live_connections", "door" => door).increment(1.0);
+        Some(LiveConnection { door, counted: self.clone() })
+    }
+}
+
+/// One open live connection of a door, counted in `tidings_live_connections{door}` and against
+/// the node's limit for as long as it lives (dropped with the connection's task, however it ends,
+/// or with the refused upgrade).
+pub(crate) struct LiveConnection {
+    door: &'static str,
+    counted: Arc<LiveConnections>,
 }
 
 impl Drop for LiveConnection {
     fn drop(&mut self) {
-        metrics::gauge!("tidings_live_connections", "door" => self.0).decrement(1.0);
+        self.counted.0.fetch_sub(1, Ordering::AcqRel);
+        metrics::gauge!("tidings_live_connections", "door" => self.door).decrement(1.0);
     }
 }

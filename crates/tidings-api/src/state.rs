@@ -38,6 +38,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Timers and limits of live connections.
     pub realtime: RealtimeSettings,
+    /// Live connections open on this node, against `realtime.max_connections`.
+    pub live_connections: Arc<crate::metrics::LiveConnections>,
     /// CORS, security headers and the request deadline.
     pub http: crate::hardening::HttpSettings,
     /// Requests per client address (none unless configured).
@@ -155,6 +157,7 @@ impl AppState {
             app_keys,
             hub,
             realtime,
+            live_connections: Arc::default(),
             http: crate::hardening::HttpSettings::default(),
             rate_limits: crate::rate_limit::RateLimits::new(
                 &crate::rate_limit::RateLimitSettings::default(),

@@ -18,7 +18,7 @@ pub use settings::RealtimeSettings;
 
 use crate::caller::{AnyCaller, bearer};
 use crate::envelope::ErrorEnvelope;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -36,6 +36,8 @@ use crate::state::AppState;
     responses(
         (status = 101, description = "Switching to the WebSocket protocol (docs/realtime.md)"),
         (status = 400, description = "`VALIDATION_ERROR`: not a WebSocket upgrade, or a malformed query", body = ErrorEnvelope),
+        (status = 503, description = "`UNAVAILABLE`: this node holds as many live connections as it may \
+            (`TIDINGS_WS_MAX_CONNECTIONS`); retry after `Retry-After`", body = ErrorEnvelope),
     ),
 )]
 pub async fn connect(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -54,15 +56,22 @@ fn accept<F: Future<Output = ()> + 'static>(
     run: impl FnOnce(WebSocket) -> F + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+    // Counted before the `101`, so that racing upgrades cannot pass the limit together; a refused
+    // or failed upgrade drops the count with `served`.
+    let counted = state.live_connections.open(door, state.realtime.max_connections).ok_or_else(|| {
+        metrics::counter!("tidings_live_connections_refused_total", "door" => door).increment(1);
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "this node holds as many live connections as it may; retry shortly",
+        )
+        .with_retry_after(5)
+    })?;
     let span = tracing::info_span!("live session", request_id = %id, door);
     let limits =
         Limits { max_message: state.realtime.max_frame_bytes, write_timeout: state.realtime.write_timeout };
     // Combinators rather than an `async` block, which would keep room for `run` and the socket
     // beside the session they become, for as long as the connection lives.
-    let served = move |socket| {
-        let counted = crate::metrics::LiveConnection::open(door);
-        run(socket).map(move |()| drop(counted)).instrument(span)
-    };
+    let served = move |socket| run(socket).map(move |()| drop(counted)).instrument(span);
     tidings_websocket::accept(req, limits, served).map_err(|e| match e {
         AcceptError::Handshake(e) => ApiError::validation(e.to_string()),
         AcceptError::NotHandedOff => ApiError::internal(e),

@@ -25,6 +25,9 @@ pub struct RealtimeSettings {
     pub recheck_interval: Duration,
     /// Custom events a company's services may publish (`POST /v1/realtime/publish`; default 50/s).
     pub publish: PublishLimits,
+    /// Live connections this node holds at most, every door together (default 50,000); an upgrade
+    /// beyond it is refused with `503 UNAVAILABLE` and `Retry-After`.
+    pub max_connections: usize,
     /// Frames a client may send per second on one connection, in bursts of three times as many
     /// (default 20; 0: no limit); a client over it is closed with 1008.
     pub client_frames_per_second: u32,
@@ -43,6 +46,7 @@ impl Default for RealtimeSettings {
             recheck_interval: Duration::from_secs(60),
             publish: PublishLimits::default(),
             client_frames_per_second: 20,
+            max_connections: 50_000,
         }
     }
 }

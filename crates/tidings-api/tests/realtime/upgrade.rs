@@ -19,6 +19,7 @@ backend_tests!(
     answers_pipelined_before_an_upgrade_leave_first,
     upgrade_requests_no_door_takes_get_their_answer_and_a_closed_connection,
     a_session_runs_in_a_task_of_its_own_until_it_closes,
+    a_node_refuses_live_connections_beyond_its_limit_on_every_door,
 );
 
 const UPGRADE: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -167,6 +168,50 @@ async fn a_session_runs_in_a_task_of_its_own_until_it_closes(db: &TestDb) {
     let mut third = live.ws(&[("authorization", &auth)]).await;
     third.until("connected").await;
     assert_eq!(live.sessions.len(), 1);
+    live.stop().await;
+}
+
+async fn a_node_refuses_live_connections_beyond_its_limit_on_every_door(db: &TestDb) {
+    let live = Live::start(db, RealtimeSettings { max_connections: 2, ..RealtimeSettings::default() }).await;
+    let (owner, _) = live.register("Acme", "owner@acme.test").await;
+    let auth = format!("Bearer {owner}");
+    // Two upgrades at once: the limit holds for racing upgrades too.
+    let headers = [("authorization", auth.as_str())];
+    let (first, second, third) =
+        tokio::join!(live.try_ws(&headers), live.try_ws(&headers), live.try_ws(&headers));
+    let mut open: Vec<_> = [first, second, third].into_iter().filter_map(Result::ok).collect();
+    assert_eq!(open.len(), 2, "two of three racing upgrades were accepted");
+    for ws in &mut open {
+        ws.until("connected").await;
+    }
+    // Refused in the envelope, with a time to retry, on either door, before any WebSocket.
+    let requests = [
+        format!("GET /v1/realtime?access_token={owner} HTTP/1.1"),
+        "GET /v1/socket.io/?EIO=4&transport=websocket HTTP/1.1".to_owned(),
+    ];
+    for request in requests {
+        let (mut tcp, addr) = connect(&live).await;
+        tcp.write_all(format!("{request}\r\nHost: {addr}\r\n{UPGRADE}\r\n\r\n").as_bytes()).await.unwrap();
+        let (head, body) = response(&mut tcp).await;
+        assert!(head.starts_with("HTTP/1.1 503"), "{request}: {head}");
+        assert!(head.to_ascii_lowercase().contains("retry-after: 5"), "{head}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"]["code"], "UNAVAILABLE", "{body}");
+    }
+    // A connection that ends gives its place back.
+    let mut leaving = open.pop().unwrap();
+    leaving.close_with(1000).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut again = loop {
+        match live.try_ws(&[("authorization", &auth)]).await {
+            Ok(ws) => break ws,
+            Err(status) => assert_eq!(status, 503),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the place was not given back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    again.until("connected").await;
+    assert_eq!(live.try_ws(&[("authorization", &auth)]).await.err(), Some(503), "full again");
     live.stop().await;
 }
 

@@ -28,6 +28,8 @@ use crate::views::EngineIoError;
     responses(
         (status = 101, description = "Switching to the WebSocket protocol (docs/realtime.md)"),
         (status = 400, description = "Engine.IO's error: not a WebSocket upgrade of Engine.IO 4", body = EngineIoError),
+        (status = 503, description = "`UNAVAILABLE`: this node holds as many live connections as it may \
+            (`TIDINGS_WS_MAX_CONNECTIONS`); retry after `Retry-After`", body = crate::envelope::ErrorEnvelope),
     ),
 )]
 pub async fn connect(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
