@@ -8,7 +8,8 @@
 //! consumer and is closed (it resumes from its last sequence), so memory stays bounded whatever the
 //! clients do. Locks are held only for map updates, never across an await.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -58,7 +59,12 @@ impl Default for HubSettings {
 impl HubSettings {
     /// How often the hub's timer runs: every second, or more often for a shorter re-check.
     pub fn tick(&self) -> Duration {
-        self.recheck_interval.clamp(Duration::from_millis(10), Duration::from_secs(1))
+        self.recheck().min(Duration::from_secs(1))
+    }
+
+    /// The re-check interval, never shorter than 10 ms (a zero one would be due for ever).
+    fn recheck(&self) -> Duration {
+        self.recheck_interval.max(Duration::from_millis(10))
     }
 }
 
@@ -79,7 +85,7 @@ struct Session {
     /// When to ask the session to check its credentials again.
     recheck_at: Instant,
     /// When the session's access token lapses, if it has one.
-    lapses_at: Option<DateTime<Utc>>,
+    lapses_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -87,6 +93,10 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     rooms: HashMap<Room, HashSet<SessionId>>,
     typing: HashMap<(ConversationId, Participant), (CompanyId, Instant)>,
+    /// When sessions are due for a re-check or their token lapses, soonest first, so that the
+    /// timer touches only those due rather than every session. An entry made stale by a renewal
+    /// or a disconnection is dropped when it comes up.
+    clock: BinaryHeap<Reverse<(Instant, SessionId)>>,
     stopping: bool,
 }
 
@@ -139,15 +149,17 @@ impl Hub {
         if state.stopping {
             return None;
         }
+        let recheck_at = Instant::now() + self.settings.recheck();
         let session = Session {
             company_id,
             participant,
             queue: sender,
             rooms: HashSet::new(),
-            recheck_at: Instant::now() + self.settings.recheck_interval,
+            recheck_at,
             lapses_at: None,
         };
         state.sessions.insert(id, session);
+        state.clock.push(Reverse((recheck_at, id)));
         if matches!(participant, Participant::Agent(_)) {
             join(&mut state, id, Room::Company(company_id));
         }
@@ -163,8 +175,12 @@ impl Hub {
     /// Sets when a session's access token lapses (`None`: it has none); the hub signals
     /// [`Signal::Expired`] to it then.
     pub fn lapses_at(&self, id: SessionId, at: Option<DateTime<Utc>>) {
-        if let Some(session) = self.lock().sessions.get_mut(&id) {
-            session.lapses_at = at;
+        let at = at.map(|at| Instant::now() + (at - Utc::now()).to_std().unwrap_or_default());
+        let mut state = self.lock();
+        let Some(session) = state.sessions.get_mut(&id) else { return };
+        session.lapses_at = at;
+        if let Some(at) = at {
+            state.clock.push(Reverse((at, id)));
         }
     }
 
@@ -261,14 +277,20 @@ impl Hub {
     /// Signals the sessions whose credentials are due for a check or whose access token lapsed.
     pub fn signal_due_sessions(&self) {
         let mut state = self.lock();
-        let (now, wall) = (Instant::now(), Utc::now());
-        for session in state.sessions.values_mut() {
-            if session.lapses_at.is_some_and(|at| at <= wall) {
+        let state = &mut *state;
+        let now = Instant::now();
+        while let Some(&Reverse((at, id))) = state.clock.peek()
+            && at <= now
+        {
+            state.clock.pop();
+            let Some(session) = state.sessions.get_mut(&id) else { continue };
+            if session.lapses_at.is_some_and(|at| at <= now) {
                 session.lapses_at = None;
                 session.queue.signal(Signal::Expired);
             }
             if session.recheck_at <= now {
-                session.recheck_at = now + self.settings.recheck_interval;
+                session.recheck_at = now + self.settings.recheck();
+                state.clock.push(Reverse((session.recheck_at, id)));
                 session.queue.signal(Signal::Recheck);
             }
         }
@@ -533,5 +555,20 @@ mod tests {
         assert!(early.queue.next().now_or_never().is_none(), "the next check waits a whole interval");
         assert!(matches!(lapsed.queue.next().await, Next::Recheck), "a lapse is told once");
         assert!(lapsed.queue.next().now_or_never().is_none());
+
+        // A renewal moves the lapse: the earlier moment passes without a word.
+        hub.lapses_at(late.id, Some(Utc::now() + chrono::Duration::milliseconds(20)));
+        hub.lapses_at(late.id, Some(Utc::now() + chrono::Duration::hours(1)));
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        hub.signal_due_sessions();
+        while let Some(next) = late.queue.next().now_or_never() {
+            assert!(!matches!(next, Next::Expired), "the renewed token has not lapsed");
+        }
+        // A session gone is not signalled, and its clock's entries go when they come up.
+        hub.disconnect(early.id);
+        tokio::time::sleep(interval).await;
+        hub.signal_due_sessions();
+        assert!(early.queue.next().now_or_never().is_none_or(|next| matches!(next, Next::Closed(_))));
+        assert!(matches!(late.queue.next().await, Next::Recheck), "the others' checks go on");
     }
 }
