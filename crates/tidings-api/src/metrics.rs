@@ -99,11 +99,6 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
 pub struct LiveConnections(AtomicUsize);
 
 impl LiveConnections {
-    /// Connections open now (and upgrades accepted but not started yet).
-    pub fn count(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-
     /// Counts a connection of `door` (`native` or `socket.io`), unless `limit` are open already.
     pub(crate) fn open(self: &Arc<Self>, door: &'static str, limit: usize) -> Option<LiveConnection> {
         self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)).ok()?;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytestring::ByteString;
-use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::OptionFuture;
 use serde_json::json;
@@ -146,14 +145,16 @@ async fn open(
             return None;
         }
     };
-    Some(Connection { state, expires_at, live, out: Native { socket } }.serve_and_close(handle))
+    // Leaves with the loop's first flush.
+    let connected =
+        json!({ "session_id": handle.id, "participant": live.participant(), "expires_at": expires_at });
+    socket.queue_text(protocol::control("connected", connected));
+    Some(Connection { state, live, out: Native { socket } }.serve_and_close(handle))
 }
 
 /// A connection's state: its credentials, its live session, its socket.
 struct Connection {
     state: Arc<AppState>,
-    /// When the access token expires (the hub says when it lapses); `None` for API keys.
-    expires_at: Option<DateTime<Utc>>,
     live: LiveSession,
     out: Native,
 }
@@ -220,14 +221,6 @@ impl Connection {
     async fn serve(&mut self, mut handle: SessionHandle) -> Option<CloseReason> {
         let settings = &self.state.realtime;
         let client_timeout = settings.client_timeout;
-        let connected = json!({
-            "session_id": handle.id,
-            "participant": self.live.participant(),
-            "expires_at": self.expires_at,
-        });
-        if self.out.text(protocol::control("connected", connected)).await.is_err() {
-            return None;
-        }
         let mut heartbeat = tokio::time::interval(settings.ping_interval);
         heartbeat.tick().await;
         let mut last_heard = Instant::now();
@@ -338,7 +331,8 @@ impl Connection {
             }
         };
         let intent = match frame {
-            ClientFrame::Auth { token: Some(token), .. } if self.expires_at.is_some() => {
+            // Only a user's access token expires and can be renewed.
+            ClientFrame::Auth { token: Some(token), .. } if matches!(self.live.caller(), Caller::User(_)) => {
                 return Ok(self.reauthenticate(&token).await?);
             }
             ClientFrame::Auth { .. } => {
@@ -379,7 +373,6 @@ impl Connection {
         match Credential::renewal(&self.state.authenticator, self.live.caller(), token).await {
             Ok(Credential { caller, expires_at }) => {
                 self.live.renew(caller, expires_at);
-                self.expires_at = expires_at;
                 self.out.text(protocol::control("authenticated", json!({ "expires_at": expires_at }))).await
             }
             Err(e) => self.out.text(protocol::api_error(&e, json!({}))).await,

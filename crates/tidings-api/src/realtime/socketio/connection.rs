@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use futures_util::future::OptionFuture;
 use serde_json::value::RawValue;
@@ -65,8 +64,6 @@ fn reason(code: CloseCode, description: &str) -> CloseReason {
 /// A namespace's live session. Its timers (the periodic re-check, the token's lapse) are the
 /// hub's, which signals them through the session's queue.
 struct Attached {
-    /// When the access token expires; `None` for API keys.
-    expires_at: Option<DateTime<Utc>>,
     live: LiveSession,
     handle: SessionHandle,
 }
@@ -342,7 +339,7 @@ impl Connection {
             "expires_at": expires_at,
         });
         self.socket.emit(ns, "connected", &connected).await?;
-        let attached = self.spaces[index(space)].insert(Box::new(Attached { expires_at, live, handle }));
+        let attached = self.spaces[index(space)].insert(Box::new(Attached { live, handle }));
         let mut out = Emitter { socket: &mut self.socket, space, ack: None };
         Box::pin(attached.live.follow_own_conversation(&mut out)).await?;
         Ok(())
@@ -421,16 +418,12 @@ impl Connection {
                 return Ok(answered?);
             }
             Ok(ClientEvent::Auth { token }) => {
-                let renewed = match attached.expires_at {
-                    Some(_) => {
-                        Credential::renewal(&self.state.authenticator, attached.live.caller(), &token).await
-                    }
-                    None => Err(ApiError::validation("already authenticated")),
-                };
+                // API-key callers are refused as already authenticated.
+                let renewed =
+                    Credential::renewal(&self.state.authenticator, attached.live.caller(), &token).await;
                 let answered = match renewed {
                     Ok(Credential { caller, expires_at }) => {
                         attached.live.renew(caller, expires_at);
-                        attached.expires_at = expires_at;
                         out.reply("authenticated", json!({ "expires_at": expires_at })).await
                     }
                     Err(e) => out.fail(events::api_error(&e, None)).await,
