@@ -57,6 +57,8 @@ pub struct FanoutResult {
     pub deliveries_per_second: f64,
     /// POST-to-receipt latency.
     pub latency: Latency,
+    /// How long each POST took to be answered: the part of the latency spent storing the message.
+    pub post_latency: Latency,
     /// Server CPU time (user and system) per delivery over the send and drain window, in µs; it
     /// includes storing each message once.
     pub server_cpu_us_per_delivery: Option<f64>,
@@ -162,18 +164,21 @@ pub async fn run(
     let conversation = tenant.conversations[0];
     let started = Instant::now();
     let cpu_before = server.cpu_seconds();
+    let mut posts = Vec::with_capacity(messages);
     let senders = match pace {
         Pace::Rate(rate) => {
             let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
             for i in 0..messages {
                 ticker.tick().await;
-                let _ = probe.sent_at[i].set(Instant::now());
+                let posted = Instant::now();
+                let _ = probe.sent_at[i].set(posted);
                 assert!(
                     tenant
                         .post_until_accepted(conversation, &format!("fanout {i}"), format!("{prefix}{i}"))
                         .await,
                     "a message was refused ten times"
                 );
+                posts.push(posted.elapsed().as_micros() as u64);
             }
             1
         }
@@ -244,6 +249,7 @@ pub async fn run(
             .filter(|_| !all.is_empty())
             .map(|seconds| seconds * 1e6 / all.len() as f64),
         latency: Latency::of(all),
+        post_latency: Latency::of(posts),
     }
 }
 

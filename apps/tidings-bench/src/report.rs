@@ -121,13 +121,13 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "\n| fan-out door | receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery |"
+                "\n| fan-out door | receivers | msg/s sent | delivered | deliveries/s | p50 ms | p99 ms | max ms | POST p50 / p99 ms | server CPU µs/delivery |"
             );
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             for f in &b.fanout {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    "| {} | {} | {} | {}/{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} / {:.2} | {} |",
                     f.door.name(),
                     f.receivers,
                     f.rate_per_second.unwrap_or_default(),
@@ -137,6 +137,8 @@ impl Report {
                     f.latency.p50_ms,
                     f.latency.p99_ms,
                     f.latency.max_ms,
+                    f.post_latency.p50_ms,
+                    f.post_latency.p99_ms,
                     cpu(f)
                 );
             }

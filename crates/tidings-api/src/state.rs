@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tidings_auth::{Accounts, AppKeys, AuditLog, AuthSettings, Authenticator, PasswordResets, Team};
+use tidings_auth::{
+    Accounts, AppKeys, AuditLog, AuthSettings, Authenticator, Forgetting, PasswordResets, Team,
+};
 use tidings_domain::{
     AccountMail, Audit, AuditRepo, CompanyId, ContactId, EffectList, IdentityRepos, IntegrationRepo, Message,
     OutboxRepo, Revocations, StoreHealth, WebhookRepo,
@@ -110,6 +112,10 @@ impl AppState {
             + 'static,
     {
         let repos: Arc<dyn IdentityRepos> = store.clone();
+        let authenticator = Authenticator::new(repos.clone(), &auth);
+        // Withdrawn credentials are forgotten by the authenticator before live sessions hear of them.
+        let revocations: Arc<dyn Revocations> =
+            Arc::new(Forgetting::new(authenticator.recent_users(), revocations));
         let audit = Audit::new(store.clone(), Arc::new(auth.cipher()));
         // Account e-mails are sealed with the key the e-mail channel opens them with.
         let mail: Arc<dyn AccountMail> = Arc::new(AccountMailer::new(auth.cipher()));
@@ -150,7 +156,7 @@ impl AppState {
             outbox: OutboxAdmin::new(store.clone()).with_audit(audit.clone()),
             audit_log: AuditLog::new(store.clone(), audit.clone()),
             accounts: Accounts::new(repos.clone(), auth.clone()).with_audit(audit.clone()),
-            authenticator: Authenticator::new(repos.clone(), &auth),
+            authenticator,
             team: Team::new(repos, &auth, revocations, password_resets.clone()).with_audit(audit.clone()),
             password_resets,
             messaging: Arc::new(messaging),

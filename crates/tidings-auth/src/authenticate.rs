@@ -9,6 +9,7 @@ use tidings_domain::{ApiKey, AppId, ErrorChain, IdentityRepos, KeyKind, Platform
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
 use crate::error::AuthError;
+use crate::recent_users::RecentUsers;
 use crate::settings::AuthSettings;
 use tidings_domain::{ApiKeyId, Caller, ClientPrincipal, CompanyId, Principal, ServicePrincipal};
 
@@ -17,16 +18,23 @@ use tidings_domain::{ApiKeyId, Caller, ClientPrincipal, CompanyId, Principal, Se
 pub struct Authenticator {
     repos: Arc<dyn IdentityRepos>,
     tokens: AccessTokens,
+    recent: RecentUsers,
 }
 
 impl Authenticator {
     /// Builds the authenticator over `repos`.
     pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
-        Self { tokens: AccessTokens::new(&settings.jwt_secret, settings.access_ttl), repos }
+        let tokens = AccessTokens::new(&settings.jwt_secret, settings.access_ttl);
+        Self { tokens, repos, recent: RecentUsers::default() }
     }
 
-    /// A user from an access token. The user is loaded so that a deleted user is refused and a
-    /// role change applies at once, not when the token expires.
+    /// The users this authenticator has recently loaded; whoever changes users makes it forget.
+    pub fn recent_users(&self) -> RecentUsers {
+        self.recent.clone()
+    }
+
+    /// A user from an access token. The user is loaded (or was, less than a second ago) so that a
+    /// deleted user is refused and a role change applies at once, not when the token expires.
     pub async fn user(&self, access_token: &str) -> Result<Principal, AuthError> {
         Ok(self.user_until(access_token).await?.0)
     }
@@ -36,8 +44,14 @@ impl Authenticator {
     pub async fn user_until(&self, access_token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
         let claims = self.tokens.verify(access_token)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AuthError::InvalidToken)?;
-        match self.repos.get_user(claims.company_id, claims.sub).await {
+        let (company_id, user_id) = (claims.company_id, claims.sub);
+        let lookup = match self.recent.get(company_id, user_id) {
+            Ok(role) => return Ok((Principal { user_id, company_id, role }, expires_at)),
+            Err(lookup) => lookup,
+        };
+        match self.repos.get_user(company_id, user_id).await {
             Ok(user) => {
+                self.recent.remember(lookup, user.company_id, user.id, user.role);
                 Ok((Principal { user_id: user.id, company_id: user.company_id, role: user.role }, expires_at))
             }
             Err(e) if e.is_not_found() => Err(AuthError::Unauthenticated("this user no longer exists")),

@@ -66,7 +66,8 @@ pub use ids::{
 pub use integration::{Integration, IntegrationKind, IntegrationLookup, IntegrationRepo, LookupKey};
 pub use job::{JobRepo, JobRun, JobState};
 pub use message::{
-    Appended, Direction, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage, Sender,
+    Appended, Direction, LOCAL_ID_TAKEN, Message, MessageCursor, MessageRepo, MessageStatus, NewMessage,
+    Sender,
 };
 pub use outbox::{
     Claimed, NewOutboxItem, OutboxItem, OutboxKind, OutboxRepo, OutboxStats, OutboxStatus, Settlement,

@@ -14,6 +14,10 @@ use crate::named_enum::named_enum;
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 5000;
 
+/// The conflict an append inside a unit of work fails with when its `local_id` is already used
+/// in the conversation: the unit cannot commit, and the original is found after it.
+pub const LOCAL_ID_TAKEN: &str = "messages_local_id_key";
+
 named_enum!(
     /// Who wrote a message.
     Sender {
@@ -144,8 +148,9 @@ pub enum MessageCursor {
 pub trait MessageRepo: Send + Sync {
     /// Stores a message at the conversation's next sequence and records it at the next feed
     /// position, in one transaction with both increments. When the conversation already has a
-    /// message with the same `local_id`, stores nothing and returns that message, not `created`.
-    /// A conversation of another company is `NotFound`.
+    /// message with the same `local_id`, stores nothing and returns that message, not `created`;
+    /// inside a unit of work it fails instead with the conflict [`LOCAL_ID_TAKEN`], which leaves
+    /// the unit unable to commit. A conversation of another company is `NotFound`.
     async fn append_message(&self, new: NewMessage) -> RepoResult<Appended>;
     /// The message a client stored in a conversation under `local_id`, if any (not `created`).
     async fn find_message_by_local_id(

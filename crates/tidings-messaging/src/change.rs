@@ -3,7 +3,8 @@
 //! plain store call, with no transaction to pay for.
 
 use tidings_domain::{
-    ContactRepo, ConversationRepo, DomainEvent, EffectList, Effects, MessageRepo, Transaction,
+    Appended, ContactRepo, ConversationRepo, DomainEvent, EffectList, Effects, LOCAL_ID_TAKEN, MessageRepo,
+    NewMessage, NewOutboxItem, RepoError, RepoResult, Transaction,
 };
 
 use crate::error::MessagingResult;
@@ -26,11 +27,44 @@ impl<'a> Change<'a> {
         Ok(Change { repos, unit, effects })
     }
 
+    /// Starts a change in a unit of work even without effects: for changes that queue work of
+    /// their own (a forward).
+    pub async fn begin_unit(
+        repos: &'a dyn MessagingRepos,
+        effects: &'a EffectList,
+    ) -> MessagingResult<Change<'a>> {
+        Ok(Change { repos, unit: Some(repos.begin().await?), effects })
+    }
+
+    /// Queues `item` in the change's unit of work (started with [`Change::begin_unit`]).
+    pub async fn enqueue(&self, item: NewOutboxItem) -> MessagingResult<()> {
+        match &self.unit {
+            Some(unit) => Ok(unit.enqueue(item).await.map(drop)?),
+            None => Err(RepoError::internal("a change without a unit of work queues nothing").into()),
+        }
+    }
+
     /// Messages, inside the change.
     pub fn messages(&self) -> &dyn MessageRepo {
         match &self.unit {
             Some(unit) => &**unit,
             None => self.repos,
+        }
+    }
+
+    /// Appends a message inside the change. A `local_id` already used answers its original, as
+    /// outside a unit of work: the unit, which cannot commit after that, is rolled back and the
+    /// change goes on without one (there is nothing left to record).
+    pub async fn append_message(&mut self, new: NewMessage) -> RepoResult<Appended> {
+        let (company_id, conversation_id, local_id) =
+            (new.company_id, new.conversation_id, new.local_id.clone());
+        match self.messages().append_message(new).await {
+            Err(e) if e.constraint() == Some(LOCAL_ID_TAKEN) && self.unit.is_some() => {
+                self.unit = None;
+                let local_id = local_id.unwrap_or_default();
+                self.repos.find_message_by_local_id(company_id, conversation_id, &local_id).await?.ok_or(e)
+            }
+            other => other,
         }
     }
 

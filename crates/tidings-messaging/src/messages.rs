@@ -7,8 +7,8 @@ use chrono::Utc;
 use garde::Validate;
 use tidings_domain::{
     Appended, Audit, AuditAction, AuditEvent, Caller, Conversation, ConversationId, ConversationStatus,
-    Direction, DomainEvent, EffectList, Effects, Message, MessageCursor, MessageId, MessageStatus,
-    NewMessage, Principal, Role, Sender, SharedLimiter, Transaction,
+    Direction, DomainEvent, EffectList, Message, MessageCursor, MessageId, MessageStatus, NewMessage,
+    Principal, Role, Sender, SharedLimiter,
 };
 
 use crate::actor::Actor;
@@ -185,8 +185,8 @@ impl Messages {
             self.append_forwarded(&conversation, new).await.map_err(claimed)?
         } else {
             // A unit of work only when effects are configured: `Change` decides, as for every change.
-            let change = Change::begin(&*self.repos, &self.effects).await?;
-            let appended = change.messages().append_message(new).await.map_err(|e| claimed(e.into()))?;
+            let mut change = Change::begin(&*self.repos, &self.effects).await?;
+            let appended = change.append_message(new).await.map_err(|e| claimed(e.into()))?;
             if appended.created {
                 let message = appended.message.clone();
                 change
@@ -229,31 +229,17 @@ impl Messages {
         let social_id = forward::social_id(&contact, conversation.platform)?;
         let last_inbound = self.repos.last_inbound_at(company_id, contact.id, conversation.platform).await?;
         let window = forward::window(new.sender, last_inbound, Utc::now())?;
-        let unit = self.repos.begin().await?;
-        let appended = unit.append_message(NewMessage { awaiting_forward: true, ..new }).await?;
+        let mut change = Change::begin_unit(&*self.repos, &self.effects).await?;
+        let appended = change.append_message(NewMessage { awaiting_forward: true, ..new }).await?;
         if appended.created {
-            unit.enqueue(forward::item(&appended.message, conversation, social_id, window)).await?;
+            change.enqueue(forward::item(&appended.message, conversation, social_id, window)).await?;
+            let message = appended.message.clone();
+            change
+                .record(DomainEvent::MessageCreated { message, conversation: conversation.clone() })
+                .await?;
         }
-        self.record_created(&*unit, &appended, conversation).await?;
-        unit.commit().await?;
+        change.commit().await?;
         Ok(appended)
-    }
-
-    /// Records the effects of a new message (nothing for a retried `local_id`).
-    async fn record_created(
-        &self,
-        unit: &dyn Transaction,
-        appended: &Appended,
-        conversation: &Conversation,
-    ) -> MessagingResult<()> {
-        if appended.created {
-            let event = DomainEvent::MessageCreated {
-                message: appended.message.clone(),
-                conversation: conversation.clone(),
-            };
-            self.effects.record(unit, &event).await?;
-        }
-        Ok(())
     }
 
     /// The effects recorded with every change.

@@ -39,9 +39,8 @@ impl Social {
                 let conversation = open(&*self.repos, effects, company_id, contact.id, None, platform)
                     .await
                     .map_err(into_repo)?;
-                let change = Change::begin(&*self.repos, effects).await.map_err(into_repo)?;
+                let mut change = Change::begin(&*self.repos, effects).await.map_err(into_repo)?;
                 let appended = change
-                    .messages()
                     .append_message(NewMessage {
                         company_id,
                         conversation_id: conversation.id,

@@ -5,16 +5,17 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tidings_domain::{
-    Appended, ChangeKind, CompanyId, ContactId, ConversationId, Direction, Message, MessageCursor, MessageId,
-    MessageRepo, MessageStatus, NewMessage, Platform, Recorded, RepoError, RepoResult,
+    Appended, ChangeKind, CompanyId, ContactId, ConversationId, Direction, LOCAL_ID_TAKEN, Message,
+    MessageCursor, MessageId, MessageRepo, MessageStatus, NewMessage, Platform, Recorded, RepoError,
+    RepoResult,
 };
 
 use crate::error::db_error;
 use crate::feed::{ChangeRow, change_time, next_position, record_change};
-use crate::pool::{Backend, with_conn};
+use crate::pool::{Backend, atomic, with_conn};
 use crate::rows::{json, naive, now, parse_id, utc};
 use crate::schema::{conversations as c, messages as m, uploads as u};
-use crate::store::Store;
+use crate::store::{Source, Store};
 
 #[derive(Clone, Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = m)]
@@ -229,19 +230,25 @@ impl Store {
     }
 }
 
+/// Why an append stored nothing, besides a database error.
+enum Refused {
+    /// The conversation already has a message with this `local_id`.
+    LocalIdTaken,
+    /// An upload is gone or attached to another message.
+    UploadsAttached,
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refused {
+    fn from(e: diesel::result::Error) -> Self {
+        Refused::Db(e)
+    }
+}
+
 #[async_trait]
 impl MessageRepo for Store {
     async fn append_message(&self, new: NewMessage) -> RepoResult<Appended> {
         let (company_id, conversation_id) = (new.company_id.to_string(), new.conversation_id.to_string());
-        let found = |row: MessageRow| -> RepoResult<Appended> {
-            let position = row.position;
-            Ok(Appended { message: row.try_into()?, position, created: false })
-        };
-        if let Some(local_id) = &new.local_id
-            && let Some(existing) = self.find_by_local_id(&company_id, &conversation_id, local_id).await?
-        {
-            return found(existing);
-        }
         let now = now();
         let row = MessageRow {
             id: MessageId::new().to_string(),
@@ -270,64 +277,74 @@ impl MessageRepo for Store {
         // The counter update comes first: it is a write, so on SQLite the transaction takes the write
         // lock at once, and on PostgreSQL it locks the conversation row until commit. Concurrent
         // senders therefore queue on it and each gets the next sequence and feed position (which so
-        // grow together); a failed insert rolls both back, so no number is ever skipped.
+        // grow together); a failed insert rolls both back, so no number is ever skipped. A `local_id`
+        // already used is found by the insert itself (one round trip where a look-up first took
+        // two), so a retry costs a rolled-back counter update, and a first send nothing more.
         let (company, conversation) = (company_id.clone(), conversation_id.clone());
-        let appended = with_conn!(self, |conn| {
-            conn.transaction(async |conn| {
-                let (sequence, position, conversation_platform): (i64, i64, String) =
-                    diesel::update(c::table.filter(c::company_id.eq(&company)).find(&conversation))
-                        .set((
-                            c::last_sequence.eq(c::last_sequence + 1),
-                            c::last_position.eq(c::last_position + 1),
-                            c::last_message_at.eq(now),
-                            c::updated_at.eq(now),
-                            c::changed_at.eq(change_time!(clock)),
-                        ))
-                        .returning((c::last_sequence, c::last_position, c::platform))
-                        .get_result(conn)
-                        .await?;
-                let platform = given_platform.map_or(conversation_platform, str::to_owned);
-                let stored = MessageRow { sequence, position, platform, ..row.clone() };
-                // The message row, with its position, is the feed's record of its creation.
-                diesel::insert_into(m::table).values(&stored).execute(conn).await?;
-                if !uploads.is_empty() {
-                    // Each upload is claimed once: one gone or held by another message undoes it all.
-                    let claimed = diesel::update(
-                        u::table
-                            .filter(u::company_id.eq(&company))
-                            .filter(u::id.eq_any(&uploads))
-                            .filter(u::message_id.is_null()),
-                    )
-                    .set(u::message_id.eq(Some(&stored.id)))
-                    .execute(conn)
+        let appended = atomic!(self, |conn| {
+            let (sequence, position, conversation_platform): (i64, i64, String) =
+                diesel::update(c::table.filter(c::company_id.eq(&company)).find(&conversation))
+                    .set((
+                        c::last_sequence.eq(c::last_sequence + 1),
+                        c::last_position.eq(c::last_position + 1),
+                        c::last_message_at.eq(now),
+                        c::updated_at.eq(now),
+                        c::changed_at.eq(change_time!(clock)),
+                    ))
+                    .returning((c::last_sequence, c::last_position, c::platform))
+                    .get_result(conn)
                     .await?;
-                    if claimed != uploads.len() {
-                        return Err(diesel::result::Error::RollbackTransaction);
-                    }
+            let platform = given_platform.map_or(conversation_platform, str::to_owned);
+            let stored = MessageRow { sequence, position, platform, ..row.clone() };
+            // The message row, with its position, is the feed's record of its creation.
+            let inserted = diesel::insert_into(m::table)
+                .values(&stored)
+                .on_conflict((m::conversation_id, m::local_id))
+                .do_nothing()
+                .execute(conn)
+                .await?;
+            if inserted == 0 {
+                return Err(Refused::LocalIdTaken);
+            }
+            if !uploads.is_empty() {
+                // Each upload is claimed once: one gone or held by another message undoes it all.
+                let claimed = diesel::update(
+                    u::table
+                        .filter(u::company_id.eq(&company))
+                        .filter(u::id.eq_any(&uploads))
+                        .filter(u::message_id.is_null()),
+                )
+                .set(u::message_id.eq(Some(&stored.id)))
+                .execute(conn)
+                .await?;
+                if claimed != uploads.len() {
+                    return Err(Refused::UploadsAttached);
                 }
-                Ok::<_, diesel::result::Error>(stored)
-            })
-            .await
-            .map_err(|e| match e {
-                diesel::result::Error::RollbackTransaction => RepoError::conflict("uploads_attached"),
-                other => db_error(other),
-            })
-        });
+            }
+            Ok::<_, Refused>(stored)
+        })?;
         match appended {
             Ok(stored) => {
                 let position = stored.position;
                 Ok(Appended { message: stored.try_into()?, position, created: true })
             }
-            // The same local_id won a race against us: answer with its message.
-            Err(conflict) if conflict.is_conflict() => match &new.local_id {
-                Some(local_id) => match self.find_by_local_id(&company_id, &conversation_id, local_id).await?
-                {
-                    Some(existing) => found(existing),
-                    None => Err(conflict),
-                },
-                None => Err(conflict),
-            },
-            Err(e) => Err(e),
+            // Inside a unit of work, the unit is spoiled: its owner looks the original up after it.
+            Err(Refused::LocalIdTaken) if matches!(self.source(), Source::Held(_)) => {
+                Err(RepoError::conflict(LOCAL_ID_TAKEN))
+            }
+            Err(Refused::LocalIdTaken) => {
+                let local_id = new.local_id.as_deref().unwrap_or_default();
+                match self.find_by_local_id(&company_id, &conversation_id, local_id).await? {
+                    Some(existing) => {
+                        let position = existing.position;
+                        Ok(Appended { message: existing.try_into()?, position, created: false })
+                    }
+                    // Taken, then gone: only a deleted conversation does that.
+                    None => Err(RepoError::conflict(LOCAL_ID_TAKEN)),
+                }
+            }
+            Err(Refused::UploadsAttached) => Err(RepoError::conflict("uploads_attached")),
+            Err(Refused::Db(e)) => Err(db_error(e)),
         }
     }
 

@@ -189,6 +189,53 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// Like [`with_conn`], but `$body` (a `Result<_, E>` with `E: From<diesel::result::Error>`)
+/// runs atomically: in a transaction of its own on a pooled connection, or directly inside a
+/// unit of work, whose transaction already makes it all-or-nothing (a savepoint would cost two
+/// round trips per operation). A body that fails inside a unit of work spoils the unit: its
+/// writes so far cannot be taken back alone, so the unit refuses to commit (see [`Held`]).
+///
+/// [`Held`]: crate::transaction::Held
+macro_rules! atomic {
+    ($store:expr, |$conn:ident| $body:expr) => {{
+        let source = $store.source().clone();
+        $crate::pool::detached(async move {
+            match source {
+                $crate::store::Source::Pool($crate::pool::DbPool::Postgres(pool)) => {
+                    let mut guard = $crate::pool::checkout(&pool).await?;
+                    Ok(guard.transaction(async |$conn| $body).await)
+                }
+                $crate::store::Source::Pool($crate::pool::DbPool::Sqlite(pool)) => {
+                    let mut guard = $crate::pool::checkout(&pool).await?;
+                    Ok(guard.transaction(async |$conn| $body).await)
+                }
+                $crate::store::Source::Held(held) => {
+                    let mut guard = held.conn.clone().lock_owned().await;
+                    let done = match guard.as_mut() {
+                        Some($crate::transaction::HeldConn::Postgres(conn)) => {
+                            let $conn = &mut **conn;
+                            (async { $body }).await
+                        }
+                        Some($crate::transaction::HeldConn::Sqlite(conn)) => {
+                            let $conn = &mut **conn;
+                            (async { $body }).await
+                        }
+                        None => {
+                            return Err(tidings_domain::RepoError::internal("the unit of work has ended"));
+                        }
+                    };
+                    if done.is_err() {
+                        held.spoil();
+                    }
+                    Ok(done)
+                }
+            }
+        })
+        .await
+    }};
+}
+pub(crate) use atomic;
+
 /// Runs a store operation to completion on a task of its own, whatever happens to its caller.
 ///
 /// A caller may stop waiting half-way: actix drops a request's futures when another extractor

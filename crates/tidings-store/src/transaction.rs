@@ -3,6 +3,7 @@
 //! Committing makes all its writes visible at once; dropping it uncommitted rolls them all back.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use diesel::connection::AnsiTransactionManager as SyncAnsi;
@@ -26,6 +27,16 @@ pub(crate) enum HeldConn {
 pub(crate) struct Held {
     pub(crate) backend: Backend,
     pub(crate) conn: Arc<Mutex<Option<HeldConn>>>,
+    /// An operation failed half-way inside the unit (see [`crate::pool::atomic`]): committing
+    /// would keep its first writes without the rest.
+    spoiled: AtomicBool,
+}
+
+impl Held {
+    /// Marks the unit as unfit to commit.
+    pub(crate) fn spoil(&self) {
+        self.spoiled.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Store {
@@ -54,7 +65,7 @@ impl Store {
             }
         })
         .await?;
-        let held = Held { backend, conn: Arc::new(Mutex::new(Some(conn))) };
+        let held = Held { backend, conn: Arc::new(Mutex::new(Some(conn))), spoiled: AtomicBool::new(false) };
         Ok(Store::held(Arc::new(held)))
     }
 
@@ -63,6 +74,12 @@ impl Store {
         let Source::Held(held) = self.source() else {
             return Err(RepoError::internal("no unit of work to commit"));
         };
+        if held.spoiled.load(Ordering::Relaxed) {
+            // Dropped, it rolls back.
+            return Err(RepoError::internal(
+                "an operation failed inside this unit of work; it cannot commit",
+            ));
+        }
         let conn = held.conn.clone();
         detached(async move {
             let taken = conn.lock().await.take();

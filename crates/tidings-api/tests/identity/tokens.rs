@@ -104,6 +104,8 @@ async fn a_deleted_user_is_refused_at_once(db: &TestDb) {
     let tenant = register(&svc, "Acme", "ada@acme.test").await;
     let (agent_id, agent_token) = crate::support::member(&svc, &tenant, "bob@acme.test", "agent").await;
     let bob = crate::support::login(&svc, "bob@acme.test", "password123").await.expect(200);
+    // Just used: the node remembers the user, and must forget them with the removal.
+    send(&svc, get("/v1/auth/me", &agent_token)).await.expect(200);
     assert_eq!(send(&svc, delete(&format!("/v1/users/{agent_id}"), &tenant.token)).await.status, 204);
     send(&svc, get("/v1/auth/me", &agent_token)).await.assert_error(401, "UNAUTHENTICATED");
     refresh(&svc, bob["refresh_token"].as_str().unwrap()).await.assert_error(401, "UNAUTHENTICATED");

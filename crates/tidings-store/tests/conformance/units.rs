@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tidings_domain::{
-    Appended, ContactFields, ContactRepo, ConversationRepo, DeviceRepo, Direction, NewMessage, Platform,
-    RepoError, Sender, UnitOfWork,
+    Appended, ContactFields, ContactRepo, ConversationRepo, DeviceRepo, Direction, LOCAL_ID_TAKEN,
+    MessageRepo, NewMessage, Platform, RepoError, Sender, UnitOfWork,
 };
 use tidings_store::backend_tests;
 use tidings_store::test_db::TestDb;
@@ -16,6 +16,7 @@ backend_tests!(
     a_committed_unit_shows_all_its_writes_at_once,
     an_abandoned_unit_leaves_nothing_behind,
     units_run_nested_transactions_and_queue_behind_each_other,
+    a_used_local_id_spoils_the_unit_and_leaves_nothing_behind,
 );
 
 fn named(name: &str) -> ContactFields {
@@ -81,7 +82,7 @@ async fn units_run_nested_transactions_and_queue_behind_each_other(db: &TestDb) 
             let store = store.clone();
             tokio::spawn(async move {
                 let unit = UnitOfWork::begin(&*store).await?;
-                // The append runs its own transaction, nested inside the unit's.
+                // The append runs inside the unit's transaction, all-or-nothing with it.
                 let Appended { message, .. } = unit
                     .append_message(NewMessage {
                         company_id: web.company_id,
@@ -110,4 +111,36 @@ async fn units_run_nested_transactions_and_queue_behind_each_other(db: &TestDb) 
     sequences.sort();
     assert_eq!(sequences, (1..=8).collect::<Vec<_>>(), "concurrent units serialize, gapless");
     assert_eq!(store.get_conversation(web.company_id, conv.id).await.unwrap().last_sequence, 8);
+}
+
+async fn a_used_local_id_spoils_the_unit_and_leaves_nothing_behind(db: &TestDb) {
+    let f = crate::messages::fixture(db, "Acme").await;
+    let store = db.store();
+    let first =
+        store.append_message(crate::messages::message(&f, Direction::Inbound, "hi", Some("l-1"))).await;
+    assert_eq!(first.unwrap().message.sequence, 1);
+    let contacts = db.count_rows("contacts").await;
+
+    let unit = UnitOfWork::begin(store).await.unwrap();
+    unit.create_contact(f.company_id, named("Ada")).await.unwrap();
+    let again =
+        unit.append_message(crate::messages::message(&f, Direction::Inbound, "hi", Some("l-1"))).await;
+    assert_eq!(again.as_ref().err().and_then(RepoError::constraint), Some(LOCAL_ID_TAKEN), "{again:?}");
+    // The unit has bumped the conversation's counters: committing it would leave a gap.
+    let refused = unit.commit().await;
+    assert!(refused.is_err(), "a spoiled unit cannot commit");
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while db.count_rows("contacts").await != contacts && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(db.count_rows("contacts").await, contacts, "the unit's other write is gone too");
+    let next = store.append_message(crate::messages::message(&f, Direction::Inbound, "next", None)).await;
+    assert_eq!(next.unwrap().message.sequence, 2, "no number was skipped");
+    // Outside a unit, the same retry answers the original.
+    let retry =
+        store.append_message(crate::messages::message(&f, Direction::Inbound, "hi", Some("l-1"))).await;
+    let retry = retry.unwrap();
+    assert!(!retry.created);
+    assert_eq!(retry.message.sequence, 1);
 }
