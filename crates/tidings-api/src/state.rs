@@ -12,7 +12,7 @@ use tidings_domain::{
 };
 use tidings_forwarding::{
     AccountMailer, AppointmentMail, CalendarSync, Calendars, ContactOnline, ForwardListener, Integrations,
-    MetaWebhooks, OutboxAdmin, WebhookEvents, WebhookRepos, Webhooks,
+    MetaWebhooks, OutboxAdmin, WebhookRepos, Webhooks,
 };
 use tidings_messaging::realtime::Participant;
 use tidings_messaging::{Bus, Hub, LocalBus, Messages, Messaging, MessagingRepos, UploadSettings, Uploads};
@@ -67,7 +67,6 @@ pub struct AppState {
     notice_repos: Arc<dyn tidings_forwarding::NoticeRepos>,
     cipher: tidings_auth::Cipher,
     effects: EffectList,
-    audit: Audit,
 }
 
 impl AppState {
@@ -122,8 +121,9 @@ impl AppState {
         let password_resets = PasswordResets::new(repos.clone(), &auth, mail).with_audit(audit.clone());
         let app_keys = AppKeys::new(repos.clone(), &auth, revocations.clone()).with_audit(audit.clone());
         let integrations = Integrations::new(store.clone(), auth.cipher()).with_audit(audit.clone());
+        let webhooks = Webhooks::new(store.clone(), auth.cipher(), false).with_audit(audit.clone());
         let effects = EffectList(vec![
-            Arc::new(WebhookEvents),
+            Arc::new(webhooks.events()),
             Arc::new(AppointmentMail::new(auth.cipher())),
             Arc::new(CalendarSync),
         ]);
@@ -141,9 +141,8 @@ impl AppState {
             .with_audit(audit.clone());
         let cipher = auth.cipher();
         Self {
-            audit: audit.clone(),
             effects,
-            webhooks: Webhooks::new(store.clone(), cipher.clone(), false).with_audit(audit.clone()),
+            webhooks,
             webhook_repos: store.clone(),
             notice_repos: store.clone(),
             cipher,
@@ -251,8 +250,7 @@ impl AppState {
 
     /// Accepts `http://` webhook endpoints on this machine (development and tests only).
     pub fn allow_loopback_webhooks(mut self, allow: bool) -> Self {
-        self.webhooks = Webhooks::new(self.webhook_repos.clone(), self.cipher.clone(), allow)
-            .with_audit(self.audit.clone());
+        self.webhooks = self.webhooks.clone().allowing_loopback(allow);
         self
     }
 

@@ -9,7 +9,7 @@ use tidings_domain::{ApiKey, AppId, ErrorChain, IdentityRepos, KeyKind, Platform
 use crate::access_token::AccessTokens;
 use crate::api_key::{parse_api_key, verify_api_key};
 use crate::error::AuthError;
-use crate::recent_users::RecentUsers;
+use crate::recent_users::{RecentUsers, recent_users};
 use crate::settings::AuthSettings;
 use tidings_domain::{ApiKeyId, Caller, ClientPrincipal, CompanyId, Principal, ServicePrincipal};
 
@@ -25,7 +25,7 @@ impl Authenticator {
     /// Builds the authenticator over `repos`.
     pub fn new(repos: Arc<dyn IdentityRepos>, settings: &AuthSettings) -> Self {
         let tokens = AccessTokens::new(&settings.jwt_secret, settings.access_ttl);
-        Self { tokens, repos, recent: RecentUsers::default() }
+        Self { tokens, repos, recent: recent_users() }
     }
 
     /// The users this authenticator has recently loaded; whoever changes users makes it forget.
@@ -45,7 +45,7 @@ impl Authenticator {
         let claims = self.tokens.verify(access_token)?;
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AuthError::InvalidToken)?;
         let (company_id, user_id) = (claims.company_id, claims.sub);
-        let lookup = match self.recent.get(company_id, user_id) {
+        let lookup = match self.recent.get(company_id, &user_id) {
             Ok(role) => return Ok((Principal { user_id, company_id, role }, expires_at)),
             Err(lookup) => lookup,
         };

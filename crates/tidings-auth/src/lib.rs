@@ -39,7 +39,7 @@ pub use opaque_token::{generate_password_reset_token, generate_refresh_token, ha
 pub use password::{PasswordHasher, UNUSABLE_PASSWORD};
 pub use password_reset::PasswordResets;
 pub use passwords::Passwords;
-pub use recent_users::{Forgetting, RECENT, RecentUsers};
+pub use recent_users::{Forgetting, RECENT, RecentUsers, recent_users};
 pub use settings::AuthSettings;
 pub use team::Team;
 pub use tidings_domain::{ClientPrincipal, Principal, ServicePrincipal};

@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod password_reset;
 pub mod principal;
 pub mod rate;
+pub mod recent;
 pub mod refresh_token;
 pub mod revocation;
 pub mod schedule;
@@ -75,6 +76,7 @@ pub use outbox::{
 pub use password_reset::{NewPasswordReset, PasswordReset, PasswordResetRepo};
 pub use principal::{Caller, ClientPrincipal, Principal, ServicePrincipal};
 pub use rate::SharedLimiter;
+pub use recent::{Lookup, Recent};
 pub use refresh_token::{NewRefreshToken, RefreshToken, RefreshTokenRepo};
 pub use revocation::{NoRevocations, Revocations};
 pub use schedule::{AppointmentSettings, OpenHours, OutsideHours, Schedule};

@@ -55,7 +55,7 @@ pub use retry::RetryPolicy;
 pub use smtp::{DEFAULT_FROM, Sender, SenderError, SmtpSecurity, SmtpServer, SmtpUrlError};
 pub use token_refresh::MetaTokenRefresh;
 pub use webhook_channel::{DisabledNotice, WebhookChannel};
-pub use webhook_events::WebhookEvents;
+pub use webhook_events::{RECENT_ENDPOINTS, RecentEndpoints, WebhookEvents, recent_endpoints};
 pub use webhook_notice::{NoticeRepos, OwnersByEmail};
 pub use webhooks::{WebhookInput, WebhookPatchInput, WebhookRepos, Webhooks, WithSecret};
 pub use worker::{ForwardListener, ForwardingRepos, Worker, WorkerSettings};

@@ -1,12 +1,31 @@
 //! What a webhook receives: each domain event as one JSON envelope, and the outbox items that carry
 //! it to every subscribed endpoint, written in the change's unit of work.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::{Value, json};
 use tidings_domain::{
-    CompanyId, DomainEvent, Effects, NewOutboxItem, OutboxKind, RepoResult, Transaction, WebhookEndpoint,
+    CompanyId, DomainEvent, Effects, NewOutboxItem, OutboxKind, Recent, RepoResult, Transaction,
+    WebhookEndpoint,
 };
+
+/// The endpoints subscribed to each event, per company, as recently read: most changes happen in
+/// companies whose endpoints have not changed for a long time, and each would otherwise look them
+/// up again. The webhook service forgets a company's when it changes them; other nodes see the
+/// change within [`RECENT_ENDPOINTS`], and an item queued for an endpoint disabled or deleted
+/// meanwhile is skipped at delivery.
+pub type RecentEndpoints = Recent<&'static str, Arc<Vec<WebhookEndpoint>>>;
+
+/// How long a company's endpoints are believed without reading them again.
+pub const RECENT_ENDPOINTS: Duration = Duration::from_secs(1);
+
+/// An empty memory of endpoints.
+pub fn recent_endpoints() -> RecentEndpoints {
+    Recent::new(RECENT_ENDPOINTS)
+}
 
 /// The envelope every webhook body is: `{id, type, created_at, company_id, data}`.
 pub fn envelope(company_id: CompanyId, event_id: &str, kind: &str, data: Value) -> Value {
@@ -115,14 +134,30 @@ pub fn delivery(
 }
 
 /// Posts every event to the company's subscribed endpoints.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct WebhookEvents;
+#[derive(Clone)]
+pub struct WebhookEvents {
+    endpoints: RecentEndpoints,
+}
+
+impl WebhookEvents {
+    /// Reads endpoints through `endpoints`, which the webhook service forgets as it changes them.
+    pub fn new(endpoints: RecentEndpoints) -> Self {
+        Self { endpoints }
+    }
+}
 
 #[async_trait]
 impl Effects for WebhookEvents {
     async fn record(&self, unit: &dyn Transaction, event: &DomainEvent) -> RepoResult<()> {
-        let kind = event.name();
-        let endpoints = unit.subscribed_webhooks(event.company_id(), kind).await?;
+        let (kind, company) = (event.name(), event.company_id());
+        let endpoints = match self.endpoints.get(company, &kind) {
+            Ok(endpoints) => endpoints,
+            Err(lookup) => {
+                let found = Arc::new(unit.subscribed_webhooks(company, kind).await?);
+                self.endpoints.remember(lookup, company, kind, found.clone());
+                found
+            }
+        };
         if endpoints.is_empty() {
             return Ok(());
         }
@@ -133,7 +168,7 @@ impl Effects for WebhookEvents {
             None => format!("evt_{}", uuid::Uuid::now_v7().simple()),
         };
         let body = envelope(company_id, &event_id, kind, data);
-        for endpoint in &endpoints {
+        for endpoint in endpoints.iter() {
             unit.enqueue(delivery(endpoint, kind, &event_id, &scope, body.clone())).await?;
         }
         Ok(())

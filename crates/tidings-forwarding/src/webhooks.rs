@@ -15,7 +15,7 @@ use tidings_domain::{
 };
 
 use crate::error::{ForwardingError, ForwardingResult};
-use crate::webhook_events::{delivery, envelope};
+use crate::webhook_events::{RecentEndpoints, WebhookEvents, delivery, envelope, recent_endpoints};
 
 /// How long a rotated secret keeps signing beside its successor.
 pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
@@ -85,12 +85,25 @@ pub struct Webhooks {
     cipher: Cipher,
     allow_loopback: bool,
     audit: Audit,
+    endpoints: RecentEndpoints,
 }
 
 impl Webhooks {
     /// Builds the service; `allow_loopback` accepts `http://` URLs on this machine (development).
     pub fn new(repo: Arc<dyn WebhookRepos>, cipher: Cipher, allow_loopback: bool) -> Self {
-        Self { repo, cipher, allow_loopback, audit: Audit::default() }
+        Self { repo, cipher, allow_loopback, audit: Audit::default(), endpoints: recent_endpoints() }
+    }
+
+    /// Accepts `http://` URLs on this machine, or not.
+    pub fn allowing_loopback(mut self, allow: bool) -> Self {
+        self.allow_loopback = allow;
+        self
+    }
+
+    /// The effect that queues every event for the endpoints this service manages: it reads them
+    /// through a memory this service clears as it changes them.
+    pub fn events(&self) -> WebhookEvents {
+        WebhookEvents::new(self.endpoints.clone())
     }
 
     /// Records endpoints created, changed, deleted and their secrets rotated in `audit`.
@@ -163,6 +176,7 @@ impl Webhooks {
             updated_at: Utc::now(),
         };
         let endpoint = self.repo.create_webhook(endpoint).await?;
+        self.endpoints.forget(admin.company_id);
         // The URL's host only: a query string may carry the receiver's own token.
         let detail = serde_json::json!({ "host": host_of(&endpoint.url), "events": endpoint.events });
         self.record(admin, AuditAction::WebhookCreated, id, detail).await;
@@ -202,6 +216,7 @@ impl Webhooks {
         let patch =
             WebhookPatch { url: input.url, events: input.events.map(normalized), disabled, rotate: None };
         let endpoint = self.repo.update_webhook(admin.company_id, id, patch).await?;
+        self.endpoints.forget(admin.company_id);
         let detail = serde_json::json!({ "changed": changed, "host": host_of(&endpoint.url), "enabled": endpoint.disabled_at.is_none() });
         self.record(admin, AuditAction::WebhookChanged, id, detail).await;
         Ok(endpoint)
@@ -211,6 +226,7 @@ impl Webhooks {
     pub async fn delete(&self, admin: &Principal, id: WebhookId) -> ForwardingResult<()> {
         Self::admin(admin)?;
         self.repo.delete_webhook(admin.company_id, id).await?;
+        self.endpoints.forget(admin.company_id);
         self.record(admin, AuditAction::WebhookDeleted, id, serde_json::json!({})).await;
         Ok(())
     }
@@ -223,6 +239,7 @@ impl Webhooks {
         let patch =
             WebhookPatch { rotate: Some((sealed, Utc::now() + ROTATION_OVERLAP)), ..WebhookPatch::default() };
         let endpoint = self.repo.update_webhook(admin.company_id, id, patch).await?;
+        self.endpoints.forget(admin.company_id);
         self.record(admin, AuditAction::WebhookSecretRotated, id, serde_json::json!({})).await;
         Ok(WithSecret { endpoint, secret })
     }

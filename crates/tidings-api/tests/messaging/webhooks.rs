@@ -25,6 +25,7 @@ backend_tests!(
     a_rotated_secret_signs_beside_the_new_one_and_pings_and_redeliveries_arrive,
     an_endpoint_failing_for_a_day_is_disabled,
     a_message_event_carries_links_to_its_files,
+    endpoint_changes_apply_to_the_very_next_event,
 );
 
 fn worker(db: &TestDb, app: &tidings_api::AppState) -> Worker {
@@ -387,4 +388,36 @@ async fn a_message_event_carries_links_to_its_files(db: &TestDb) {
     let (status, _, bytes) =
         crate::uploads::raw(&svc, crate::uploads::fetch(attachment["url"].as_str().unwrap())).await;
     assert_eq!((status, bytes.as_ref()), (200, pdf.as_slice()));
+}
+
+/// The node remembers each company's endpoints for a moment: the webhook service makes it forget
+/// them as it changes them, so the very next event already goes where the change says.
+async fn endpoint_changes_apply_to_the_very_next_event(db: &TestDb) {
+    let svc = actix_web::test::init_service(tidings_api::app(state(db, settings()))).await;
+    let acme = register(&svc, "Acme", "owner@acme.test").await;
+    let web = sdk_app(&svc, &acme).await;
+    let opened =
+        send(&svc, sdk(TestRequest::post().uri("/v1/conversations"), &web, "dev-1")).await.expect(200);
+    let path = format!("/v1/conversations/{}/messages", opened["id"].as_str().unwrap());
+    let message = |n: u32| post(&path, &acme.token, json!({ "body": format!("message {n}") }));
+    // No endpoint yet: the node now remembers that nobody listens to `message.created`.
+    send(&svc, message(1)).await.expect(201);
+    assert_eq!(db.count_rows("outbox").await, 0);
+
+    let created = endpoint(&svc, &acme, "http://127.0.0.1:9/hook", &["message.created"]).await;
+    send(&svc, message(2)).await.expect(201);
+    assert_eq!(db.count_rows("outbox").await, 1, "the new endpoint gets the next message at once");
+
+    let hook = format!("/v1/webhooks/{}", created["id"].as_str().unwrap());
+    send(&svc, patch(&hook, &acme.token, json!({ "events": ["contact.created"] }))).await.expect(200);
+    send(&svc, message(3)).await.expect(201);
+    assert_eq!(db.count_rows("outbox").await, 1, "unsubscribed at once");
+
+    send(&svc, patch(&hook, &acme.token, json!({ "events": ["message.created"] }))).await.expect(200);
+    send(&svc, message(4)).await.expect(201);
+    assert_eq!(db.count_rows("outbox").await, 2);
+    assert_eq!(send(&svc, delete(&hook, &acme.token)).await.status, 204);
+    let before = db.count_rows("outbox").await;
+    send(&svc, message(5)).await.expect(201);
+    assert_eq!(db.count_rows("outbox").await, before, "a deleted endpoint gets nothing more");
 }
