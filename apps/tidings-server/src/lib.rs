@@ -25,6 +25,10 @@ use crate::workers::Workers;
 
 pub use crate::config::Config;
 
+/// Connections for background work besides one per outbox worker: the job runner's and the
+/// channels' own look-ups.
+const BACKGROUND_CONNECTIONS: usize = 2;
+
 /// How long background workers get to finish after the HTTP server stopped.
 const WORKER_GRACE: Duration = Duration::from_secs(5);
 
@@ -33,8 +37,18 @@ const WORKER_GRACE: Duration = Duration::from_secs(5);
 /// in-flight requests, drain the workers, close the store.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let options = PoolOptions { max_size: config.database_pool_size, ..PoolOptions::default() };
-    let store = Store::connect(config.database_url.expose(), &options).await?;
-    store.migrate().await?;
+    let url = config.database_url.expose();
+    // A database connection is driven by the runtime of the thread that opened it, and requests
+    // run on the HTTP workers' threads, background work on the main runtime's: each opens its own,
+    // from pools of their own, so that a request's queries never wait on another thread (two task
+    // switches each, on a loaded CPU) and background work never takes the connections requests
+    // wait for. The connection that checks the database and migrates it is closed after.
+    let startup = Store::connect(url, &options).await?;
+    startup.migrate().await?;
+    startup.close();
+    let store = Store::open(url, &options)?;
+    let background_size = config.outbox_workers + BACKGROUND_CONNECTIONS;
+    let background = Store::open(url, &PoolOptions { max_size: background_size, ..options })?;
     tracing::info!(backend = ?store.backend(), "store ready");
 
     let realtime = RealtimeSettings {
@@ -104,7 +118,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             metrics_with_api: config.metrics_bind.is_none(),
         })
         .with_rate_limits(&config.rate_limits, shared_limiter);
-    forwarding::start(&mut workers, &config, &store, &state, node, cipher)?;
+    forwarding::start(&mut workers, &config, &background, &state, node, cipher)?;
     tracing::info!(node = %node.0, "application wired");
     let metrics = match config.metrics_bind {
         Some(bind) => {
@@ -150,6 +164,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("draining background workers");
     workers.drain(WORKER_GRACE).await;
     store.close();
+    background.close();
     tracing::info!("stopped");
     Ok(())
 }

@@ -35,6 +35,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a pool for `url` without opening a connection: each is opened at its first use, by
+    /// the thread that uses it (whose runtime then drives it).
+    pub fn open(url: &str, options: &PoolOptions) -> Result<Self, StoreError> {
+        Ok(Store { source: Source::Pool(DbPool::new(url, options)?) })
+    }
+
     /// A store over a unit of work's connection.
     pub(crate) fn held(held: Arc<Held>) -> Self {
         Store { source: Source::Held(held) }
