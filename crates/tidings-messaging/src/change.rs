@@ -3,8 +3,8 @@
 //! plain store call, with no transaction to pay for.
 
 use tidings_domain::{
-    Appended, ContactRepo, ConversationRepo, DomainEvent, EffectList, Effects, LOCAL_ID_TAKEN, MessageRepo,
-    NewMessage, NewOutboxItem, RepoError, RepoResult, Transaction,
+    Appended, ContactRepo, Conversation, ConversationRepo, DomainEvent, EffectList, Effects, LOCAL_ID_TAKEN,
+    MessageRepo, NewMessage, NewOutboxItem, RepoError, RepoResult, Transaction,
 };
 
 use crate::error::MessagingResult;
@@ -66,6 +66,20 @@ impl<'a> Change<'a> {
             }
             other => other,
         }
+    }
+
+    /// Records the creation of `appended` in `conversation`; nothing for an original answered
+    /// again.
+    pub async fn record_created(
+        &self,
+        appended: &Appended,
+        conversation: &Conversation,
+    ) -> MessagingResult<()> {
+        if !appended.created {
+            return Ok(());
+        }
+        let message = appended.message.clone();
+        self.record(DomainEvent::MessageCreated { message, conversation: conversation.clone() }).await
     }
 
     /// Conversations, inside the change.

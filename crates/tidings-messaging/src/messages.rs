@@ -187,12 +187,7 @@ impl Messages {
             // A unit of work only when effects are configured: `Change` decides, as for every change.
             let mut change = Change::begin(&*self.repos, &self.effects).await?;
             let appended = change.append_message(new).await.map_err(|e| claimed(e.into()))?;
-            if appended.created {
-                let message = appended.message.clone();
-                change
-                    .record(DomainEvent::MessageCreated { message, conversation: conversation.clone() })
-                    .await?;
-            }
+            change.record_created(&appended, &conversation).await?;
             change.commit().await?;
             appended
         };
@@ -233,11 +228,8 @@ impl Messages {
         let appended = change.append_message(NewMessage { awaiting_forward: true, ..new }).await?;
         if appended.created {
             change.enqueue(forward::item(&appended.message, conversation, social_id, window)).await?;
-            let message = appended.message.clone();
-            change
-                .record(DomainEvent::MessageCreated { message, conversation: conversation.clone() })
-                .await?;
         }
+        change.record_created(&appended, conversation).await?;
         change.commit().await?;
         Ok(appended)
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tidings_domain::message::MAX_BODY_CHARS;
 use tidings_domain::{
-    ConversationQuery, Direction, DomainEvent, MessageStatus, NewMessage, RepoError, RepoResult, Sender,
-    SocialEvent, SocialEventKind, SocialInbox,
+    ConversationQuery, Direction, MessageStatus, NewMessage, RepoError, RepoResult, Sender, SocialEvent,
+    SocialEventKind, SocialInbox,
 };
 
 use crate::change::Change;
@@ -56,11 +56,7 @@ impl Social {
                         uploads: Vec::new(),
                     })
                     .await?;
-                if appended.created {
-                    let event =
-                        DomainEvent::MessageCreated { message: appended.message.clone(), conversation };
-                    change.record(event).await.map_err(into_repo)?;
-                }
+                change.record_created(&appended, &conversation).await.map_err(into_repo)?;
                 change.commit().await.map_err(into_repo)?;
                 if appended.created {
                     self.messages.publish_message(&appended.message, appended.position, true);
