@@ -2,7 +2,8 @@
 //! memory and resume against a real server on SQLite and PostgreSQL, reported as markdown and JSON.
 //!
 //! `cargo run --release -p tidings-bench -- [--quick] [--backend sqlite|postgres|both] [--json PATH]
-//! [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N]`
+//! [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N] [--fanout RECEIVERS,MESSAGES,RATE]`
+//! `--fanout` runs that one fan-out scenario on both doors and nothing else: for profiles and A/Bs.
 //! PostgreSQL runs when `TIDINGS_BENCH_DATABASE_URL` (or `TIDINGS_TEST_DATABASE_URL`) names a server
 //! where a throw-away database may be created. Everything stays on loopback and ends by itself.
 #![allow(
@@ -44,6 +45,8 @@ pub struct Plan {
     saturation: (usize, usize, usize),
     idle_connections: usize,
     resume_backlog: i64,
+    /// Only the fan-out scenarios run (`--fanout`).
+    fanout_only: bool,
 }
 
 impl Plan {
@@ -58,6 +61,7 @@ impl Plan {
             saturation: (100, 500, 16),
             idle_connections: 1000,
             resume_backlog: 2000,
+            fanout_only: false,
         }
     }
 
@@ -71,6 +75,7 @@ impl Plan {
             saturation: (1000, 500, 16),
             idle_connections: 10_000,
             resume_backlog: 10_000,
+            fanout_only: false,
         }
     }
 }
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         loadgen_cpu: None,
         hold: None,
     };
+    let mut fanout_only = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -127,12 +133,29 @@ fn main() -> ExitCode {
                 Some(path) => options.server.bin = Some(path.into()),
                 None => return usage(),
             },
+            "--fanout" => {
+                let scenario = it.next().map(|v| v.split(',').map(str::trim).collect::<Vec<_>>());
+                let parsed = scenario.as_deref().and_then(|parts| match parts {
+                    [receivers, messages, rate] => {
+                        Some((receivers.parse().ok()?, messages.parse().ok()?, rate.parse().ok()?))
+                    }
+                    _ => None,
+                });
+                match parsed {
+                    Some(scenario) => fanout_only = Some(scenario),
+                    None => return usage(),
+                }
+            }
             "--hold" => match it.next().and_then(|n| n.parse().ok()) {
                 Some(n) if n > 0 => options.hold = Some(n),
                 _ => return usage(),
             },
             _ => return usage(),
         }
+    }
+    if let Some(scenario) = fanout_only {
+        plan.fanout = vec![scenario];
+        plan.fanout_only = true;
     }
     if let Some(bin) = &options.server.bin
         && !bin.is_file()
@@ -204,7 +227,8 @@ fn main() -> ExitCode {
 fn usage() -> ExitCode {
     eprintln!(
         "usage: tidings-bench [--quick] [--backend sqlite|postgres|both] [--json PATH] \
-         [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N]"
+         [--pin SERVER_CPU,LOADGEN_CPU] [--server-bin PATH] [--hold N] \
+         [--fanout RECEIVERS,MESSAGES,RATE]"
     );
     ExitCode::from(2)
 }
@@ -220,6 +244,9 @@ async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &Test
     let dir = std::env::temp_dir().join(format!("tidings-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
 
+    if plan.fanout_only {
+        return run_fanout_only(plan, options, backend, db, &dir).await;
+    }
     let mut memory = Vec::new();
     let mut counts = vec![plan.idle_connections];
     counts.extend(options.hold.filter(|&n| n != plan.idle_connections));
@@ -248,20 +275,8 @@ async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &Test
         }
     }
     eprintln!("{backend:?}: ingest done");
-    let mut fanout = Vec::new();
-    for &(receivers, messages, rate) in &plan.fanout {
-        for door in Door::ALL {
-            let result = fanout::run(&server, &tenant, door, receivers, messages, Pace::Rate(rate)).await;
-            eprintln!(
-                "{backend:?}: fan-out to {receivers} ({}): p99 {:.1} ms, lost {}",
-                door.name(),
-                result.latency.p99_ms,
-                result.lost()
-            );
-            fanout.push(result);
-        }
-    }
-    let resume = resume::run(db.store(), &tenant, plan.resume_backlog).await;
+    let fanout = run_fanout(plan, backend, &server, &tenant).await;
+    let resume = Some(resume::run(db.store(), &tenant, plan.resume_backlog).await);
     server.stop();
 
     let (receivers, messages, senders) = plan.saturation;
@@ -288,4 +303,51 @@ async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &Test
     saturated.stop();
     let _ = std::fs::remove_dir_all(&dir);
     report::BackendResult { backend: format!("{backend:?}"), ingest, fanout, saturation, memory, resume }
+}
+
+/// The plan's fan-out scenarios at their fixed rates, on every door.
+async fn run_fanout(
+    plan: &Plan,
+    backend: Backend,
+    server: &server::ServerProcess,
+    tenant: &Arc<client::Tenant>,
+) -> Vec<fanout::FanoutResult> {
+    let mut fanout = Vec::new();
+    for &(receivers, messages, rate) in &plan.fanout {
+        for door in Door::ALL {
+            let result = fanout::run(server, tenant, door, receivers, messages, Pace::Rate(rate)).await;
+            eprintln!(
+                "{backend:?}: fan-out to {receivers} ({}): p99 {:.1} ms, lost {}",
+                door.name(),
+                result.latency.p99_ms,
+                result.lost()
+            );
+            fanout.push(result);
+        }
+    }
+    fanout
+}
+
+/// `--fanout`: only the fan-out scenario, on a server of its own.
+async fn run_fanout_only(
+    plan: &Plan,
+    options: &Options,
+    backend: Backend,
+    db: &TestDb,
+    dir: &std::path::Path,
+) -> report::BackendResult {
+    let server = server::ServerProcess::start(&options.server, db.url(), dir, &[]);
+    let tenant = Arc::new(client::Tenant::create(&server.base, 1).await);
+    eprintln!("{backend:?}: server at {} (pid {})", server.base, server.pid());
+    let fanout = run_fanout(plan, backend, &server, &tenant).await;
+    server.stop();
+    let _ = std::fs::remove_dir_all(dir);
+    report::BackendResult {
+        backend: format!("{backend:?}"),
+        ingest: Vec::new(),
+        fanout,
+        saturation: Vec::new(),
+        memory: Vec::new(),
+        resume: None,
+    }
 }

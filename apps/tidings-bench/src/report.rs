@@ -22,8 +22,8 @@ pub struct BackendResult {
     pub saturation: Vec<FanoutResult>,
     /// Memory, per door and count of connections.
     pub memory: Vec<MemoryResult>,
-    /// Resume.
-    pub resume: ResumeResult,
+    /// Resume, unless only fan-out ran.
+    pub resume: Option<ResumeResult>,
 }
 
 /// CPU affinity of the run; PostgreSQL is never pinned.
@@ -180,10 +180,11 @@ impl Report {
                     m.kib_per_connection
                 );
             }
-            let r = &b.resume;
-            let _ = writeln!(out, "\n| resume: messages replayed | time | msg/s |");
-            let _ = writeln!(out, "|---:|---:|---:|");
-            let _ = writeln!(out, "| {} | {:.0} ms | {:.0} |\n", r.messages, r.millis, r.per_second);
+            if let Some(r) = &b.resume {
+                let _ = writeln!(out, "\n| resume: messages replayed | time | msg/s |");
+                let _ = writeln!(out, "|---:|---:|---:|");
+                let _ = writeln!(out, "| {} | {:.0} ms | {:.0} |\n", r.messages, r.millis, r.per_second);
+            }
         }
         out
     }

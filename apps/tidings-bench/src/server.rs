@@ -75,6 +75,11 @@ impl ServerProcess {
         ServerProcess { child, base }
     }
 
+    /// The server's process id (for `perf record -p`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory of the server, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
