@@ -25,9 +25,9 @@ use crate::workers::Workers;
 
 pub use crate::config::Config;
 
-/// Connections for background work besides one per outbox worker: the job runner's and the
-/// channels' own look-ups.
-const BACKGROUND_CONNECTIONS: usize = 2;
+/// Connections for background work besides one per outbox worker: the job runner's, the
+/// channels' own look-ups and SQLite's checkpoints.
+const BACKGROUND_CONNECTIONS: usize = 3;
 
 /// How long background workers get to finish after the HTTP server stopped.
 const WORKER_GRACE: Duration = Duration::from_secs(5);
@@ -50,6 +50,13 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let background_size = config.outbox_workers + BACKGROUND_CONNECTIONS;
     let background = Store::open(url, &PoolOptions { max_size: background_size, ..options })?;
     tracing::info!(backend = ?store.backend(), "store ready");
+    let mut workers = Workers::new();
+    // SQLite's log is copied into the database file here, not by the request whose commit
+    // crosses a threshold (a PostgreSQL store has nothing to do and the task ends at once).
+    workers.spawn("store checkpointer", {
+        let background = background.clone();
+        |stop| background.run_checkpoints(stop)
+    });
 
     let realtime = RealtimeSettings {
         ping_interval: config.ws_ping,
@@ -61,7 +68,6 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         publish: PublishLimits::per_second(config.publish_per_second),
         ..RealtimeSettings::default()
     };
-    let mut workers = Workers::new();
     let node = NodeId::new();
     let presence: Arc<dyn Presence> = match &config.redis_url {
         None => Arc::new(LocalPresence::default()),

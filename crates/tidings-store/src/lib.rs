@@ -7,6 +7,7 @@ mod api_keys;
 mod appointments;
 mod apps;
 mod audit;
+mod checkpoint;
 mod companies;
 mod contacts;
 mod conversations;
@@ -32,6 +33,7 @@ mod uploads;
 mod users;
 mod webhooks;
 
+pub use checkpoint::{CHECKPOINT_EVERY, Checkpoint};
 pub use error::StoreError;
 pub use pool::{Backend, PoolOptions};
 pub use store::Store;

@@ -57,9 +57,15 @@ pub(crate) enum DbPool {
 }
 
 /// Every SQLite connection gets these: concurrent readers with one writer (WAL), writers that wait
-/// for the lock instead of failing at once, and enforced foreign keys (off by default in SQLite).
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                            PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+/// for the lock instead of failing at once, enforced foreign keys (off by default in SQLite), and
+/// checkpoints left to the checkpointer up to a safety net (see [`crate::checkpoint`]).
+fn sqlite_setup() -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; \
+         PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {};",
+        crate::checkpoint::SELF_CHECKPOINT_PAGES
+    )
+}
 
 impl DbPool {
     /// Builds a pool for `url`: `postgres://` or `postgresql://` for PostgreSQL, `sqlite://PATH` for
@@ -93,7 +99,9 @@ impl DbPool {
             let path = path.to_owned();
             async move {
                 let mut conn = SqliteConn::establish(&path).await?;
-                conn.batch_execute(SQLITE_SETUP).await.map_err(ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(&sqlite_setup())
+                    .await
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(conn)
             }
             .boxed()

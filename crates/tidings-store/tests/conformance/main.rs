@@ -4,6 +4,7 @@
 use tidings_domain::{RepoErrorKind, RepoResult};
 
 mod appointments;
+mod checkpoints;
 mod conversations;
 mod devices;
 mod errors;
