@@ -264,6 +264,9 @@ async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &Test
     }
 
     let server = server::ServerProcess::start(&options.server, db.url(), &dir, &[]);
+    // The store-only path appends from this process: it checkpoints SQLite's log as the server does.
+    let (stop_checkpoints, stopping) = tokio::sync::watch::channel(false);
+    let checkpointer = tokio::spawn(db.store().clone().run_checkpoints(stopping));
     let tenant = Arc::new(client::Tenant::create(&server.base, 101).await);
     eprintln!("{backend:?}: server at {}", server.base);
     let duration = Duration::from_secs_f64(plan.ingest_seconds);
@@ -277,6 +280,8 @@ async fn run_backend(plan: &Plan, options: &Options, backend: Backend, db: &Test
     eprintln!("{backend:?}: ingest done");
     let fanout = run_fanout(plan, backend, &server, &tenant).await;
     let resume = Some(resume::run(db.store(), &tenant, plan.resume_backlog).await);
+    let _ = stop_checkpoints.send(true);
+    let _ = checkpointer.await;
     server.stop();
 
     let (receivers, messages, senders) = plan.saturation;
