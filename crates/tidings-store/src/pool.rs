@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use deadpool::Runtime;
+use deadpool::managed::{Hook, HookError, HookResult, Metrics};
 use diesel::{ConnectionError, SqliteConnection};
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolError, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
@@ -67,6 +70,21 @@ fn sqlite_setup() -> String {
     )
 }
 
+/// A pooled PostgreSQL connection unused for this long is checked with a query before it is handed
+/// out again: the database may have restarted or dropped it meanwhile.
+const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(5);
+
+/// Checks `conn` with a query when it has been idle past [`VERIFY_IDLE_AFTER`]; the pool drops a
+/// connection that fails and takes another. One used moments ago is handed out as it is: checking
+/// every checkout cost a round trip each, two or three per request. Should one have died since,
+/// its query fails as transient (retried by the client) and the pool then drops it as broken.
+async fn verify_if_idle(conn: &mut AsyncPgConnection, idle: Duration) -> HookResult<PoolError> {
+    if idle < VERIFY_IDLE_AFTER {
+        return Ok(());
+    }
+    conn.batch_execute("SELECT 1").await.map_err(|e| HookError::Backend(PoolError::QueryError(e)))
+}
+
 impl DbPool {
     /// Builds a pool for `url`: `postgres://` or `postgresql://` for PostgreSQL, `sqlite://PATH` for
     /// SQLite. No connection is opened until the first use.
@@ -74,6 +92,8 @@ impl DbPool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let setup = format!("SET statement_timeout = {}", options.statement_timeout.as_millis().max(1));
             let mut config = ManagerConfig::<AsyncPgConnection>::default();
+            // Checked by `verify_if_idle` instead of a query at every checkout.
+            config.recycling_method = RecyclingMethod::Fast;
             config.custom_setup = Box::new(move |url| {
                 let (url, setup) = (url.to_owned(), setup.clone());
                 async move {
@@ -89,12 +109,18 @@ impl DbPool {
                 .wait_timeout(Some(options.wait_timeout))
                 .create_timeout(Some(options.wait_timeout))
                 .runtime(Runtime::Tokio1)
+                .pre_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics: &Metrics| {
+                    verify_if_idle(conn, metrics.last_used()).boxed()
+                }))
                 .build()
                 .map_err(|e| StoreError::Config(e.to_string()))?;
             return Ok(DbPool::Postgres(pool));
         }
         let path = sqlite_path(url)?;
         let mut config = ManagerConfig::<SqliteConn>::default();
+        // A connection to a file does not go stale: no test query (a trip to the blocking pool)
+        // at every checkout.
+        config.recycling_method = RecyclingMethod::Fast;
         config.custom_setup = Box::new(|path| {
             let path = path.to_owned();
             async move {

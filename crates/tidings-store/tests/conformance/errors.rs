@@ -15,6 +15,7 @@ backend_tests!(
     an_overlap_is_an_exclusion_naming_its_constraint,
     a_corrupt_row_is_internal_and_its_cause_says_why,
     a_closed_store_is_unavailable,
+    a_connection_the_database_dropped_is_not_handed_out,
 );
 
 async fn a_unique_violation_is_a_conflict_naming_its_constraint(db: &TestDb) {
@@ -93,4 +94,30 @@ async fn a_closed_store_is_unavailable(db: &TestDb) {
     let err = db.store().get_company(acme.id).await.unwrap_err();
     assert_eq!(err.kind(), RepoErrorKind::Unavailable, "{err:?}");
     assert!(err.source().is_some(), "{err:?}");
+}
+
+async fn a_connection_the_database_dropped_is_not_handed_out(db: &TestDb) {
+    let acme = company(db, "Acme").await;
+    let read_together = || async {
+        let reads = (0..8).map(|_| db.store().get_company(acme.id));
+        futures_util::future::join_all(reads).await
+    };
+    // Several connections open and back in the pool, then the database drops all but the one
+    // that asks it to. Pooled connections are not checked with a query at each checkout: once the
+    // client has seen a connection close (a moment after), the pool knows it broken and opens
+    // another; a checkout within that moment would fail as transient.
+    assert!(read_together().await.iter().all(Result::is_ok));
+    if db.store().backend() == Backend::Postgres {
+        let backends = "CREATE VIEW backends AS SELECT pid FROM pg_stat_activity \
+                        WHERE datname = current_database()";
+        db.execute(backends).await.unwrap();
+        assert!(db.count_rows("backends").await > 1, "the reads opened several connections");
+        let drop_the_others = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                               WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        db.execute(drop_the_others).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for read in read_together().await {
+        assert_eq!(read.map(|c| c.id).map_err(|e| ErrorChain(&e).to_string()), Ok(acme.id));
+    }
 }
