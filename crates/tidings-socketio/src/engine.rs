@@ -182,10 +182,11 @@ impl EngineSocket {
         Ok(self.socket.text(text).await?)
     }
 
-    /// Queues a complete Engine.IO packet as one text frame, to leave with the next flush (or
-    /// before the next wait for the client): frames queued together leave in one write.
-    pub async fn queue_frame(&mut self, text: impl Into<ByteString>) -> Result<(), Closed> {
-        self.socket.queue_text(text);
+    /// Queues a complete Engine.IO packet already framed for the WebSocket (by
+    /// [`tidings_websocket::text_frame`]), to leave with the next flush (or before the next wait
+    /// for the client): frames queued together leave in one write.
+    pub async fn queue_frame(&mut self, frame: Bytes) -> Result<(), Closed> {
+        self.socket.queue_frame(frame);
         if self.socket.queued() >= tidings_websocket::FLUSH_AT {
             self.flush().await?;
         }

@@ -271,9 +271,10 @@ impl SocketIo {
         self.send(Packet::ack(Str::copy_from_slice(ns), text(data), id)).await
     }
 
-    /// Queues a frame made by [`encode_event`] (encoded once, sent to many); it leaves before the
-    /// next wait for the client, with any others queued meanwhile.
-    pub async fn send_encoded(&mut self, frame: ByteString) -> Result<(), Closed> {
+    /// Queues an event made by [`encode_event`] and framed by [`tidings_websocket::text_frame`]
+    /// (encoded once, sent to many); it leaves before the next wait for the client, with any others
+    /// queued meanwhile.
+    pub async fn send_encoded(&mut self, frame: Bytes) -> Result<(), Closed> {
         self.engine.queue_frame(frame).await
     }
 

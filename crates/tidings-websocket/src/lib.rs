@@ -7,5 +7,5 @@ pub mod server;
 mod socket;
 mod upgrade;
 
-pub use socket::{CloseCode, CloseReason, FLUSH_AT, Gone, Inbound, Limits, ReadError, WebSocket};
+pub use socket::{CloseCode, CloseReason, FLUSH_AT, Gone, Inbound, Limits, ReadError, WebSocket, text_frame};
 pub use upgrade::{AcceptError, accept};

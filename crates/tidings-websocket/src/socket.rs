@@ -4,10 +4,13 @@
 //! almost nothing while it is idle: actix-ws keeps the HTTP dispatcher's 8 KiB read and write
 //! buffers, a channel and a second task per connection for as long as it lives, and tungstenite
 //! keeps its own buffers. Here bytes are read into the stack and kept only while a frame is
-//! incomplete, frames to send are written at once and buffered only while the client is not
-//! taking them, and frames queued together leave in one write.
+//! incomplete, frames to send are written at once and kept only while the client is not taking
+//! them, and frames queued together leave in one write. A frame encoded once by [`text_frame`] is
+//! queued on any number of sockets without being copied: a server's frames are not masked, so
+//! every client gets the same bytes.
 
-use std::io;
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
 use std::time::Duration;
 
 use actix_codec::{Decoder, Encoder};
@@ -27,6 +30,17 @@ const READ_CHUNK: usize = 4096;
 pub const FLUSH_AT: usize = 64 * 1024;
 /// How long a closing connection waits for the client's end before letting go of the socket.
 const LINGER: Duration = Duration::from_secs(1);
+/// Most queued frames handed to one vectored write.
+const WRITE_SLICES: usize = 64;
+
+/// A complete text frame as the server sends it, to queue with [`WebSocket::queue_frame`] on as
+/// many sockets as need it.
+pub fn text_frame(text: impl Into<ByteString>) -> Bytes {
+    let mut frame = BytesMut::new();
+    // Encoding into a buffer cannot fail: the codec only reports errors of the sink.
+    let _ = Codec::new().encode(Message::Text(text.into()), &mut frame);
+    frame.freeze()
+}
 
 /// The limits of one connection.
 #[derive(Clone, Copy, Debug)]
@@ -112,8 +126,11 @@ pub struct WebSocket {
     guard: FrameGuard,
     /// Bytes of a frame not complete yet; empty and without capacity between frames.
     read: BytesMut,
-    /// Frames queued and not written yet; empty and without capacity once they left.
-    write: BytesMut,
+    /// Frames queued and not written yet (the first maybe in part); empty and without capacity
+    /// once they left.
+    write: VecDeque<Bytes>,
+    /// Bytes in `write`.
+    queued: usize,
     partial: Option<Partial>,
     /// The guard's verdict on the bytes that came with the upgrade request, given by the first
     /// [`recv`](Self::recv).
@@ -133,7 +150,8 @@ impl WebSocket {
             codec: Codec::new().max_size(limits.max_message),
             guard,
             read,
-            write: BytesMut::new(),
+            write: VecDeque::new(),
+            queued: 0,
             partial: None,
             refused,
             limits,
@@ -247,14 +265,23 @@ impl WebSocket {
         self.queue(Message::Binary(bytes));
     }
 
+    /// Queues a frame made by [`text_frame`]; it leaves with the next [`flush`](Self::flush),
+    /// without being copied.
+    pub fn queue_frame(&mut self, frame: Bytes) {
+        self.queued += frame.len();
+        self.write.push_back(frame);
+    }
+
     /// Bytes queued and not written yet.
     pub fn queued(&self) -> usize {
-        self.write.len()
+        self.queued
     }
 
     fn queue(&mut self, message: Message) {
+        let mut frame = BytesMut::new();
         // Encoding into a buffer cannot fail: the codec only reports errors of the sink.
-        let _ = self.codec.encode(message, &mut self.write);
+        let _ = self.codec.encode(message, &mut frame);
+        self.queue_frame(frame.freeze());
     }
 
     /// Writes what is queued, giving up after the write timeout.
@@ -271,14 +298,37 @@ impl WebSocket {
     /// Writes what the socket takes now; returns whether everything left.
     fn write_now(&mut self) -> io::Result<bool> {
         while !self.write.is_empty() {
-            match self.io.try_write(&self.write) {
-                Ok(n) => self.write.advance(n),
+            let written = if self.write.len() == 1 {
+                self.io.try_write(&self.write[0])
+            } else {
+                let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+                let count = self.write.len().min(WRITE_SLICES);
+                for (slice, frame) in slices.iter_mut().zip(&self.write) {
+                    *slice = IoSlice::new(frame);
+                }
+                self.io.try_write_vectored(&slices[..count])
+            };
+            match written {
+                Ok(n) => self.advance(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) => return Err(e),
             }
         }
-        self.write = BytesMut::new();
+        self.write = VecDeque::new();
         Ok(true)
+    }
+
+    /// Takes `written` bytes off the front of the queue.
+    fn advance(&mut self, mut written: usize) {
+        self.queued -= written;
+        while let Some(front) = self.write.front_mut() {
+            if written < front.len() {
+                front.advance(written);
+                return;
+            }
+            written -= front.len();
+            self.write.pop_front();
+        }
     }
 
     /// Writes the rest as the client takes it, within the write timeout.
@@ -412,6 +462,41 @@ mod tests {
         let mut sent = [0u8; 10];
         client.read_exact(&mut sent).await.unwrap();
         assert_eq!(&sent, b"\x81\x03one\x81\x03two");
+    }
+
+    #[tokio::test]
+    async fn a_frame_encoded_once_leaves_whole_and_in_order_on_every_socket() {
+        // Larger than a socket's send buffer: the writes are partial, and resume where they stopped.
+        let big = "x".repeat(3 * 1024 * 1024);
+        let shared = text_frame(big.clone());
+        let mut clients = Vec::new();
+        for _ in 0..2 {
+            let (mut socket, client) = pair().await;
+            socket.queue_text("before");
+            socket.queue_frame(shared.clone());
+            socket.queue_text("after");
+            assert_eq!(socket.queued(), 8 + shared.len() + 7);
+            let reader = tokio::spawn(async move {
+                let mut client = client;
+                let mut got = Vec::new();
+                client.read_to_end(&mut got).await.unwrap();
+                got
+            });
+            socket.flush().await.unwrap();
+            assert_eq!((socket.queued(), socket.write.capacity()), (0, 0), "all of it left");
+            drop(socket);
+            clients.push(reader);
+        }
+        let mut expected = b"\x81\x06before".to_vec();
+        expected.extend_from_slice(&[0x81, 127]);
+        expected.extend_from_slice(&(big.len() as u64).to_be_bytes());
+        expected.extend_from_slice(big.as_bytes());
+        expected.extend_from_slice(b"\x81\x05after");
+        for reader in clients {
+            let got = reader.await.unwrap();
+            assert_eq!(got.len(), expected.len());
+            assert!(got == expected, "the frames arrive whole, in the order queued");
+        }
     }
 
     #[tokio::test]

@@ -12,10 +12,10 @@ use serde_json::json;
 use tidings_auth::AuthError;
 use tidings_domain::Caller;
 use tidings_messaging::realtime::{
-    CloseCause, Door, Gone, Intent, LiveSession, Next, Outbound, Outlet, Refusal, ResumeFrom, SessionHandle,
-    Stop,
+    CloseCause, Door, Frame, Gone, Intent, LiveSession, Next, Outbound, Outlet, Refusal, ResumeFrom,
+    SessionHandle, Stop,
 };
-use tidings_websocket::{CloseCode, CloseReason, FLUSH_AT, Inbound, WebSocket};
+use tidings_websocket::{CloseCode, CloseReason, FLUSH_AT, Inbound, WebSocket, text_frame};
 
 use super::credential::{self, Check, Credential};
 use super::frame_rate::FrameRate;
@@ -43,6 +43,16 @@ impl Native {
     /// or now if many are queued; the client not taking them in time makes it [`Gone`].
     async fn text(&mut self, text: impl Into<ByteString>) -> Result<(), Gone> {
         self.socket.queue_text(text);
+        self.flush_if_full().await
+    }
+
+    /// Queues an event's frame, encoded once for every native session.
+    async fn event(&mut self, frame: &Frame) -> Result<(), Gone> {
+        self.socket.queue_frame(frame.encoded(Door::Native, |event| text_frame(protocol::event(event))));
+        self.flush_if_full().await
+    }
+
+    async fn flush_if_full(&mut self) -> Result<(), Gone> {
         if self.socket.queued() >= FLUSH_AT {
             self.flush().await?;
         }
@@ -58,7 +68,7 @@ impl Native {
 impl Outlet for Native {
     async fn send(&mut self, item: Outbound) -> Result<(), Gone> {
         let text: ByteString = match item {
-            Outbound::Event(frame) => frame.encoded(Door::Native, protocol::event),
+            Outbound::Event(frame) => return self.event(&frame).await,
             Outbound::Subscribed { conversation_id, last_sequence, last_position } => protocol::control(
                 "subscribed",
                 json!({

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use bytestring::ByteString;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tidings_domain::{
@@ -292,7 +292,7 @@ pub struct Frame {
     pub conversation_id: Option<ConversationId>,
     /// For changes: the conversation and feed position, which sessions use to order and de-duplicate.
     pub position: Option<(ConversationId, i64)>,
-    encodings: [OnceLock<ByteString>; 3],
+    encodings: [OnceLock<Bytes>; 3],
 }
 
 impl Frame {
@@ -303,9 +303,9 @@ impl Frame {
         Frame { event, company_id, conversation_id, position, encodings: Default::default() }
     }
 
-    /// The frame as `door` sends it, encoded by `encode` the first time any session of that door
-    /// asks; cloning the result shares the bytes.
-    pub fn encoded(&self, door: Door, encode: impl FnOnce(&ServerEvent) -> ByteString) -> ByteString {
+    /// The frame as `door` puts it on the wire, encoded by `encode` the first time any session of
+    /// that door asks; cloning the result shares the bytes.
+    pub fn encoded(&self, door: Door, encode: impl FnOnce(&ServerEvent) -> Bytes) -> Bytes {
         let slot = match door {
             Door::Native => &self.encodings[0],
             Door::SocketIoClient => &self.encodings[1],
@@ -350,10 +350,10 @@ mod tests {
         for _ in 0..3 {
             frame.encoded(Door::Native, |_| {
                 calls += 1;
-                ByteString::from_static("native")
+                Bytes::from_static(b"native")
             });
         }
-        let other = frame.encoded(Door::SocketIoClient, |_| ByteString::from_static("sio"));
-        assert_eq!((calls, &*other), (1, "sio"));
+        let other = frame.encoded(Door::SocketIoClient, |_| Bytes::from_static(b"sio"));
+        assert_eq!((calls, &*other), (1, &b"sio"[..]));
     }
 }

@@ -113,8 +113,8 @@ impl Outlet for Emitter<'_> {
         let space = self.space;
         let sent = match item {
             Outbound::Event(frame) => {
-                let text = frame.encoded(space.door(), |event| events::encode(space, event));
-                self.socket.send_encoded(text).await
+                let encoded = frame.encoded(space.door(), |event| events::encode(space, event));
+                self.socket.send_encoded(encoded).await
             }
             Outbound::Subscribed { conversation_id, last_sequence, last_position } => {
                 let joined = json!({

@@ -1,7 +1,7 @@
 //! The Socket.IO door's vocabulary: its two namespaces, the events it emits for the hub's events,
 //! and the events clients emit, read into the live session's intents.
 
-use bytestring::ByteString;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tidings_domain::ConversationId;
@@ -55,9 +55,10 @@ impl Space {
     }
 }
 
-/// A hub event as this namespace emits it: the event name, and the native event's fields (less
-/// its `type`) as the one argument; typing also says `is_typing`.
-pub fn encode(space: Space, event: &ServerEvent) -> ByteString {
+/// A hub event as this namespace emits it, framed for the WebSocket (once for every connection):
+/// the event name, and the native event's fields (less its `type`) as the one argument; typing
+/// also says `is_typing`.
+pub fn encode(space: Space, event: &ServerEvent) -> Bytes {
     let custom;
     let name = match event {
         ServerEvent::Custom { event, .. } => {
@@ -83,7 +84,7 @@ pub fn encode(space: Space, event: &ServerEvent) -> ByteString {
             fields.insert("is_typing".into(), Value::Bool(typing));
         }
     }
-    tidings_socketio::encode_event(space.ns(), name, &data).unwrap_or_default()
+    tidings_websocket::text_frame(tidings_socketio::encode_event(space.ns(), name, &data).unwrap_or_default())
 }
 
 /// The payload of an `error` event (and of an acknowledgement that failed).
@@ -228,9 +229,17 @@ mod tests {
 
     use super::*;
 
-    fn decode(frame: &str, ns: &str) -> (String, Value) {
+    /// The event's name and argument, out of its unmasked text frame.
+    fn decode(frame: &Bytes, ns: &str) -> (String, Value) {
+        assert_eq!(frame[0], 0x81, "one final text frame");
+        let header = match frame[1] {
+            126 => 4,
+            127 => 10,
+            _ => 2,
+        };
+        let text = std::str::from_utf8(&frame[header..]).unwrap();
         let prefix = format!("42{ns},");
-        let json = frame.strip_prefix(&prefix).unwrap_or_else(|| panic!("{frame}"));
+        let json = text.strip_prefix(&prefix).unwrap_or_else(|| panic!("{text}"));
         let parts: Vec<Value> = serde_json::from_str(json).unwrap();
         (parts[0].as_str().unwrap().to_owned(), parts[1].clone())
     }
